@@ -1,0 +1,200 @@
+"""Audio clips listed in a CSV of file,label (seed 003)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from audiogan.data._loading import FileAudioDataset, file_entries
+
+_INT = re.compile(r"[+-]?\d+")
+_FILE_WORDS = {"file", "files", "filename", "fname", "path", "filepath", "name", "audio", "audiofile",
+               "id", "slicefilename", "clip", "sample", "wav"}
+_LABEL_WORDS = {"label", "labels", "class", "classid", "classname", "category", "target", "y"}
+
+
+class AnnotatedAudio(FileAudioDataset):
+    """Labelled clips listed in a CSV file, one ``file,label`` row per clip (seed 003).
+
+    File names are relative to ``audio_dir``; a name without ``extension`` (seed 003 writes
+    ``"0001"`` for ``0001.wav``) gets it appended unless the name exists as written. Labels are
+    either all integers (kept as they are; ``classes`` is then ``["0", ..., str(max)]``) or
+    strings (``classes`` is their sorted set and each label its index). Items go through the same
+    chain as :class:`~audiogan.data.AudioFolder`: load -> mix down -> resample -> pad or trim ->
+    ``transform``.
+
+    Args:
+        csv_path: The annotation file (read with the :mod:`csv` module; UTF-8, an optional BOM).
+        audio_dir: Folder the file names are relative to.
+        sample_rate: Rate every clip is resampled to.
+        num_samples: Length of every clip (right-padded with zeros or trimmed).
+        transform: Called on each clip's ``(num_samples,)`` mono waveform, e.g. a frontend's
+            ``encode``; its result is yielded instead of the ``(1, num_samples)`` waveform.
+        on_error: ``"raise"``: a missing or unreadable file raises
+            :class:`~audiogan.audio.AudioFileError` naming it and its CSV line. ``"skip"``: such
+            files are left out, listed in ``skipped`` and reported in one warning. Malformed rows
+            raise in both modes.
+        file_column: Index of the column holding file names.
+        label_column: Index of the column holding labels.
+        extension: Suffix appended to file names that lack it (``""`` to never append).
+        has_header: ``True``, ``False``, or ``"auto"``: the first row is a header when its file
+            names no existing file and either a field reads like a column name (``file``,
+            ``filename``, ``label``, ``class``...) or its label is not an integer while the
+            other rows' labels are.
+        random_crop: Trim long files at a random offset (see :meth:`set_epoch`).
+        seed: Seeds the random crops.
+
+    Yields:
+        ``(waveform (1, num_samples) or transform(waveform), label)``.
+
+    Raises:
+        ValueError: If the CSV or ``audio_dir`` is missing, the CSV holds no rows, a row has a
+            different number of columns than the first or an empty file/label field (the message
+            gives the CSV line number), a label is a negative integer, or an argument is invalid.
+        AudioFileError: With ``on_error="raise"``, if a listed file is missing or unreadable.
+    """
+
+    def __init__(
+        self,
+        csv_path: str | os.PathLike,
+        audio_dir: str | os.PathLike,
+        sample_rate: int = 16000,
+        num_samples: int = 16000,
+        transform: Callable[[torch.Tensor], Any] | None = None,
+        on_error: str = "raise",
+        file_column: int = 0,
+        label_column: int = 1,
+        extension: str = ".wav",
+        has_header: bool | str = "auto",
+        random_crop: bool = False,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(sample_rate, num_samples, transform, on_error, random_crop, seed)
+        if has_header not in (True, False, "auto"):
+            raise ValueError(f"AnnotatedAudio: has_header must be True, False or 'auto', got {has_header!r}")
+        if min(file_column, label_column) < 0 or file_column == label_column:
+            raise ValueError(
+                f"AnnotatedAudio: file_column and label_column must be distinct non-negative "
+                f"indices, got {file_column} and {label_column}"
+            )
+        self.csv_path = Path(csv_path)
+        self.audio_dir = Path(audio_dir)
+        self.file_column = int(file_column)
+        self.label_column = int(label_column)
+        self.extension = extension if not extension or extension.startswith(".") else f".{extension}"
+        if not self.csv_path.is_file():
+            raise ValueError(f"AnnotatedAudio: annotation file {self.csv_path} does not exist")
+        if not self.audio_dir.is_dir():
+            raise ValueError(f"AnnotatedAudio: audio_dir {self.audio_dir} does not exist or is not a folder")
+
+        rows = self._read_rows()
+        if has_header is True or (has_header == "auto" and self._looks_like_header(rows)):
+            self.header: list[str] | None = rows[0][1]
+            rows = rows[1:]
+        else:
+            self.header = None
+        if not rows:
+            raise ValueError(f"AnnotatedAudio: {self.csv_path} holds no data rows")
+
+        raw_labels = [row[self.label_column] for _, row in rows]
+        if all(_INT.fullmatch(label) for label in raw_labels):
+            labels = [int(label) for label in raw_labels]
+            for (line, _), label in zip(rows, labels, strict=True):
+                if label < 0:
+                    raise ValueError(f"AnnotatedAudio: {self.csv_path} line {line}: negative label {label}")
+            self.classes = [str(i) for i in range(max(labels) + 1)]
+        else:
+            self.classes = sorted(set(raw_labels))
+            index = {name: i for i, name in enumerate(self.classes)}
+            labels = [index[label] for label in raw_labels]
+        self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
+
+        candidates = [
+            (self._resolve(row[self.file_column]), label, f"listed on line {line} of {self.csv_path}")
+            for (line, row), label in zip(rows, labels, strict=True)
+        ]
+        self._screen(candidates)
+
+    def _read_rows(self) -> list[tuple[int, list[str]]]:
+        """Non-blank rows as ``(line number, stripped fields)``, all checked for shape."""
+        rows: list[tuple[int, list[str]]] = []
+        with open(self.csv_path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            try:
+                for row in reader:
+                    if not any(field.strip() for field in row):
+                        continue
+                    rows.append((reader.line_num, [field.strip() for field in row]))
+            except csv.Error as err:
+                raise ValueError(f"AnnotatedAudio: {self.csv_path} line {reader.line_num}: {err}") from err
+        if not rows:
+            raise ValueError(f"AnnotatedAudio: {self.csv_path} holds no rows")
+        first_line, first = rows[0]
+        width = len(first)
+        needed = max(self.file_column, self.label_column) + 1
+        if width < needed:
+            raise ValueError(
+                f"AnnotatedAudio: {self.csv_path} line {first_line}: expected at least {needed} columns "
+                f"(file_column={self.file_column}, label_column={self.label_column}), got {width}: {first}"
+            )
+        for line, row in rows:
+            if len(row) != width:
+                raise ValueError(
+                    f"AnnotatedAudio: {self.csv_path} line {line}: expected {width} columns "
+                    f"(as on line {first_line}), got {len(row)}: {row}"
+                )
+            for column, what in ((self.file_column, "file name"), (self.label_column, "label")):
+                if not row[column]:
+                    raise ValueError(
+                        f"AnnotatedAudio: {self.csv_path} line {line}: empty {what} (column {column})"
+                    )
+        return rows
+
+    def _resolve(self, name: str) -> Path:
+        """The file a name refers to: as written if it exists or ends with ``extension``, else
+        with ``extension`` appended."""
+        path = self.audio_dir / name
+        if not self.extension or name.lower().endswith(self.extension.lower()) or path.is_file():
+            return path
+        return self.audio_dir / f"{name}{self.extension}"
+
+    def _looks_like_header(self, rows: list[tuple[int, list[str]]]) -> bool:
+        first = rows[0][1]
+        file_field, label_field = first[self.file_column], first[self.label_column]
+        if self._resolve(file_field).is_file():
+            return False
+
+        def word(text: str) -> str:
+            return re.sub(r"[^a-z]", "", text.lower())
+
+        if word(file_field) in _FILE_WORDS or word(label_field) in _LABEL_WORDS:
+            return True
+        others = [row[self.label_column] for _, row in rows[1:]]
+        return bool(others) and not _INT.fullmatch(label_field) and all(_INT.fullmatch(x) for x in others)
+
+    def cache_key(self) -> dict[str, Any]:
+        """JSON-able identity of the content and the loading parameters (for the feature cache).
+
+        Holds each used file's path relative to ``audio_dir`` with its size and mtime (ns), the
+        labels, the classes, and ``sample_rate``, ``num_samples``, ``random_crop``, ``seed`` and a
+        description of ``transform``.
+        """
+        return {
+            "dataset": "AnnotatedAudio",
+            "files": file_entries(self.files, self.audio_dir),
+            "labels": list(self.labels),
+            "classes": list(self.classes),
+            **self._loading_key(),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"AnnotatedAudio(csv_path={str(self.csv_path)!r}, items={len(self)}, "
+            f"classes={self.classes}, sample_rate={self.sample_rate}, num_samples={self.num_samples})"
+        )

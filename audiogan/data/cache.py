@@ -1,0 +1,396 @@
+"""A feature cache: a frontend's features for every item of a data set, in one memory-mapped file.
+
+Layout of a cache folder::
+
+    <path>/features.npy   # (num_items, *feature_shape) float16 or float32, a standard .npy file
+    <path>/index.json     # format version, key, shape, dtype, labels, size of features.npy
+
+The key is a SHA-256 of the frontend's class, ``config`` and state tensors (e.g. a fitted
+:class:`~audiogan.frontends.logspec.LogSpectrogram`'s per-bin statistics), the data set's class
+and ``cache_key()`` (for files: relative paths, sizes and mtimes), the storage dtype and the
+format version. Opening a cache whose key, shape, dtype or file size differs rebuilds it; a stale
+cache is never reused.
+
+Writes are atomic: the old index is removed first, features go to a temporary file that is
+flushed, fsync'ed and renamed, and the index is written (the same way) last. A crash at any point
+leaves either no index or a complete, matching cache.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.lib.format import open_memmap
+from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
+
+logger = logging.getLogger(__name__)
+
+#: Bumped whenever the layout or the key's recipe changes; older caches are rebuilt.
+FORMAT_VERSION = 1
+FEATURES_FILE = "features.npy"
+INDEX_FILE = "index.json"
+_DTYPES = {"float16": np.float16, "float32": np.float32}
+
+
+def _dtype_name(dtype: str | torch.dtype | type | np.dtype) -> str:
+    if isinstance(dtype, torch.dtype):
+        name = str(dtype).removeprefix("torch.")
+    else:
+        try:
+            name = np.dtype(dtype).name
+        except TypeError as err:
+            raise ValueError(
+                f"FeatureCache: dtype must be 'float16' or 'float32', got {dtype!r}"
+            ) from err
+    if name not in _DTYPES:
+        raise ValueError(f"FeatureCache: dtype must be 'float16' or 'float32', got {dtype!r}")
+    return name
+
+
+def _state_digest(frontend: Any) -> str:
+    """SHA-256 over the names, dtypes, shapes and bytes of the frontend's state tensors."""
+    h = hashlib.sha256()
+    state = frontend.state_dict() if callable(getattr(frontend, "state_dict", None)) else {}
+    for name in sorted(state):
+        value = state[name]
+        if not isinstance(value, torch.Tensor):
+            h.update(f"{name}={value!r};".encode())
+            continue
+        t = value.detach().cpu().contiguous()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)};".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def cache_key(dataset: Any, frontend: Any, dtype: str = "float16") -> str:
+    """The key of a (data set, frontend, dtype) cache: a SHA-256 hex digest.
+
+    Raises:
+        TypeError: If the data set has no ``cache_key()`` method, the frontend no ``config``,
+            or either is not JSON-able.
+    """
+    key_fn = getattr(dataset, "cache_key", None)
+    if not callable(key_fn):
+        raise TypeError(
+            f"FeatureCache: the dataset ({type(dataset).__name__}) has no cache_key() method. FeatureCache needs "
+            "cache_key() -> dict, a JSON-able identity of the data set's content and loading parameters "
+            "(for files: relative paths with size and mtime), to detect a stale cache; audiogan datasets have one"
+        )
+    config = getattr(frontend, "config", None)
+    if not isinstance(config, dict):
+        raise TypeError(
+            f"FeatureCache: the frontend ({type(frontend).__name__}) has no `config` dict of its constructor "
+            "arguments, which the cache key needs"
+        )
+    frontend_type = type(frontend)
+    dataset_type = type(dataset)
+    identity = {
+        "format_version": FORMAT_VERSION,
+        "frontend": f"{frontend_type.__module__}.{frontend_type.__qualname__}",
+        "frontend_config": config,
+        "frontend_state": _state_digest(frontend),
+        "dataset": f"{dataset_type.__module__}.{dataset_type.__qualname__}",
+        "dataset_key": key_fn(),
+        "dtype": _dtype_name(dtype),
+    }
+    try:
+        text = json.dumps(identity, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"FeatureCache: dataset.cache_key() and frontend.config must be JSON-able ({err})"
+        ) from err
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems cannot fsync a directory
+        pass
+    finally:
+        os.close(fd)
+
+
+def _collate(items: list[Any]) -> tuple[torch.Tensor, list[int] | None]:
+    """Stack ``wave`` or ``(wave, label)`` items into ``(batch, ..., time)`` and a label list."""
+    waves, labels = [], []
+    for item in items:
+        if isinstance(item, (tuple, list)):
+            waves.append(torch.as_tensor(item[0]))
+            labels.append(int(item[1]))
+        else:
+            waves.append(torch.as_tensor(item))
+    if labels and len(labels) != len(waves):
+        raise ValueError("FeatureCache: the dataset mixes (wave, label) items and bare waves")
+    shapes = sorted({tuple(w.shape) for w in waves})
+    if len(shapes) > 1:
+        raise ValueError(
+            f"FeatureCache: items of one batch have different shapes {shapes}; give the dataset a fixed "
+            "num_samples or use batch_size=1"
+        )
+    return torch.stack(waves), (labels or None)
+
+
+def _frontend_device(frontend: Any) -> torch.device:
+    if isinstance(frontend, torch.nn.Module):
+        for t in (*frontend.buffers(), *frontend.parameters()):
+            return t.device
+    return torch.device("cpu")
+
+
+class FeatureCache(Dataset):
+    """Precomputed ``frontend.encode`` of every item of a data set, read from a memory map.
+
+    The first open encodes the data set batch by batch (on ``device``) and writes the cache
+    folder; later opens with the same key only map the file: ``__getitem__`` is a slice of the
+    memory map (the fast path of seed 001). A changed file, frontend config or fitted frontend
+    state gives a different key and the cache is rebuilt.
+
+    Mono items ``(1, time)`` (what :class:`~audiogan.data.AudioFolder` yields) are encoded as
+    ``(time,)``, so each cached item has the frontend's ``feature_shape``, e.g. ``(1, n_mels,
+    frames)``, and batches are ``(batch, 1, n_mels, frames)`` as critics expect.
+
+    Args:
+        dataset: Items ``(wave (..., time), label_int)`` or ``wave``; must have ``cache_key()``.
+        frontend: Has ``encode(wave (batch, ..., time)) -> (batch, *feature_shape)`` and ``config``.
+        path: Cache folder (created); holds ``features.npy`` and ``index.json``.
+        batch_size: Items encoded at once.
+        device: Where to encode (default: the frontend's device). The frontend is copied there;
+            the object passed in is not moved.
+        dtype: Storage dtype, ``"float16"`` (half the disk and page cache) or ``"float32"``.
+        rebuild: Rebuild even if a valid cache exists.
+        progress: Show a tqdm bar while building.
+        num_workers: DataLoader workers that load items while building.
+
+    Raises:
+        TypeError: If the data set has no ``cache_key()`` or the frontend no ``config``.
+        ValueError: If the data set is empty, or ``encode`` returns non-finite values or
+            inconsistent shapes.
+
+    Example::
+
+        cache = FeatureCache(AudioFolder(root, 16000, 65280), LogMel(frames=256), "cache/train")
+        features, label = cache[0]  # (1, 128, 256) float32, int
+    """
+
+    def __init__(
+        self,
+        dataset: Any,
+        frontend: Any,
+        path: str | os.PathLike,
+        batch_size: int = 32,
+        device: torch.device | str | None = None,
+        dtype: str | torch.dtype = "float16",
+        rebuild: bool = False,
+        progress: bool = True,
+        num_workers: int = 0,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"FeatureCache: batch_size must be >= 1, got {batch_size}")
+        self.path = Path(path)
+        self.features_path = self.path / FEATURES_FILE
+        self.index_path = self.path / INDEX_FILE
+        self.dtype = _dtype_name(dtype)
+        self.key = cache_key(dataset, frontend, self.dtype)
+        self.classes: list[str] | None = getattr(dataset, "classes", None)
+        self._memmap_array: np.ndarray | None = None
+
+        index = None if rebuild else self._valid_index(len(dataset))
+        self.built = index is None
+        if index is None:
+            index = self._build(dataset, frontend, batch_size, device, progress, num_workers)
+        self.labels: list[int] | None = index["labels"]
+        self.feature_shape: tuple[int, ...] = tuple(index["item_shape"])
+        self._len = int(index["num_items"])
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _valid_index(self, num_items: int) -> dict[str, Any] | None:
+        """The index if the cache on disk is complete and matches ``self.key``, else None."""
+        reason = None
+        try:
+            index = json.loads(self.index_path.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as err:
+            reason, index = f"unreadable index ({err})", None
+        if index is not None:
+            if index.get("format_version") != FORMAT_VERSION:
+                reason = f"format version {index.get('format_version')} != {FORMAT_VERSION}"
+            elif index.get("key") != self.key:
+                reason = "the data set, frontend or dtype changed (key differs)"
+            elif index.get("num_items") != num_items:
+                reason = f"{index.get('num_items')} items cached, the data set has {num_items}"
+            elif not self.features_path.is_file() or self.features_path.stat().st_size != index.get(
+                "features_bytes"
+            ):
+                reason = f"{self.features_path} is missing or has the wrong size"
+            else:
+                try:
+                    arr = np.load(self.features_path, mmap_mode="r")
+                except (OSError, ValueError) as err:
+                    arr, reason = None, f"{self.features_path} is unreadable ({err})"
+                if arr is not None and (
+                    arr.shape != (num_items, *index["item_shape"]) or arr.dtype.name != self.dtype
+                ):
+                    reason = f"{self.features_path} holds {arr.shape} {arr.dtype}, the index says otherwise"
+        if reason is not None:
+            logger.info("FeatureCache %s is stale, rebuilding: %s", self.path, reason)
+            return None
+        return index
+
+    def _memmap(self) -> np.ndarray:
+        if self._memmap_array is None:
+            self._memmap_array = np.load(self.features_path, mmap_mode="r")
+        return self._memmap_array
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int] | torch.Tensor:
+        """``(features (*feature_shape) float32, label)``, or ``features`` for unlabelled data."""
+        features = torch.from_numpy(np.array(self._memmap()[index], dtype=np.float32))
+        if self.labels is None:
+            return features
+        return features, self.labels[index]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_memmap_array"] = None  # each DataLoader worker maps the file itself
+        return state
+
+    # -- building --------------------------------------------------------------------------
+
+    def _build(
+        self,
+        dataset: Any,
+        frontend: Any,
+        batch_size: int,
+        device: torch.device | str | None,
+        progress: bool,
+        num_workers: int,
+    ) -> dict[str, Any]:
+        num_items = len(dataset)
+        if num_items == 0:
+            raise ValueError(
+                f"FeatureCache: the dataset ({type(dataset).__name__}) is empty; nothing to cache"
+            )
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._memmap_array = None
+        # Invalidate first: from here on no valid cache exists until the new index is in place.
+        self.index_path.unlink(missing_ok=True)
+        _fsync_path(self.path)
+
+        target = torch.device(device) if device is not None else _frontend_device(frontend)
+        if isinstance(frontend, torch.nn.Module) and _frontend_device(frontend) != target:
+            frontend = copy.deepcopy(frontend).to(target)
+
+        tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        tmp_features = self.path / f"{FEATURES_FILE}.tmp-{tag}"
+        tmp_index = self.path / f"{INDEX_FILE}.tmp-{tag}"
+        loader = DataLoader(
+            dataset,
+            batch_size=batch_size,
+            shuffle=False,
+            num_workers=num_workers,
+            collate_fn=_collate,
+        )
+        squeeze_mono = getattr(frontend, "kind", "audio") == "audio"
+        out: np.ndarray | None = None
+        labels: list[int] | None = None
+        item_shape: tuple[int, ...] = ()
+        start = 0
+        try:
+            with tqdm(
+                total=num_items,
+                unit="item",
+                desc=f"caching features in {self.path}",
+                disable=not progress,
+            ) as bar:
+                for waves, batch_labels in loader:
+                    if squeeze_mono and waves.dim() == 3 and waves.shape[1] == 1:
+                        waves = waves[:, 0]  # mono (batch, 1, time) -> (batch, time)
+                    with torch.no_grad():
+                        feats = frontend.encode(waves.to(target))
+                    if (
+                        not isinstance(feats, torch.Tensor)
+                        or feats.dim() < 1
+                        or feats.shape[0] != waves.shape[0]
+                    ):
+                        got = (
+                            tuple(feats.shape)
+                            if isinstance(feats, torch.Tensor)
+                            else type(feats).__name__
+                        )
+                        raise ValueError(
+                            f"FeatureCache: encode of {waves.shape[0]} items returned {got}"
+                        )
+                    if not torch.isfinite(feats).all():
+                        raise ValueError(
+                            f"FeatureCache: encode gave NaN/inf for items {start}..{start + len(feats) - 1}"
+                        )
+                    if out is None:
+                        item_shape = tuple(feats.shape[1:])
+                        out = open_memmap(
+                            tmp_features,
+                            mode="w+",
+                            dtype=_DTYPES[self.dtype],
+                            shape=(num_items, *item_shape),
+                        )
+                        labels = [] if batch_labels is not None else None
+                    if tuple(feats.shape[1:]) != item_shape:
+                        raise ValueError(
+                            f"FeatureCache: items {start}.. encode to {tuple(feats.shape[1:])}, earlier ones to {item_shape}"
+                        )
+                    if (batch_labels is None) != (labels is None):
+                        raise ValueError(
+                            "FeatureCache: the dataset mixes (wave, label) items and bare waves"
+                        )
+                    out[start : start + len(feats)] = (
+                        feats.detach().to("cpu", torch.float32).numpy()
+                    )
+                    if labels is not None and batch_labels is not None:
+                        labels.extend(batch_labels)
+                    start += len(feats)
+                    bar.update(len(feats))
+            if start != num_items:
+                raise ValueError(
+                    f"FeatureCache: the dataset yielded {start} items, len() says {num_items}"
+                )
+            assert out is not None
+            out.flush()
+            del out  # unmap before the rename
+            _fsync_path(tmp_features)
+            os.replace(tmp_features, self.features_path)
+            index = {
+                "format_version": FORMAT_VERSION,
+                "key": self.key,
+                "num_items": num_items,
+                "item_shape": list(item_shape),
+                "dtype": self.dtype,
+                "features_bytes": self.features_path.stat().st_size,
+                "frontend": type(frontend).__name__,
+                "frontend_config": getattr(frontend, "config", None),
+                "labels": labels,
+            }
+            with open(tmp_index, "w") as f:
+                json.dump(index, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp_index, self.index_path)  # the index last: now the cache is valid
+            _fsync_path(self.path)
+        finally:
+            tmp_features.unlink(missing_ok=True)
+            tmp_index.unlink(missing_ok=True)
+        return index

@@ -1,0 +1,609 @@
+"""Multi-track piano rolls ``(tracks, bars, steps, pitches)`` in {-1, 1}, as in MuseGAN (seed 004).
+
+A piano roll holds, for each track (voice or instrument), bar, step of the bar and pitch, +1 where
+the pitch sounds and -1 elsewhere. A monophonic track has at most one +1 per step; a rest is a
+step that is -1 at every pitch. Pitch index ``i`` is MIDI note ``lowest_pitch + i``.
+
+The other representation used here is the *pitch grid* ``(..., time, tracks)``: float MIDI
+numbers, NaN for a rest, ``time = bars * steps_per_bar`` with bars laid end to end (step ``s`` of
+bar ``b`` is time ``b * steps_per_bar + s``). This is the layout of the widely used
+``Jsb16thSeparated.npz``.
+
+Held versus repeated notes: a roll only says which pitch sounds at each step, so a note held for
+two steps and the same pitch struck twice look the same. :meth:`PianoRoll.to_midi` writes a run
+of consecutive steps with the same pitch on the same track as *one* held note (the book's
+converter re-struck notes every 4 steps and reshaped ``(4, 2, 16)`` to ``(32, 4)`` without a
+transpose, mixing voices and time; neither happens here).
+
+Functional twins: :func:`pitches_to_roll`, :func:`roll_to_pitches`, :func:`binarize_roll`,
+:func:`roll_to_tracks`, :func:`segment_pitches`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from torch import nn
+
+from audiogan._shapes import check_trailing
+from audiogan.music.midi import (
+    Note,
+    Track,
+    read_midi,
+    stream_to_tracks,
+    tracks_to_grid,
+    write_midi,
+)
+
+ROLL_AXES = "(..., tracks, bars, steps, pitches)"
+GRID_AXES = "(..., time, tracks)"
+_MODES = ("argmax", "threshold")
+_OUT_OF_RANGE = ("octave", "drop", "raise")
+
+
+def pitches_to_roll(
+    pitches: torch.Tensor | np.ndarray,
+    n_bars: int,
+    steps_per_bar: int,
+    n_pitches: int = 84,
+    lowest_pitch: int = 0,
+) -> torch.Tensor:
+    """One-hot encode a pitch grid as a piano roll in {-1, 1}.
+
+    Args:
+        pitches: ``(..., time, tracks)`` MIDI numbers (whole numbers), NaN for a rest;
+            ``time == n_bars * steps_per_bar``. Integer tensors/arrays are accepted (no rests).
+        n_bars: Bars per roll.
+        steps_per_bar: Steps per bar.
+        n_pitches: Pitch axis size.
+        lowest_pitch: MIDI number of pitch index 0.
+
+    Returns:
+        ``(..., tracks, bars, steps, pitches)``: +1 at each sounding pitch, -1 elsewhere; a rest
+        is -1 at every pitch. Float (the input's float dtype, else float32), on the input's device.
+
+    Raises:
+        ValueError: If the time axis has the wrong length, or a pitch is not a whole number or
+            lies outside ``lowest_pitch .. lowest_pitch + n_pitches - 1``.
+    """
+    x = torch.as_tensor(pitches)
+    if not x.is_floating_point():
+        x = x.to(torch.float32)
+    if x.ndim < 2 or x.shape[-2] != n_bars * steps_per_bar:
+        raise ValueError(
+            f"pitches: expected shape (..., {n_bars * steps_per_bar}, tracks) {GRID_AXES} "
+            f"with time = n_bars * steps_per_bar = {n_bars} * {steps_per_bar}, got {tuple(x.shape)}"
+        )
+    rest = torch.isnan(x)
+    idx = torch.where(rest, torch.zeros_like(x), x - lowest_pitch)
+    if bool((idx != idx.round()).any()):
+        raise ValueError("pitches: expected whole MIDI numbers (or NaN for a rest), got fractions")
+    if bool(((idx < 0) | (idx >= n_pitches)).any()):
+        sounding = x[~rest]
+        raise ValueError(
+            f"pitches: expected MIDI numbers in {lowest_pitch}..{lowest_pitch + n_pitches - 1} "
+            f"(lowest_pitch={lowest_pitch}, n_pitches={n_pitches}), got values from "
+            f"{sounding.min().item():g} to {sounding.max().item():g}"
+        )
+    onehot = F.one_hot(idx.long(), n_pitches).to(x.dtype)  # (..., time, tracks, pitches)
+    onehot = onehot * (~rest).unsqueeze(-1).to(x.dtype)
+    roll = onehot * 2 - 1
+    return rearrange(roll, "... (bars steps) tracks p -> ... tracks bars steps p", bars=n_bars)
+
+
+def _top(roll: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Max over the pitch axis and its index, the *highest* pitch among equal maxima."""
+    values, flipped_idx = roll.flip(-1).max(dim=-1)
+    return values, roll.shape[-1] - 1 - flipped_idx
+
+
+def roll_to_pitches(
+    roll: torch.Tensor | np.ndarray, lowest_pitch: int = 0, threshold: float | None = 0.0
+) -> torch.Tensor:
+    """Read one pitch per track and step back from a piano roll (the inverse of
+    :func:`pitches_to_roll` on monophonic rolls).
+
+    At each track and step the strongest pitch wins (the highest one among equal values); the
+    step is a rest if that value is not above ``threshold``. So this decodes raw generator
+    output (e.g. tanh in [-1, 1]) as well as binarized rolls.
+
+    Args:
+        roll: ``(..., tracks, bars, steps, pitches)``.
+        lowest_pitch: MIDI number of pitch index 0.
+        threshold: Values ``<= threshold`` are silent; ``None``: never silent.
+
+    Returns:
+        ``(..., time, tracks)`` float MIDI numbers with NaN for rests, ``time = bars * steps``.
+    """
+    x = torch.as_tensor(roll)
+    if x.ndim < 4:
+        raise ValueError(f"roll: expected shape {ROLL_AXES}, got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        x = x.to(torch.float32)
+    x = rearrange(x, "... tracks bars steps p -> ... (bars steps) tracks p")
+    values, idx = _top(x)
+    pitches = (idx + lowest_pitch).to(x.dtype)
+    if threshold is not None:
+        pitches = torch.where(values > threshold, pitches, torch.full_like(pitches, float("nan")))
+    return pitches
+
+
+def binarize_roll(
+    roll: torch.Tensor | np.ndarray, mode: str = "argmax", threshold: float | None = 0.0
+) -> torch.Tensor:
+    """Turn real-valued piano rolls (e.g. a generator's tanh output) into {-1, 1}.
+
+    Args:
+        roll: ``(..., pitches)``, typically ``(..., tracks, bars, steps, pitches)``.
+        mode: ``"argmax"``: monophonic, at most one +1 per track and step, at the largest value
+            (the highest pitch among equal values), and none (a rest) where that value is not
+            above ``threshold``. ``"threshold"``: polyphonic, +1 wherever the value is above
+            ``threshold``.
+        threshold: The silence threshold. ``None`` is allowed in ``"argmax"`` mode only and
+            means no rests: exactly one +1 at every track and step.
+
+    Returns:
+        A tensor of the same shape and float dtype as ``roll`` (float32 for integer input)
+        holding only -1 and +1.
+
+    Raises:
+        ValueError: If ``mode`` is unknown, or ``threshold`` is None in ``"threshold"`` mode.
+    """
+    x = torch.as_tensor(roll)
+    if not x.is_floating_point():
+        x = x.to(torch.float32)
+    if x.ndim < 1:
+        raise ValueError(f"roll: expected shape {ROLL_AXES}, got {tuple(x.shape)}")
+    if mode == "threshold":
+        if threshold is None:
+            raise ValueError(
+                'binarize_roll: mode="threshold" needs a number as threshold, got None'
+            )
+        return torch.where(x > threshold, 1.0, -1.0).to(x.dtype)
+    if mode != "argmax":
+        raise ValueError(f"binarize_roll: mode must be one of {_MODES}, got {mode!r}")
+    values, idx = _top(x)
+    out = F.one_hot(idx, x.shape[-1]).to(x.dtype) * 2 - 1
+    if threshold is not None:
+        out = torch.where((values > threshold).unsqueeze(-1), out, torch.full_like(out, -1.0))
+    return out
+
+
+def roll_to_tracks(
+    roll: torch.Tensor | np.ndarray,
+    lowest_pitch: int = 0,
+    mode: str = "argmax",
+    threshold: float | None = 0.0,
+    names: Sequence[str] | None = None,
+    programs: Sequence[int] | None = None,
+    is_drum: Sequence[bool] | None = None,
+) -> list[Track]:
+    """Binarize a piano roll and read its notes: each run of consecutive +1 steps at the same
+    track and pitch is one :class:`~audiogan.music.midi.Note` (held, never re-struck).
+
+    Args:
+        roll: ``(tracks, bars, steps, pitches)``, or ``(segments, tracks, bars, steps, pitches)``
+            whose segments are laid end to end in time.
+        lowest_pitch: MIDI number of pitch index 0.
+        mode: See :func:`binarize_roll`.
+        threshold: See :func:`binarize_roll`.
+        names: One name per track (default ``""``).
+        programs: One General MIDI program per track (default 0).
+        is_drum: One drum flag per track (default False).
+
+    Returns:
+        One :class:`~audiogan.music.midi.Track` per roll track, notes sorted by (start, pitch),
+        times in steps from the start of the first bar.
+    """
+    x = torch.as_tensor(roll).detach()
+    if x.ndim == 5:
+        x = rearrange(x, "seg tracks bars steps p -> tracks (seg bars) steps p")
+    if x.ndim != 4:
+        raise ValueError(
+            "roll: expected shape (tracks, bars, steps, pitches) or "
+            f"(segments, tracks, bars, steps, pitches), got {tuple(x.shape)}"
+        )
+    n_tracks = x.shape[0]
+    for what, seq in (("names", names), ("programs", programs), ("is_drum", is_drum)):
+        if seq is not None and len(seq) != n_tracks:
+            raise ValueError(f"{what}: expected one entry per track ({n_tracks}), got {len(seq)}")
+    on = (binarize_roll(x, mode, threshold) > 0).cpu().numpy()
+    on = rearrange(on, "tracks bars steps p -> tracks (bars steps) p")
+    edges = np.diff(np.pad(on, ((0, 0), (1, 1), (0, 0))).astype(np.int8), axis=1)
+    starts = np.argwhere(edges == 1)  # rows (track, step, pitch)
+    ends = np.argwhere(edges == -1)
+    # Pair each onset with its offset: both sorted by (track, pitch, step) line up one to one.
+    starts = starts[np.lexsort((starts[:, 1], starts[:, 2], starts[:, 0]))]
+    ends = ends[np.lexsort((ends[:, 1], ends[:, 2], ends[:, 0]))]
+    tracks = [
+        Track(
+            names[k] if names is not None else "",
+            int(programs[k]) if programs is not None else 0,
+            bool(is_drum[k]) if is_drum is not None else False,
+        )
+        for k in range(n_tracks)
+    ]
+    for (k, s, p), (_, e, _) in zip(starts.tolist(), ends.tolist(), strict=True):
+        tracks[k].notes.append(Note(s, e, p + lowest_pitch))
+    for t in tracks:
+        t.notes.sort(key=lambda n: (n.start, n.pitch))
+    return tracks
+
+
+def segment_pitches(
+    grid: np.ndarray | torch.Tensor,
+    segment_steps: int,
+    hop_steps: int | None = None,
+    pad: bool = True,
+) -> np.ndarray:
+    """Cut a pitch grid into windows of ``segment_steps`` steps.
+
+    Args:
+        grid: ``(time, tracks)`` MIDI numbers, NaN for rests.
+        segment_steps: Window length in steps.
+        hop_steps: Step between window starts (default ``segment_steps``: back to back).
+        pad: Keep a last, incomplete window, padded with rests (NaN); otherwise drop it.
+
+    Returns:
+        ``(segments, segment_steps, tracks)`` float32; ``(0, segment_steps, tracks)`` if none fit.
+    """
+    g = np.asarray(grid.cpu() if isinstance(grid, torch.Tensor) else grid, dtype=np.float32)
+    if g.ndim != 2:
+        raise ValueError(f"grid: expected shape (time, tracks), got {g.shape}")
+    hop = segment_steps if hop_steps is None else hop_steps
+    if segment_steps < 1 or hop < 1:
+        raise ValueError(f"segment_steps and hop_steps must be >= 1, got {segment_steps}, {hop}")
+    time, n_tracks = g.shape
+    last = time - 1 if pad else time - segment_steps
+    starts = range(0, last + 1, hop) if time > 0 else range(0)
+    out = np.full((len(starts), segment_steps, n_tracks), np.nan, dtype=np.float32)
+    for i, s in enumerate(starts):
+        chunk = g[s : s + segment_steps]
+        out[i, : len(chunk)] = chunk
+    return out
+
+
+def _fit_range(tracks: list[Track], low: int, high: int, policy: str, source: str) -> list[Track]:
+    """Bring notes into ``low..high`` by octaves, drop them, or raise, per ``policy``."""
+    if policy not in _OUT_OF_RANGE:
+        raise ValueError(f"out_of_range must be one of {_OUT_OF_RANGE}, got {policy!r}")
+    if policy == "octave" and high - low + 1 < 12:
+        raise ValueError(
+            f'out_of_range="octave" needs at least 12 pitches, the roll has {high - low + 1}'
+        )
+    fitted = []
+    for t in tracks:
+        notes = []
+        for n in t.notes:
+            p = n.pitch
+            if low <= p <= high:
+                notes.append(n)
+            elif policy == "raise":
+                raise ValueError(
+                    f"{source}: track {t.name!r} has pitch {p}, outside the roll's MIDI range "
+                    f'{low}..{high}; use out_of_range="octave" or "drop"'
+                )
+            elif policy == "octave":
+                while p < low:
+                    p += 12
+                while p > high:
+                    p -= 12
+                notes.append(Note(n.start, n.end, p))
+        fitted.append(Track(t.name, t.program, t.is_drum, notes))
+    return fitted
+
+
+class PianoRoll(nn.Module):
+    """Frontend for multi-track piano rolls ``(tracks, bars, steps, pitches)`` in {-1, 1}.
+
+    It has no waveform: ``encode`` takes a pitch grid ``(..., time, tracks)`` (MIDI numbers,
+    NaN = rest) and ``decode`` gives one back; audio output is MIDI (:meth:`to_midi`).
+    ``sample_rate`` is 0 to say so; :attr:`steps_per_second` gives the playback rate.
+
+    Args:
+        n_tracks: Tracks (voices or instruments).
+        n_bars: Bars per roll.
+        steps_per_bar: Steps per bar.
+        n_pitches: Pitch axis size.
+        lowest_pitch: MIDI number of pitch index 0 (``lowest_pitch + n_pitches <= 128``).
+        steps_per_beat: Steps per quarter note (4: a sixteenth-note grid).
+        tempo: Quarter notes per minute in written MIDI (66, as in seed 004).
+        programs: General MIDI program per track (default 0, acoustic grand piano).
+        track_names: Name per track (default soprano, alto, tenor, bass for four tracks,
+            ``track0``, ``track1``... otherwise); :meth:`from_midi` matches instruments by them.
+        is_drum: Drum flag per track (default all False).
+        velocity: Velocity of written notes.
+
+    Example:
+        >>> pr = PianoRoll()
+        >>> pitches = torch.full((32, 4), float("nan")); pitches[:, 0] = 72
+        >>> pr.encode(pitches).shape
+        torch.Size([4, 2, 16, 84])
+    """
+
+    kind = "pianoroll"
+
+    def __init__(
+        self,
+        n_tracks: int = 4,
+        n_bars: int = 2,
+        steps_per_bar: int = 16,
+        n_pitches: int = 84,
+        lowest_pitch: int = 0,
+        steps_per_beat: int = 4,
+        tempo: float = 66.0,
+        programs: Sequence[int] | None = None,
+        track_names: Sequence[str] | None = None,
+        is_drum: Sequence[bool] | None = None,
+        velocity: int = 100,
+    ) -> None:
+        super().__init__()
+        for name, value in (
+            ("n_tracks", n_tracks),
+            ("n_bars", n_bars),
+            ("steps_per_bar", steps_per_bar),
+            ("n_pitches", n_pitches),
+            ("steps_per_beat", steps_per_beat),
+        ):
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if lowest_pitch < 0 or lowest_pitch + n_pitches > 128:
+            raise ValueError(
+                f"pitch range lowest_pitch..lowest_pitch + n_pitches - 1 = {lowest_pitch}.."
+                f"{lowest_pitch + n_pitches - 1} must lie within MIDI 0..127"
+            )
+        if not tempo > 0:
+            raise ValueError(f"tempo must be positive (quarter notes per minute), got {tempo}")
+        if track_names is None:
+            track_names = (
+                ("soprano", "alto", "tenor", "bass")
+                if n_tracks == 4
+                else tuple(f"track{k}" for k in range(n_tracks))
+            )
+        programs = (0,) * n_tracks if programs is None else tuple(int(p) for p in programs)
+        is_drum = (False,) * n_tracks if is_drum is None else tuple(bool(d) for d in is_drum)
+        for what, seq in (
+            ("programs", programs),
+            ("track_names", track_names),
+            ("is_drum", is_drum),
+        ):
+            if len(seq) != n_tracks:
+                raise ValueError(
+                    f"{what}: expected {n_tracks} entries (one per track), got {len(seq)}"
+                )
+        if not all(0 <= p <= 127 for p in programs):
+            raise ValueError(f"programs: General MIDI programs are 0..127, got {list(programs)}")
+        if len({n.lower() for n in track_names}) != n_tracks:
+            raise ValueError(f"track_names must be distinct, got {list(track_names)}")
+        self.n_tracks = int(n_tracks)
+        self.n_bars = int(n_bars)
+        self.steps_per_bar = int(steps_per_bar)
+        self.n_pitches = int(n_pitches)
+        self.lowest_pitch = int(lowest_pitch)
+        self.steps_per_beat = int(steps_per_beat)
+        self.tempo = float(tempo)
+        self.programs = programs
+        self.track_names = tuple(str(n) for n in track_names)
+        self.is_drum = is_drum
+        self.velocity = int(velocity)
+        self.feature_shape = (self.n_tracks, self.n_bars, self.steps_per_bar, self.n_pitches)
+        self.sample_rate = 0
+        self.config: dict[str, Any] = {
+            "n_tracks": self.n_tracks,
+            "n_bars": self.n_bars,
+            "steps_per_bar": self.steps_per_bar,
+            "n_pitches": self.n_pitches,
+            "lowest_pitch": self.lowest_pitch,
+            "steps_per_beat": self.steps_per_beat,
+            "tempo": self.tempo,
+            "programs": list(self.programs),
+            "track_names": list(self.track_names),
+            "is_drum": list(self.is_drum),
+            "velocity": self.velocity,
+        }
+
+    @property
+    def n_steps(self) -> int:
+        """Steps per roll, ``n_bars * steps_per_bar``."""
+        return self.n_bars * self.steps_per_bar
+
+    @property
+    def steps_per_second(self) -> float:
+        """Playback rate of the grid at :attr:`tempo`."""
+        return self.tempo / 60.0 * self.steps_per_beat
+
+    def extra_repr(self) -> str:
+        return f"feature_shape={self.feature_shape}, lowest_pitch={self.lowest_pitch}, tempo={self.tempo:g}"
+
+    def encode(self, pitches: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """Pitch grid ``(..., time, tracks)`` (NaN = rest) -> roll ``(..., tracks, bars, steps, pitches)``."""
+        x = torch.as_tensor(pitches)
+        check_trailing(x, (self.n_steps, self.n_tracks), "PianoRoll.encode input", GRID_AXES)
+        return pitches_to_roll(
+            x, self.n_bars, self.steps_per_bar, self.n_pitches, self.lowest_pitch
+        )
+
+    def forward(self, pitches: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """Same as :meth:`encode`."""
+        return self.encode(pitches)
+
+    def decode(
+        self, roll: torch.Tensor | np.ndarray, threshold: float | None = 0.0
+    ) -> torch.Tensor:
+        """Roll ``(..., tracks, bars, steps, pitches)`` -> pitch grid ``(..., time, tracks)``, NaN = rest.
+
+        Takes the strongest pitch per track and step; a step whose strongest value is not above
+        ``threshold`` is a rest (see :func:`roll_to_pitches`).
+        """
+        x = torch.as_tensor(roll)
+        check_trailing(x, self.feature_shape, "PianoRoll.decode input", ROLL_AXES)
+        return roll_to_pitches(x, self.lowest_pitch, threshold)
+
+    def binarize(
+        self, roll: torch.Tensor | np.ndarray, mode: str = "argmax", threshold: float | None = 0.0
+    ) -> torch.Tensor:
+        """{-1, 1} roll from real values, ``(..., tracks, bars, steps, pitches)``; see :func:`binarize_roll`."""
+        x = torch.as_tensor(roll)
+        check_trailing(x, self.feature_shape, "PianoRoll.binarize input", ROLL_AXES)
+        return binarize_roll(x, mode, threshold)
+
+    def to_midi(
+        self,
+        roll: torch.Tensor | np.ndarray,
+        path: str | os.PathLike,
+        tempo: float | None = None,
+        mode: str = "argmax",
+        threshold: float | None = 0.0,
+    ) -> Path:
+        """Write a roll to a MIDI file, one MIDI track per roll track (name, program, drum flag).
+
+        The roll is binarized first (``mode``, ``threshold``: see :func:`binarize_roll`), so raw
+        generator output can be passed. Consecutive steps with the same pitch on a track become
+        one held note.
+
+        Args:
+            roll: ``(tracks, bars, steps, pitches)``, or ``(segments, tracks, bars, steps,
+                pitches)`` played one after the other.
+            path: The ``.mid`` file to write.
+            tempo: Quarter notes per minute (default :attr:`tempo`).
+            mode: ``"argmax"`` (monophonic tracks) or ``"threshold"`` (polyphonic).
+            threshold: Silence threshold.
+
+        Returns:
+            ``path`` as a :class:`~pathlib.Path`.
+        """
+        x = torch.as_tensor(roll)
+        if x.ndim not in (4, 5):
+            raise ValueError(
+                f"PianoRoll.to_midi: expected shape {self.feature_shape} (tracks, bars, steps, pitches) "
+                f"or (segments, *{self.feature_shape}), got {tuple(x.shape)}"
+            )
+        check_trailing(x, self.feature_shape, "PianoRoll.to_midi roll", ROLL_AXES)
+        tracks = roll_to_tracks(
+            x, self.lowest_pitch, mode, threshold, self.track_names, self.programs, self.is_drum
+        )
+        beats = self.steps_per_bar / self.steps_per_beat
+        return write_midi(
+            tracks,
+            path,
+            steps_per_beat=self.steps_per_beat,
+            tempo=self.tempo if tempo is None else tempo,
+            beats_per_bar=int(beats) if beats == int(beats) else None,
+            velocity=self.velocity,
+        )
+
+    def _assign(
+        self, tracks: list[Track], source: str, select: Sequence[int] | None
+    ) -> list[Track]:
+        """Map read tracks to roll tracks: chosen by index, else by name, else in order."""
+        if select is not None:
+            if len(select) > self.n_tracks:
+                raise ValueError(f"instruments: at most {self.n_tracks} indices, got {len(select)}")
+            bad = [i for i in select if not 0 <= i < len(tracks)]
+            if bad:
+                raise ValueError(
+                    f"{source}: has {len(tracks)} instruments/parts, no index {bad[0]}"
+                )
+            chosen = [tracks[i] for i in select]
+        else:
+            wanted = [n.lower() for n in self.track_names]
+            names = [t.name.strip().lower() for t in tracks]
+            if tracks and len(set(names)) == len(names) and all(n in wanted for n in names):
+                by_name = dict(zip(names, tracks, strict=True))
+                return [by_name.get(w, Track(w)) for w in wanted]
+            if len(tracks) > self.n_tracks:
+                raise ValueError(
+                    f"{source}: has {len(tracks)} instruments/parts but the piano roll has "
+                    f"{self.n_tracks} tracks; pass instruments=[...] to choose which ones"
+                )
+            chosen = list(tracks)
+        return chosen + [Track() for _ in range(self.n_tracks - len(chosen))]
+
+    def _tracks_to_roll(self, tracks: list[Track], hop_bars: int | None) -> torch.Tensor:
+        grid = tracks_to_grid(tracks)
+        hop = None if hop_bars is None else hop_bars * self.steps_per_bar
+        segments = segment_pitches(grid, self.n_steps, hop, pad=True)
+        return pitches_to_roll(
+            torch.from_numpy(segments),
+            self.n_bars,
+            self.steps_per_bar,
+            self.n_pitches,
+            self.lowest_pitch,
+        )
+
+    def from_tracks(
+        self,
+        tracks: Sequence[Track],
+        hop_bars: int | None = None,
+        out_of_range: str = "octave",
+        instruments: Sequence[int] | None = None,
+        source: str = "tracks",
+    ) -> torch.Tensor:
+        """Notes on the step grid -> rolls ``(segments, tracks, bars, steps, pitches)``.
+
+        Tracks are matched to roll tracks by name when every name is one of
+        :attr:`track_names`, otherwise in order (missing ones stay silent). Each roll track keeps
+        the highest sounding pitch per step. The piece is cut into rolls from step 0 every
+        ``hop_bars`` bars (default ``n_bars``: back to back); the last one is padded with rests.
+
+        Args:
+            tracks: The notes (see :mod:`audiogan.music.midi`).
+            hop_bars: Bars between the starts of consecutive rolls.
+            out_of_range: Notes outside the pitch range: ``"octave"`` moves them by octaves into
+                it, ``"drop"`` drops them, ``"raise"`` raises a ValueError.
+            instruments: Indices of the tracks to use, in roll-track order (overrides matching).
+            source: Name of the input, for error messages.
+
+        Returns:
+            ``(segments, tracks, bars, steps, pitches)`` float32 in {-1, 1} (0 segments if no notes).
+        """
+        chosen = self._assign(list(tracks), source, instruments)
+        high = self.lowest_pitch + self.n_pitches - 1
+        chosen = _fit_range(chosen, self.lowest_pitch, high, out_of_range, source)
+        return self._tracks_to_roll(chosen, hop_bars)
+
+    def from_midi(
+        self,
+        path: str | os.PathLike,
+        hop_bars: int | None = None,
+        out_of_range: str = "octave",
+        instruments: Sequence[int] | None = None,
+    ) -> torch.Tensor:
+        """Read a MIDI file into rolls ``(segments, tracks, bars, steps, pitches)`` in {-1, 1}.
+
+        Notes are quantized to the grid in the file's own beats (its ticks per quarter note), so
+        tempo changes don't matter; step 0 is the file's start (taken to be a bar line).
+        Instruments map to tracks as in :meth:`from_tracks` (files written by :meth:`to_midi`
+        map back by track name even when a silent track is missing from the file).
+
+        Raises:
+            MidiFileError: If the file is missing or not MIDI.
+            ValueError: If it has more instruments than tracks and ``instruments`` is not given.
+        """
+        tracks = read_midi(path, self.steps_per_beat)
+        return self.from_tracks(tracks, hop_bars, out_of_range, instruments, source=str(path))
+
+    def from_music21(
+        self,
+        score: Any,
+        hop_bars: int | None = None,
+        out_of_range: str = "octave",
+        instruments: Sequence[int] | None = None,
+        align_pickup: bool = True,
+    ) -> torch.Tensor:
+        """Read a music21 stream (parts -> tracks) into rolls ``(segments, tracks, bars, steps, pitches)``.
+
+        With ``align_pickup``, a piece that opens with an anacrusis starts with a bar of rests
+        that ends with the pickup, so rolls start on the piece's bar lines (see
+        :func:`audiogan.music.midi.stream_to_tracks`). Otherwise as :meth:`from_tracks`.
+        """
+        tracks = stream_to_tracks(score, self.steps_per_beat, align_pickup)
+        name = getattr(getattr(score, "metadata", None), "title", None) or type(score).__name__
+        return self.from_tracks(tracks, hop_bars, out_of_range, instruments, source=str(name))

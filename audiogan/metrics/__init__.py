@@ -1,0 +1,89 @@
+"""Evaluation metrics: MuseGAN/muspy music metrics and classifier-based audio metrics.
+
+* :mod:`audiogan.metrics.music`: empty bars, used pitch classes, qualified notes, polyphony,
+  tonal distance ... on binarized piano rolls ``(batch, tracks, bars, steps, pitches)``, and
+  :func:`music_report` (real vs generated, per track).
+* :mod:`audiogan.metrics.audio`: classifier accuracy, inception score, Fréchet distance of
+  embeddings, NDB/K, and :func:`audio_report`, with a classifier trained on real data by
+  :func:`train_classifier`.
+"""
+
+from __future__ import annotations
+
+from audiogan.metrics.audio import (
+    accuracy_from_logits,
+    audio_report,
+    classifier_accuracy,
+    embed_features,
+    format_audio_report,
+    inception_score,
+    ndb_score,
+    predict_logits,
+)
+from audiogan.metrics.classifier_training import (
+    evaluate_classifier,
+    load_classifier,
+    save_classifier,
+    train_classifier,
+)
+from audiogan.metrics.frechet import (
+    frechet_distance,
+    frechet_embedding_distance,
+    gaussian_statistics,
+)
+from audiogan.metrics.music import (
+    MUSIC_METRIC_LABELS,
+    binarize_roll,
+    drum_pattern_rate,
+    empty_bar_rate,
+    empty_beat_rate,
+    format_music_report,
+    music_report,
+    n_pitches_used,
+    pitch_class_entropy,
+    pitch_range,
+    polyphony,
+    polyphony_rate,
+    qualified_note_rate,
+    scale_consistency,
+    tonal_centroid,
+    tonal_distance,
+    tonal_matrix,
+    used_pitch_classes,
+)
+
+__all__ = [
+    "MUSIC_METRIC_LABELS",
+    "accuracy_from_logits",
+    "audio_report",
+    "binarize_roll",
+    "classifier_accuracy",
+    "drum_pattern_rate",
+    "embed_features",
+    "empty_bar_rate",
+    "empty_beat_rate",
+    "evaluate_classifier",
+    "format_audio_report",
+    "format_music_report",
+    "frechet_distance",
+    "frechet_embedding_distance",
+    "gaussian_statistics",
+    "inception_score",
+    "load_classifier",
+    "music_report",
+    "n_pitches_used",
+    "ndb_score",
+    "pitch_class_entropy",
+    "pitch_range",
+    "polyphony",
+    "polyphony_rate",
+    "predict_logits",
+    "qualified_note_rate",
+    "save_classifier",
+    "scale_consistency",
+    "tonal_centroid",
+    "tonal_distance",
+    "tonal_matrix",
+    "train_classifier",
+    "used_pitch_classes",
+]

@@ -1,0 +1,168 @@
+"""DCGAN-style 2D critic for spectrograms ``(channels, freq, frames)`` (seeds 000 and 001)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from einops import rearrange
+from torch import nn
+
+from audiogan._shapes import check_shape
+from audiogan.nn.conditioning import LabelEmbedding, OneHot, Projection, check_labels
+from audiogan.nn.layers import (
+    ActSpec,
+    NormSpec,
+    apply_spectral_norm,
+    has_bias_free_norm,
+    make_activation,
+    make_norm,
+    resolve_activation,
+    resolve_norm,
+)
+
+_CRITIC_NORMS = ("none", "layer", "instance", "spectral", "batch")
+
+
+class ConvCritic2d(nn.Module):
+    """Spectrogram (and label) -> one raw score per sample.
+
+    ``n_downsamples`` strided convolutions (k4 s2 p1) with LeakyReLU(0.2) halve the grid, the
+    feature maps are flattened and a linear layer gives the score (seed 001's critic: 32-64-128-256
+    channels on ``(2, 128, 256)`` inputs, then a linear read-out). No norm after the first conv.
+
+    Conditioning: ``"embedding"`` stacks one learned label plane (seed 001: spectrogram + label
+    plane = 2 channels), ``"onehot"`` stacks ``num_classes`` constant one-hot planes (seed 000), and
+    ``"projection"`` adds ``<embed(y), h>`` on the spatially averaged features ``h``.
+
+    Args:
+        in_shape: ``(channels, freq, frames)``; ``freq`` and ``frames`` divisible by ``2**n_downsamples``.
+        num_classes: Number of classes to condition on; 0 for unconditional.
+        conditioning: ``"embedding"``, ``"onehot"`` or ``"projection"``.
+        embed_dim: Label embedding size for ``"embedding"``.
+        base_channels: Channels of the first conv; doubled at every stage up to ``max_channels``.
+        channels: Explicit channels of each stage (``n_downsamples`` entries); overrides the above.
+        max_channels: Cap for the doubling schedule.
+        n_downsamples: Number of halving stages.
+        norm: ``"none"``, ``"layer"``, ``"instance"``, ``"spectral"`` (spectral norm on every conv and
+            linear weight) or ``"batch"``. BatchNorm mixes samples and breaks the per-sample gradient
+            penalty; it is allowed for BCE/LSGAN training only (the Trainer warns).
+        activation: Hidden activation (default LeakyReLU(0.2)).
+
+    Shapes:
+        ``forward(x (batch, *in_shape), labels (batch,) | None) -> (batch,)``.
+    """
+
+    def __init__(
+        self,
+        in_shape: Sequence[int] = (1, 128, 256),
+        num_classes: int = 0,
+        conditioning: str = "embedding",
+        embed_dim: int = 16,
+        base_channels: int = 32,
+        channels: Sequence[int] | None = None,
+        max_channels: int = 512,
+        n_downsamples: int = 4,
+        norm: NormSpec = "none",
+        activation: ActSpec = "leaky_relu",
+    ) -> None:
+        super().__init__()
+        name = "ConvCritic2d"
+        in_shape = tuple(int(s) for s in in_shape)
+        if len(in_shape) != 3 or min(in_shape) < 1:
+            raise ValueError(
+                f"{name}: in_shape must be (channels, freq, frames) of positive sizes, got {in_shape}"
+            )
+        if num_classes < 0:
+            raise ValueError(f"{name}: num_classes must be >= 0, got {num_classes}")
+        if conditioning not in ("embedding", "onehot", "projection"):
+            raise ValueError(
+                f"{name}: conditioning must be 'embedding', 'onehot' or 'projection', got {conditioning!r}"
+            )
+        if n_downsamples < 1:
+            raise ValueError(f"{name}: n_downsamples must be >= 1, got {n_downsamples}")
+        in_c, freq, frames = in_shape
+        scale = 2**n_downsamples
+        if freq % scale or frames % scale:
+            raise ValueError(
+                f"{name}: in_shape {in_shape} cannot be reduced with n_downsamples={n_downsamples}: freq ({freq}) "
+                f"and frames ({frames}) must both be divisible by {scale}; change in_shape or n_downsamples"
+            )
+        if channels is None:
+            if base_channels < 1:
+                raise ValueError(f"{name}: base_channels must be >= 1, got {base_channels}")
+            channels = [min(max_channels, base_channels * 2**i) for i in range(n_downsamples)]
+        channels = [int(c) for c in channels]
+        if len(channels) != n_downsamples or min(channels) < 1:
+            raise ValueError(
+                f"{name}: channels must hold {n_downsamples} positive counts (one per stage), got {channels}"
+            )
+        norm_kind = resolve_norm(norm, _CRITIC_NORMS, f"{name} norm")
+        act_kind = resolve_activation(activation, f"{name} activation")
+        if norm_kind == "instance" and n_downsamples > 1 and freq * frames == scale * scale:
+            raise ValueError(
+                f"{name}: norm='instance' needs more than one position per map, but in_shape {in_shape} ends on a "
+                f"1x1 grid after {n_downsamples} stages; use norm='layer' or fewer n_downsamples"
+            )
+
+        self.config = {
+            "in_shape": list(in_shape),
+            "num_classes": num_classes,
+            "conditioning": conditioning,
+            "embed_dim": embed_dim,
+            "base_channels": base_channels,
+            "channels": channels,
+            "max_channels": max_channels,
+            "n_downsamples": n_downsamples,
+            "norm": norm_kind,
+            "activation": act_kind,
+        }
+        self.in_shape = in_shape
+        self.num_classes = num_classes
+        self.conditioning_kind = conditioning
+
+        self.label_maps: OneHot | LabelEmbedding | None = None
+        self.projection: Projection | None = None
+        extra = 0
+        if num_classes > 0 and conditioning == "onehot":
+            self.label_maps = OneHot(num_classes)
+        elif num_classes > 0 and conditioning == "embedding":
+            self.label_maps = LabelEmbedding(num_classes, embed_dim, map_size=(freq, frames))
+        elif num_classes > 0:
+            self.projection = Projection(num_classes, channels[-1])
+        if self.label_maps is not None:
+            extra = self.label_maps.map_channels
+
+        layer_norm = "none" if norm_kind == "spectral" else norm_kind
+        bias = not has_bias_free_norm(layer_norm)
+        layers: list[nn.Module] = []
+        widths = [in_c + extra, *channels]
+        for i in range(n_downsamples):
+            first = i == 0
+            layers.append(
+                nn.Conv2d(
+                    widths[i], widths[i + 1], kernel_size=4, stride=2, padding=1, bias=first or bias
+                )
+            )
+            if not first:
+                layers.append(make_norm(layer_norm, widths[i + 1]))
+            layers.append(make_activation(act_kind))
+        self.features = nn.Sequential(*layers)
+        self.score = nn.Linear(channels[-1] * (freq // scale) * (frames // scale), 1)
+        if norm_kind == "spectral":
+            apply_spectral_norm(self.features)
+            apply_spectral_norm(self.score)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Score ``x (batch, channels, freq, frames)``: raw scores ``(batch,)``."""
+        check_shape(
+            x, (None, *self.in_shape), "ConvCritic2d input", "(batch, channels, freq, frames)"
+        )
+        labels = check_labels(labels, self.num_classes, x.shape[0], "ConvCritic2d")
+        if self.label_maps is not None:
+            x = torch.cat([x, self.label_maps.label_map(labels, x.shape[-2:]).to(x.dtype)], dim=1)
+        h = self.features(x)  # (B, C, F', T')
+        score = self.score(rearrange(h, "b c f t -> b (c f t)")).squeeze(1)
+        if self.projection is not None:
+            score = score + self.projection(h.mean(dim=(2, 3)), labels)
+        return score

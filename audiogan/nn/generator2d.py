@@ -1,0 +1,180 @@
+"""DCGAN-style 2D generator for spectrograms ``(channels, freq, frames)`` (seeds 000 and 001)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from einops import rearrange
+from torch import nn
+
+from audiogan._shapes import check_shape
+from audiogan.nn.conditioning import check_labels, vector_conditioning
+from audiogan.nn.layers import (
+    ActSpec,
+    NormSpec,
+    has_bias_free_norm,
+    make_activation,
+    make_norm,
+    resolve_activation,
+    resolve_norm,
+)
+
+
+class ConvGenerator2d(nn.Module):
+    """Latent (and label) -> spectrogram: linear projection, reshape, upsampling stack.
+
+    The latent ``(batch, latent_dim)``, with the label's conditioning vector concatenated, is
+    projected to ``channels[0]`` maps on a base grid of ``out_shape[1:] / 2**n_upsamples``, then each
+    of ``n_upsamples`` stages doubles the grid (ConvTranspose2d k4 s2 p1, or nearest upsampling and a
+    3x3 conv), with norm and activation between stages and ``out_activation`` at the end.
+
+    Seed 000: ``ConvGenerator2d(100, (1, 128, 512), num_classes=n, conditioning="onehot",
+    base_channels=256)`` (base grid 8x32, channels 256-128-64-32-1). Seed 001:
+    ``ConvGenerator2d(100, (1, 128, 256), num_classes=n, embed_dim=16, base_channels=512)``.
+    Both seeds end in ReLU; pass ``out_activation="relu"`` for that.
+
+    Args:
+        latent_dim: Size of the latent vector.
+        out_shape: ``(channels, freq, frames)``; ``freq`` and ``frames`` must be divisible by
+            ``2**n_upsamples``.
+        num_classes: Number of classes to condition on; 0 for unconditional.
+        conditioning: ``"embedding"`` (learned ``embed_dim`` vector) or ``"onehot"``.
+        embed_dim: Label embedding size for ``"embedding"``.
+        base_channels: Channels on the base grid; stage ``i`` has ``base_channels // 2**i``
+            (at least 1). Ignored when ``channels`` is given.
+        channels: Explicit channels entering each upsampling stage (``n_upsamples`` entries).
+        n_upsamples: Number of doubling stages.
+        upsample: ``"transpose"`` or ``"nearest"``.
+        norm: ``"batch"``, ``"instance"``, ``"layer"``, ``"none"`` or a class (after the projection
+            and every stage but the last).
+        activation: Hidden activation, by name or class.
+        out_activation: Output activation by name or class (``"tanh"`` matches features in
+            [-1, 1]); ``None`` for raw outputs.
+
+    Shapes:
+        ``forward(z (batch, latent_dim), labels (batch,) | None) -> (batch, *out_shape)``.
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 100,
+        out_shape: Sequence[int] = (1, 128, 256),
+        num_classes: int = 0,
+        conditioning: str = "embedding",
+        embed_dim: int = 16,
+        base_channels: int = 512,
+        channels: Sequence[int] | None = None,
+        n_upsamples: int = 4,
+        upsample: str = "transpose",
+        norm: NormSpec = "batch",
+        activation: ActSpec = "relu",
+        out_activation: ActSpec = "tanh",
+    ) -> None:
+        super().__init__()
+        name = "ConvGenerator2d"
+        out_shape = tuple(int(s) for s in out_shape)
+        if len(out_shape) != 3 or min(out_shape) < 1:
+            raise ValueError(
+                f"{name}: out_shape must be (channels, freq, frames) of positive sizes, got {out_shape}"
+            )
+        if latent_dim < 1:
+            raise ValueError(f"{name}: latent_dim must be >= 1, got {latent_dim}")
+        if n_upsamples < 0:
+            raise ValueError(f"{name}: n_upsamples must be >= 0, got {n_upsamples}")
+        if upsample not in ("transpose", "nearest"):
+            raise ValueError(f"{name}: upsample must be 'transpose' or 'nearest', got {upsample!r}")
+        out_c, freq, frames = out_shape
+        scale = 2**n_upsamples
+        if freq % scale or frames % scale:
+            raise ValueError(
+                f"{name}: out_shape {out_shape} cannot be reached with n_upsamples={n_upsamples}: freq ({freq}) "
+                f"and frames ({frames}) must both be a base size times {scale}; change out_shape or n_upsamples"
+            )
+        if channels is None:
+            if base_channels < 1:
+                raise ValueError(f"{name}: base_channels must be >= 1, got {base_channels}")
+            channels = [max(1, base_channels // 2**i) for i in range(max(n_upsamples, 1))]
+        channels = [int(c) for c in channels]
+        if len(channels) != max(n_upsamples, 1) or min(channels) < 1:
+            raise ValueError(
+                f"{name}: channels must hold {max(n_upsamples, 1)} positive counts (one per upsampling stage), got {channels}"
+            )
+        norm_kind = resolve_norm(norm, ("batch", "instance", "layer", "none"), f"{name} norm")
+        act_kind = resolve_activation(activation, f"{name} activation")
+        out_act_kind = resolve_activation(out_activation, f"{name} out_activation")
+        if norm_kind == "instance" and freq * frames == scale * scale:
+            raise ValueError(
+                f"{name}: norm='instance' needs more than one position per map, but out_shape {out_shape} starts "
+                f"from a 1x1 base grid with n_upsamples={n_upsamples}; use norm='layer' or fewer n_upsamples"
+            )
+
+        self.config = {
+            "latent_dim": latent_dim,
+            "out_shape": list(out_shape),
+            "num_classes": num_classes,
+            "conditioning": conditioning,
+            "embed_dim": embed_dim,
+            "base_channels": base_channels,
+            "channels": channels,
+            "n_upsamples": n_upsamples,
+            "upsample": upsample,
+            "norm": norm_kind,
+            "activation": act_kind,
+            "out_activation": None if out_act_kind == "none" else out_act_kind,
+        }
+        self.latent_dim = latent_dim
+        self.out_shape = out_shape
+        self.num_classes = num_classes
+        self.base_grid = (freq // scale, frames // scale)
+        self.conditioning = vector_conditioning(conditioning, num_classes, embed_dim, name)
+        cond_dim = 0 if self.conditioning is None else self.conditioning.out_features
+
+        bias = not has_bias_free_norm(norm_kind)
+        self.project = nn.Linear(
+            latent_dim + cond_dim, channels[0] * self.base_grid[0] * self.base_grid[1], bias=bias
+        )
+        self.project_act = nn.Sequential(
+            make_norm(norm_kind, channels[0]), make_activation(act_kind)
+        )
+
+        stages: list[nn.Module] = []
+        widths = [*channels, out_c]
+        for i in range(n_upsamples):
+            last = i == n_upsamples - 1
+            c_in, c_out = widths[i], widths[i + 1]
+            stages.append(_upsample_conv(c_in, c_out, upsample, bias=last or bias))
+            if not last:
+                stages += [make_norm(norm_kind, c_out), make_activation(act_kind)]
+        if n_upsamples == 0:  # no upsampling: a 3x3 conv maps the projected maps to out channels
+            stages.append(nn.Conv2d(channels[0], out_c, kernel_size=3, padding=1))
+        stages.append(make_activation(out_act_kind))
+        self.stages = nn.Sequential(*stages)
+
+    def sample_latent(
+        self,
+        n: int,
+        device: torch.device | str | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Standard normal latents ``(n, latent_dim)`` (``generator`` must live on ``device``)."""
+        return torch.randn(n, self.latent_dim, device=device, generator=generator)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Generate ``(batch, *out_shape)`` from ``z (batch, latent_dim)`` and ``labels (batch,)``."""
+        check_shape(z, (None, self.latent_dim), "ConvGenerator2d latent", "(batch, latent_dim)")
+        labels = check_labels(labels, self.num_classes, z.shape[0], "ConvGenerator2d")
+        if self.conditioning is not None:
+            z = torch.cat([z, self.conditioning(labels).to(z.dtype)], dim=1)
+        f0, t0 = self.base_grid
+        h = rearrange(self.project(z), "b (c f t) -> b c f t", f=f0, t=t0)  # (B, C0, F0, T0)
+        return self.stages(self.project_act(h))  # (B, C, F, T)
+
+
+def _upsample_conv(c_in: int, c_out: int, mode: str, bias: bool) -> nn.Module:
+    """One doubling stage: ``(B, c_in, F, T) -> (B, c_out, 2F, 2T)``."""
+    if mode == "transpose":
+        return nn.ConvTranspose2d(c_in, c_out, kernel_size=4, stride=2, padding=1, bias=bias)
+    return nn.Sequential(
+        nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1, bias=bias)
+    )

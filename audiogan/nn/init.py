@@ -1,0 +1,97 @@
+"""Weight initialization (DCGAN) and the BatchNorm-in-a-penalized-critic check."""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from audiogan.nn.layers import weight_of
+
+_WEIGHTED = (
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.Conv3d,
+    nn.ConvTranspose1d,
+    nn.ConvTranspose2d,
+    nn.ConvTranspose3d,
+    nn.Linear,
+)
+_NORMS = (
+    _BatchNorm,
+    nn.InstanceNorm1d,
+    nn.InstanceNorm2d,
+    nn.InstanceNorm3d,
+    nn.GroupNorm,
+    nn.LayerNorm,
+)
+
+
+class BatchNormInCriticWarning(UserWarning):
+    """A critic trained with a gradient penalty contains BatchNorm."""
+
+
+@torch.no_grad()
+def dcgan_init_(module: nn.Module, std: float = 0.02) -> nn.Module:
+    """DCGAN initialization (Radford et al. 2016), in place; returns ``module``.
+
+    Conv, transposed-conv and linear weights ~ N(0, std) and biases 0; affine norm weights
+    ~ N(1, std) and biases 0. Spectral-normalized layers get their underlying weight initialized.
+    Embeddings and recurrent layers keep their own initialization.
+
+    Args:
+        module: A model; every submodule is visited.
+        std: Standard deviation of the normal draws.
+    """
+    if std <= 0:
+        raise ValueError(f"dcgan_init_: std must be > 0, got {std}")
+    for layer in module.modules():
+        if isinstance(layer, _WEIGHTED):
+            nn.init.normal_(weight_of(layer), 0.0, std)
+            if getattr(layer, "bias", None) is not None:
+                nn.init.zeros_(layer.bias)
+        elif isinstance(layer, _NORMS) and getattr(layer, "weight", None) is not None:
+            nn.init.normal_(layer.weight, 1.0, std)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+    return module
+
+
+def batchnorm_layers(module: nn.Module) -> list[str]:
+    """Names of the BatchNorm layers (any rank, SyncBatchNorm included) inside ``module``."""
+    return [
+        name or type(module).__name__
+        for name, layer in module.named_modules()
+        if isinstance(layer, _BatchNorm)
+    ]
+
+
+def warn_if_batchnorm(critic: nn.Module) -> bool:
+    """Warn when ``critic``, about to be trained with a gradient penalty, contains BatchNorm.
+
+    BatchNorm normalizes each sample with statistics of the whole batch, so the critic's gradient
+    with respect to one sample depends on the others and the per-sample gradient penalty no
+    longer constrains what it should (Gulrajani et al. 2017, section 4). Use layer norm, instance
+    norm, spectral norm or no norm in such a critic. The Trainer calls this when a gradient penalty
+    is configured.
+
+    Args:
+        critic: The critic module (a ``DistributedDataParallel`` or compiled wrapper is searched too).
+
+    Returns:
+        True if a :class:`BatchNormInCriticWarning` was issued.
+    """
+    names = batchnorm_layers(critic)
+    if not names:
+        return False
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    warnings.warn(
+        f"{type(critic).__name__} contains BatchNorm ({shown}) but is trained with a gradient penalty: BatchNorm "
+        "mixes the samples of a batch and breaks the per-sample penalty. Use norm='layer', 'instance', "
+        "'spectral' or 'none' for this critic.",
+        BatchNormInCriticWarning,
+        stacklevel=2,
+    )
+    return True

@@ -1,0 +1,231 @@
+"""ResNet-9 of the fast CIFAR-10 classifiers (Page 2018), for spectrograms (seed 002).
+
+Layout (``w = width``): prep conv(w) -> layer1 conv(2w)+pool + residual(2 convs) -> layer2
+conv(4w)+pool -> layer3 conv(8w)+pool + residual(2 convs) -> adaptive max pool -> linear. Every conv
+is 3x3 + norm + activation. Adaptive pooling makes any input of at least 8x8 work
+(``1x64x64``, ``1x128x256``, 3-channel images ...).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from audiogan._shapes import check_shape
+from audiogan.nn.conditioning import Projection, check_labels
+from audiogan.nn.layers import (
+    ActSpec,
+    NormSpec,
+    apply_spectral_norm,
+    has_bias_free_norm,
+    make_activation,
+    make_norm,
+    resolve_activation,
+    resolve_norm,
+)
+
+_RESNET_NORMS = ("batch", "instance", "layer", "spectral", "none")
+
+
+class _Residual(nn.Module):
+    """``x + f(x)``."""
+
+    def __init__(self, body: nn.Module) -> None:
+        super().__init__()
+        self.body = body
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class ResNet9(nn.Module):
+    """ResNet-9 backbone and linear head.
+
+    Args:
+        in_channels: Input channels (1 for a spectrogram, 3 for RGB-like inputs).
+        num_outputs: Size of the linear head (1 for a score, ``n`` for class logits).
+        width: Channels of the prep conv; the stages have ``2w, 4w, 8w``.
+        norm: ``"batch"`` (the original), ``"instance"``, ``"layer"``, ``"spectral"`` or ``"none"``.
+        activation: By name or class (the original: ReLU).
+        dropout: Dropout before the head.
+
+    Shapes:
+        ``forward(x (batch, in_channels, freq, frames)) -> (batch, num_outputs)``;
+        ``features(x) -> (batch, 8 * width)``, with ``freq, frames >= 8``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        num_outputs: int = 1,
+        width: int = 64,
+        norm: NormSpec = "batch",
+        activation: ActSpec = "relu",
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if in_channels < 1 or num_outputs < 1 or width < 1:
+            raise ValueError(
+                f"ResNet9: in_channels, num_outputs and width must be >= 1, got {in_channels}, {num_outputs}, {width}"
+            )
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"ResNet9: dropout must lie in [0, 1), got {dropout}")
+        norm_kind = resolve_norm(norm, _RESNET_NORMS, "ResNet9 norm")
+        act_kind = resolve_activation(activation, "ResNet9 activation")
+        self.config = {
+            "in_channels": in_channels,
+            "num_outputs": num_outputs,
+            "width": width,
+            "norm": norm_kind,
+            "activation": act_kind,
+            "dropout": dropout,
+        }
+        self.in_channels = in_channels
+        self.num_features = 8 * width
+        layer_norm = "none" if norm_kind == "spectral" else norm_kind
+
+        def conv(c_in: int, c_out: int, pool: bool = False) -> nn.Sequential:
+            block = [
+                nn.Conv2d(c_in, c_out, 3, padding=1, bias=not has_bias_free_norm(layer_norm)),
+                make_norm(layer_norm, c_out),
+                make_activation(act_kind),
+            ]
+            if pool:
+                block.append(nn.MaxPool2d(2))
+            return nn.Sequential(*block)
+
+        w = width
+        self.body = nn.Sequential(
+            conv(in_channels, w),  # prep: (B, w, F, T)
+            conv(w, 2 * w, pool=True),  # layer1: (B, 2w, F/2, T/2)
+            _Residual(nn.Sequential(conv(2 * w, 2 * w), conv(2 * w, 2 * w))),
+            conv(2 * w, 4 * w, pool=True),  # layer2: (B, 4w, F/4, T/4)
+            conv(4 * w, 8 * w, pool=True),  # layer3: (B, 8w, F/8, T/8)
+            _Residual(nn.Sequential(conv(8 * w, 8 * w), conv(8 * w, 8 * w))),
+            nn.AdaptiveMaxPool2d(1),
+            nn.Flatten(),  # (B, 8w)
+        )
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(8 * w, num_outputs))
+        if norm_kind == "spectral":
+            apply_spectral_norm(self)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Pooled features ``(batch, 8 * width)`` of ``x (batch, in_channels, freq, frames)``."""
+        check_shape(
+            x,
+            (None, self.in_channels, None, None),
+            "ResNet9 input",
+            "(batch, channels, freq, frames)",
+        )
+        if x.shape[-2] < 8 or x.shape[-1] < 8:
+            raise ValueError(
+                f"ResNet9 input: freq and frames must be >= 8 (three 2x poolings), got {tuple(x.shape)}"
+            )
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Head outputs ``(batch, num_outputs)``."""
+        return self.head(self.features(x))
+
+
+class ResNet9Critic(nn.Module):
+    """ResNet-9 as a GAN critic: one raw score per sample (seed 002's discriminator).
+
+    Seed 002 trains it with BCE and BatchNorm (the default). With a gradient penalty pick
+    ``norm="layer"``, ``"instance"``, ``"spectral"`` or ``"none"``: BatchNorm breaks the per-sample
+    penalty (the Trainer warns).
+
+    Args:
+        in_channels: Input channels.
+        num_classes: Classes for projection conditioning; 0 for unconditional.
+        width: See :class:`ResNet9`.
+        norm: See :class:`ResNet9`.
+        activation: See :class:`ResNet9`.
+        dropout: See :class:`ResNet9`.
+
+    Shapes:
+        ``forward(x (batch, in_channels, freq, frames), labels (batch,) | None) -> (batch,)``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        num_classes: int = 0,
+        width: int = 64,
+        norm: NormSpec = "batch",
+        activation: ActSpec = "relu",
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if num_classes < 0:
+            raise ValueError(f"ResNet9Critic: num_classes must be >= 0, got {num_classes}")
+        self.net = ResNet9(in_channels, 1, width, norm, activation, dropout)
+        self.config = {
+            "in_channels": in_channels,
+            "num_classes": num_classes,
+            **_without(self.net.config, "in_channels", "num_outputs"),
+        }
+        self.num_classes = num_classes
+        self.projection = (
+            Projection(num_classes, self.net.num_features) if num_classes > 0 else None
+        )
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Raw scores ``(batch,)``."""
+        labels = check_labels(
+            labels, self.num_classes, x.shape[0] if x.dim() else None, "ResNet9Critic"
+        )
+        h = self.net.features(x)  # (B, 8w)
+        score = self.net.head(h).squeeze(1)
+        if self.projection is not None:
+            score = score + self.projection(h, labels)
+        return score
+
+
+class ResNet9Classifier(nn.Module):
+    """ResNet-9 as a classifier: class logits, and pooled features for evaluation metrics.
+
+    Args:
+        in_channels: Input channels.
+        n_classes: Number of classes (>= 1).
+        width: See :class:`ResNet9`.
+        norm: See :class:`ResNet9`.
+        activation: See :class:`ResNet9`.
+        dropout: See :class:`ResNet9` (the seed's classifier used 0.2).
+
+    Shapes:
+        ``forward(x (batch, in_channels, freq, frames)) -> (batch, n_classes)``;
+        ``embed(x) -> (batch, 8 * width)``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        n_classes: int = 10,
+        width: int = 64,
+        norm: NormSpec = "batch",
+        activation: ActSpec = "relu",
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if n_classes < 1:
+            raise ValueError(f"ResNet9Classifier: n_classes must be >= 1, got {n_classes}")
+        self.net = ResNet9(in_channels, n_classes, width, norm, activation, dropout)
+        self.config = {
+            "in_channels": in_channels,
+            "n_classes": n_classes,
+            **_without(self.net.config, "in_channels", "num_outputs"),
+        }
+        self.num_classes = n_classes
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Pooled features ``(batch, 8 * width)``."""
+        return self.net.features(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits ``(batch, n_classes)``."""
+        return self.net(x)
+
+
+def _without(config: dict, *keys: str) -> dict:
+    return {k: v for k, v in config.items() if k not in keys}

@@ -1,0 +1,15 @@
+"""Ready-made callbacks: progress bar, CSV and TensorBoard logs, sample writer with an HTML gallery.
+
+Pass them to the Trainer, e.g.
+``Trainer(..., callbacks=[ProgressBar(), CSVLogger(), SampleWriter(frontend, every=5)])``.
+"""
+
+from __future__ import annotations
+
+from audiogan.train.callbacks.csv_log import CSVLogger
+from audiogan.train.callbacks.gallery import write_gallery
+from audiogan.train.callbacks.progress import ProgressBar
+from audiogan.train.callbacks.samples import SampleWriter, fixed_samples
+from audiogan.train.callbacks.tensorboard import TensorBoardLogger
+
+__all__ = ["CSVLogger", "ProgressBar", "SampleWriter", "TensorBoardLogger", "fixed_samples", "write_gallery"]

@@ -1,0 +1,284 @@
+"""Write samples from a fixed latent every N steps or epochs: wav + spectrogram PNGs, or MIDI + piano rolls."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+
+from audiogan.train.callback import Callback, Unit
+from audiogan.train.callbacks.gallery import write_gallery
+from audiogan.viz import plot_losses, plot_pianoroll, plot_spectrogram_grid
+
+if TYPE_CHECKING:
+    from audiogan.train.trainer import Trainer
+
+_UNSAFE = re.compile(r"[^\w.-]+")
+
+
+def safe_name(name: str) -> str:
+    """``name`` reduced to letters, digits, ``_``, ``.`` and ``-``, for use in a file name."""
+    cleaned = _UNSAFE.sub("_", str(name)).strip("._")
+    return cleaned or "class"
+
+
+def file_stems(class_names: Sequence[str]) -> list[tuple[str, str, int]]:
+    """``(file stem, title, class index)`` per class: stems are :func:`safe_name` s, made unique
+    with the class index where two names reduce to the same stem."""
+    stems = [safe_name(n) for n in class_names]
+    unique = [s if stems.count(s) == 1 else f"{s}_{i}" for i, s in enumerate(stems)]
+    return [(stem, str(name), i) for i, (stem, name) in enumerate(zip(unique, class_names, strict=True))]
+
+
+def round_name(step: int) -> str:
+    """The folder of one sampling round, e.g. ``step_000120`` (sorts by step as a number)."""
+    return f"step_{step:06d}"
+
+
+def unwrap(module: nn.Module) -> nn.Module:
+    """The plain module inside DistributedDataParallel / DataParallel (calling the wrapper on
+    rank 0 alone would hang the other ranks)."""
+    while isinstance(module, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
+        module = module.module
+    return module
+
+
+def module_device(module: nn.Module, default: torch.device | str = "cpu") -> torch.device:
+    """The device of a module's first parameter or buffer (``default`` when it has neither)."""
+    for tensor in itertools.chain(module.parameters(), module.buffers()):
+        return tensor.device
+    return torch.device(default)
+
+
+def _to_device(z: Any, device: torch.device) -> Any:
+    """Move a latent (a tensor, or a tuple/list of tensors such as MuseGAN's) to ``device``."""
+    if isinstance(z, torch.Tensor):
+        return z.to(device)
+    if isinstance(z, (tuple, list)):
+        return type(z)(_to_device(item, device) for item in z)
+    return z
+
+
+def fixed_samples(
+    generator: nn.Module,
+    n_per_class: int,
+    seed: int,
+    device: torch.device | str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Generate from the same latent every call: the way to watch a generator improve.
+
+    The latent is drawn on the CPU from ``torch.Generator().manual_seed(seed)`` (so it is the
+    same on any device and across resumes) and moved to ``device``. The generator runs in
+    eval mode under ``torch.no_grad``; its previous train/eval mode is restored afterwards.
+
+    Args:
+        generator: Meets the audiogan Generator contract (``sample_latent``, ``num_classes``,
+            ``forward(z, labels=None)``); a DDP wrapper is unwrapped.
+        n_per_class: Samples per class, or in total for an unconditional generator
+            (``num_classes == 0``).
+        seed: Seed of the latent.
+        device: Where the generator runs (default: the device of its parameters).
+
+    Returns:
+        ``(features, labels)``: features ``(n, *out_shape)`` float32 on the CPU, ordered class
+        by class, and labels ``(n,)`` int64 on the CPU, or ``None`` when unconditional.
+    """
+    if n_per_class < 1:
+        raise ValueError(f"fixed_samples: n_per_class must be >= 1, got {n_per_class}")
+    generator = unwrap(generator)
+    device = torch.device(device) if device is not None else module_device(generator)
+    num_classes = int(getattr(generator, "num_classes", 0))
+    n = n_per_class * max(num_classes, 1)
+    z = generator.sample_latent(n, device="cpu", generator=torch.Generator().manual_seed(seed))
+    z = _to_device(z, device)
+    labels = torch.arange(num_classes).repeat_interleave(n_per_class) if num_classes > 0 else None
+    was_training = generator.training
+    generator.eval()
+    try:
+        with torch.no_grad():
+            out = generator(z, labels.to(device) if labels is not None else None)
+    finally:
+        generator.train(was_training)
+    return out.detach().to("cpu", torch.float32), labels
+
+
+class SampleWriter(Callback):
+    """Every N steps or epochs, write samples from a fixed latent, their pictures and the losses.
+
+    Each round samples ``n_per_class`` per class (or ``n_per_class`` in all for an unconditional
+    generator) from ``trainer.sampling_generator`` (the EMA generator when present) with the same
+    seeded latent, so rounds show progress rather than new noise. Into
+    ``out_dir/samples/step_000120/`` it writes, through :func:`audiogan.export.export_features`:
+
+    * audio frontends (``kind == "audio"``): ``<class>_00.wav`` ... and one spectrogram grid
+      ``<class>.png`` per class (the class name in the title), with real spectrograms of that
+      class to the right when ``real`` is given;
+    * piano-roll frontends (``kind == "pianoroll"``): ``<class>_00.mid`` ... and one piano-roll
+      PNG per sample with the same stem (``real_00.png`` ... for real rolls when given);
+
+    plus ``round.json`` (step, epoch, metrics), the loss curves ``out_dir/losses.png`` from
+    ``trainer.history``, and, with ``gallery=True``, the browsable ``out_dir/index.html``
+    (:func:`audiogan.train.callbacks.gallery.write_gallery`). Unconditional samples are named
+    ``sample_00`` .... Rank 0 only.
+
+    Args:
+        frontend: Decodes features (``decode``, ``sample_rate``, ``kind``; ``to_midi`` for piano rolls).
+        class_names: Names of the generator's classes (default ``class_0`` ...); must have
+            ``num_classes`` entries.
+        n_per_class: Samples per class per round.
+        every: Run every ``every`` units.
+        unit: ``"step"`` or ``"epoch"``.
+        seed: Seed of the fixed latent.
+        real: Optional real features ``(n, *feature_shape)`` drawn beside the generated ones.
+        real_labels: ``(n,)`` class of each real item; needed with ``real`` for a conditional
+            generator (the first ``n_per_class`` real items of each class are drawn).
+        gallery: Also rewrite ``out_dir/index.html``.
+        track_names: Names of the piano-roll tracks for the PNGs (default: the frontend's
+            ``track_names``, else ``track 0`` ...).
+        at_end: Run once more at the end of ``fit`` if the last step was not covered.
+    """
+
+    def __init__(
+        self,
+        frontend: nn.Module,
+        class_names: Sequence[str] | None = None,
+        n_per_class: int = 4,
+        every: int = 1,
+        unit: Unit = "epoch",
+        seed: int = 0,
+        real: torch.Tensor | None = None,
+        real_labels: torch.Tensor | Sequence[int] | None = None,
+        gallery: bool = True,
+        track_names: Sequence[str] | None = None,
+        at_end: bool = True,
+    ) -> None:
+        super().__init__(every=every, unit=unit, at_end=at_end)
+        if n_per_class < 1:
+            raise ValueError(f"SampleWriter: n_per_class must be >= 1, got {n_per_class}")
+        self.kind = str(getattr(frontend, "kind", "audio"))
+        if self.kind not in ("audio", "pianoroll"):
+            raise ValueError(f"SampleWriter: frontend.kind must be 'audio' or 'pianoroll', got {self.kind!r}")
+        if self.kind == "pianoroll" and not hasattr(frontend, "to_midi"):
+            raise ValueError(f"SampleWriter: a 'pianoroll' frontend needs to_midi(); {type(frontend).__name__} has none")
+        self.frontend = frontend
+        self.class_names = list(class_names) if class_names is not None else None
+        self.n_per_class = n_per_class
+        self.seed = seed
+        self.gallery = gallery
+        if track_names is None:
+            track_names = getattr(frontend, "track_names", None)
+        self.track_names = [str(n) for n in track_names] if track_names is not None else None
+        self.lowest_pitch = int(getattr(frontend, "lowest_pitch", 0))
+        self.real: torch.Tensor | None = None
+        self.real_labels: torch.Tensor | None = None
+        if real is not None:
+            feature_shape = tuple(getattr(frontend, "feature_shape", tuple(real.shape[1:])))
+            if tuple(real.shape[1:]) != feature_shape or real.shape[0] == 0:
+                raise ValueError(
+                    f"SampleWriter: real must have shape (n >= 1, {', '.join(map(str, feature_shape))}) "
+                    f"(n, *feature_shape), got {tuple(real.shape)}"
+                )
+            self.real = real.detach().to("cpu", torch.float32)
+            if real_labels is not None:
+                labels = torch.as_tensor(real_labels).to("cpu", torch.int64).reshape(-1)
+                if len(labels) != len(real):
+                    raise ValueError(
+                        f"SampleWriter: real_labels must have one label per real item ({len(real)}), got {len(labels)}"
+                    )
+                self.real_labels = labels
+
+    def run(self, trainer: Trainer) -> None:
+        if not getattr(trainer, "is_main_process", True):
+            return
+        self.write(trainer)
+
+    def _names(self, num_classes: int) -> list[str]:
+        """The class names (as given, for titles); ``[]`` for an unconditional generator."""
+        if num_classes == 0:
+            return []
+        names = self.class_names or [f"class_{i}" for i in range(num_classes)]
+        if len(names) != num_classes:
+            raise ValueError(
+                f"SampleWriter: class_names has {len(names)} entries but the generator has {num_classes} classes"
+            )
+        return [str(n) for n in names]
+
+    def _real_for(self, class_index: int | None) -> torch.Tensor | None:
+        if self.real is None:
+            return None
+        if class_index is None:
+            return self.real[: self.n_per_class]
+        if self.real_labels is None:
+            raise ValueError("SampleWriter: real_labels are needed with real for a conditional generator")
+        chosen = self.real[self.real_labels == class_index][: self.n_per_class]
+        return chosen if len(chosen) else None
+
+    def write(self, trainer: Trainer) -> Path:
+        """One sampling round for ``trainer`` (whatever its rank); returns the round's folder."""
+        from audiogan.export import export_features  # imported when used: it pulls in the frontends
+
+        out_dir = Path(trainer.out_dir)
+        folder = out_dir / "samples" / round_name(int(trainer.step))
+        folder.mkdir(parents=True, exist_ok=True)
+        generator = unwrap(trainer.sampling_generator)
+        features, labels = fixed_samples(generator, self.n_per_class, self.seed, trainer.device)
+        class_names = self._names(int(getattr(generator, "num_classes", 0)))
+
+        groups: list[tuple[str, str, int | None]]
+        groups = file_stems(class_names) if labels is not None else [("sample", "samples", None)]
+        decode_device = module_device(self.frontend)
+        for group, title, class_index in groups:
+            items = features if class_index is None else features[labels == class_index]
+            stems = [f"{group}_{i:02d}" for i in range(len(items))]
+            export_features(items.to(decode_device), self.frontend, folder, stems)
+            real = self._real_for(class_index)
+            if self.kind == "audio":
+                plot_spectrogram_grid(
+                    items, stems, folder / f"{group}.png", ncols=min(4, len(items)), real=real,
+                    real_titles=None if real is None else [f"real {i}" for i in range(len(real))], title=title,
+                )
+            else:
+                prefix = "real" if class_index is None else f"real_{group}"
+                pictures = list(zip(stems, items, strict=True))
+                if real is not None:
+                    pictures += [(f"{prefix}_{i:02d}", roll) for i, roll in enumerate(real)]
+                for name, roll in pictures:
+                    plot_pianoroll(
+                        _binarized(self.frontend, roll), folder / f"{name}.png", self.track_names,
+                        lowest_pitch=self.lowest_pitch, title=name,
+                    )
+
+        info = {
+            "step": int(trainer.step),
+            "epoch": int(trainer.epoch),
+            "metrics": {k: float(v) for k, v in dict(getattr(trainer, "metrics", {}) or {}).items() if _is_scalar(v)},
+        }
+        (folder / "round.json").write_text(json.dumps(info, indent=1))
+        history = list(getattr(trainer, "history", []) or [])
+        if history:
+            plot_losses(history, out_dir / "losses.png", smooth=max(1, len(history) // 50))
+        if self.gallery:
+            write_gallery(out_dir)
+        return folder
+
+
+def _binarized(frontend: nn.Module, roll: torch.Tensor) -> torch.Tensor:
+    """The roll as the MIDI file will hold it, when the frontend can binarize; else as it is."""
+    binarize = getattr(frontend, "binarize", None)
+    return binarize(roll).detach().cpu() if callable(binarize) else roll
+
+
+def _is_scalar(value: Any) -> bool:
+    if isinstance(value, torch.Tensor):
+        return value.numel() == 1
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -1,0 +1,191 @@
+"""Log metrics to TensorBoard, and spectrogram / piano-roll images and audio of fixed samples."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from einops import rearrange
+from torch import nn
+
+from audiogan._optional import require
+from audiogan.train.callback import Callback, Unit
+from audiogan.train.callbacks.samples import file_stems, fixed_samples, module_device, unwrap
+
+if TYPE_CHECKING:
+    from audiogan.train.trainer import Trainer
+
+
+def _unit_range(x: torch.Tensor) -> torch.Tensor:
+    """Scale to [0, 1] by the tensor's own min and max (a constant tensor becomes 0)."""
+    lo, hi = x.min(), x.max()
+    return (x - lo) / (hi - lo) if hi > lo else torch.zeros_like(x)
+
+
+def spectrogram_images(features: torch.Tensor) -> torch.Tensor:
+    """``(n, channels, freq, frames)`` or ``(n, freq, frames)`` -> ``(n, 1, freq, frames)`` images
+    in [0, 1] (the first channel, mapped from the frontends' [-1, 1]), low frequencies at the bottom."""
+    if features.dim() == 4:
+        features = features[:, :1]
+    elif features.dim() == 3:
+        features = features.unsqueeze(1)
+    else:
+        raise ValueError(
+            f"spectrogram_images: expected (n, channels, freq, frames) or (n, freq, frames), got {tuple(features.shape)}"
+        )
+    images = ((features.float() + 1.0) / 2.0).clamp(0.0, 1.0)
+    return images.flip(-2)  # row 0 of an image is its top: put the highest frequency there
+
+
+def pianoroll_images(rolls: torch.Tensor) -> torch.Tensor:
+    """``(n, tracks, bars, steps, pitches)`` -> ``(n, 1, tracks * pitches, bars * steps)`` images in
+    [0, 1]: tracks stacked top to bottom, high pitches up within each track."""
+    if rolls.dim() != 5:
+        raise ValueError(f"pianoroll_images: expected (n, tracks, bars, steps, pitches), got {tuple(rolls.shape)}")
+    images = rearrange(rolls.float().flip(-1), "n t b s p -> n 1 (t p) (b s)")
+    return torch.stack([_unit_range(image) for image in images])
+
+
+class TensorBoardLogger(Callback):
+    """Write ``trainer.metrics`` as TensorBoard scalars, and optionally pictures and sound of samples.
+
+    Scalars go out every ``every`` ``unit`` s. With a ``frontend``, every ``media_every``
+    ``media_unit`` s (and at the end of ``fit``) it also logs ``n_per_class`` samples per class
+    from a fixed latent (the same every time): for audio frontends a spectrogram image per class
+    (``samples/<class>``) and each decoded waveform (``audio/<class>_00`` ...), for piano-roll
+    frontends one image per sample (``pianoroll/<class>_00`` ...). A resumed run purges the
+    events after its start step, so curves don't fold back on themselves. Rank 0 only.
+
+    Args:
+        log_dir: Event file folder (default ``trainer.out_dir / "tensorboard"``).
+        every: Scalars every ``every`` units.
+        unit: ``"step"`` or ``"epoch"`` for the scalars.
+        frontend: Turns features into images and sound (``decode``, ``sample_rate``, ``kind``).
+        class_names: Names of the generator's classes, for the tags (default ``class_0`` ...).
+        n_per_class: Samples per class (or in all, unconditional) per media round.
+        media_every: Media every ``media_every`` media units.
+        media_unit: ``"step"`` or ``"epoch"`` for the media.
+        seed: Seed of the fixed latent.
+        at_end: Log once more at the end of ``fit`` if the last step was not logged.
+
+    Raises:
+        ImportError: If TensorBoard (extra ``logs``) is not installed.
+    """
+
+    def __init__(
+        self,
+        log_dir: str | os.PathLike | None = None,
+        every: int = 1,
+        unit: Unit = "step",
+        frontend: nn.Module | None = None,
+        class_names: Sequence[str] | None = None,
+        n_per_class: int = 2,
+        media_every: int = 1,
+        media_unit: Unit = "epoch",
+        seed: int = 0,
+        at_end: bool = True,
+    ) -> None:
+        super().__init__(every=every, unit=unit, at_end=at_end)
+        self._summary_writer_cls = require("torch.utils.tensorboard", feature="TensorBoard logging").SummaryWriter
+        if media_every < 1:
+            raise ValueError(f"TensorBoardLogger: media_every must be >= 1, got {media_every}")
+        if media_unit not in ("step", "epoch"):
+            raise ValueError(f"TensorBoardLogger: media_unit must be 'step' or 'epoch', got {media_unit!r}")
+        if n_per_class < 1:
+            raise ValueError(f"TensorBoardLogger: n_per_class must be >= 1, got {n_per_class}")
+        self.log_dir = Path(log_dir) if log_dir is not None else None
+        self.frontend = frontend
+        self.class_names = list(class_names) if class_names is not None else None
+        self.n_per_class = n_per_class
+        self.media_every = media_every
+        self.media_unit: Unit = media_unit
+        self.seed = seed
+        self.writer: Any = None
+        self._media_step: int | None = None
+        self._scalar_step: int | None = None
+
+    def _open(self, trainer: Trainer) -> Any:
+        if self.writer is None:
+            log_dir = self.log_dir if self.log_dir is not None else Path(trainer.out_dir) / "tensorboard"
+            purge = int(trainer.step) if trainer.step > 0 else None
+            self.writer = self._summary_writer_cls(log_dir=str(log_dir), purge_step=purge)
+        return self.writer
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        if getattr(trainer, "is_main_process", True):
+            self.close()
+            self._media_step = self._scalar_step = None
+            self._open(trainer)
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        super().on_step_end(trainer)
+        if self.media_unit == "step" and trainer.step % self.media_every == 0:
+            self.log_media(trainer)
+
+    def on_epoch_end(self, trainer: Trainer) -> None:
+        super().on_epoch_end(trainer)
+        if self.media_unit == "epoch" and trainer.epoch % self.media_every == 0:
+            self.log_media(trainer)
+
+    def on_fit_end(self, trainer: Trainer) -> None:
+        super().on_fit_end(trainer)
+        if self.at_end and self._media_step != trainer.step:
+            self.log_media(trainer)
+        self.close()
+
+    def run(self, trainer: Trainer) -> None:
+        if not getattr(trainer, "is_main_process", True):
+            return
+        step = int(trainer.step)
+        if self._scalar_step == step:
+            return  # logged already (e.g. the final run after an epoch end)
+        self._scalar_step = step
+        writer = self._open(trainer)
+        for key, value in dict(trainer.metrics).items():
+            if isinstance(value, torch.Tensor):
+                if value.numel() != 1:
+                    continue
+                value = value.item()
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                writer.add_scalar(key, float(value), step)
+        writer.add_scalar("epoch", int(trainer.epoch), step)
+
+    def log_media(self, trainer: Trainer) -> None:
+        """Log images (and audio) of the fixed samples at the trainer's current step."""
+        if self.frontend is None or not getattr(trainer, "is_main_process", True):
+            return
+        writer = self._open(trainer)
+        step = int(trainer.step)
+        generator = unwrap(trainer.sampling_generator)
+        features, labels = fixed_samples(generator, self.n_per_class, self.seed, trainer.device)
+        num_classes = int(getattr(generator, "num_classes", 0))
+        names = self.class_names or [f"class_{i}" for i in range(num_classes)]
+        if num_classes and len(names) != num_classes:
+            raise ValueError(
+                f"TensorBoardLogger: class_names has {len(names)} entries but the generator has {num_classes} classes"
+            )
+        groups = file_stems(names) if labels is not None else [("sample", "samples", None)]
+        kind = getattr(self.frontend, "kind", "audio")
+        for group, _, class_index in groups:
+            items = features if class_index is None else features[labels == class_index]
+            if kind == "pianoroll":
+                for i, image in enumerate(pianoroll_images(items)):
+                    writer.add_image(f"pianoroll/{group}_{i:02d}", image, step, dataformats="CHW")
+                continue
+            writer.add_images(f"samples/{group}", spectrogram_images(items), step, dataformats="NCHW")
+            with torch.no_grad():
+                waves = self.frontend.decode(items.to(module_device(self.frontend))).float().cpu()
+            for i, wave in enumerate(waves):
+                mono = wave.reshape(-1, wave.shape[-1]).mean(0).clamp(-1.0, 1.0)  # (time,)
+                writer.add_audio(f"audio/{group}_{i:02d}", mono.unsqueeze(0), step, sample_rate=int(self.frontend.sample_rate))
+        writer.flush()
+        self._media_step = step
+
+    def close(self) -> None:
+        """Flush and close the event file (idempotent)."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None

@@ -1,0 +1,65 @@
+"""Training precision: fp32, bf16 autocast, or fp16 autocast with a GradScaler per optimizer."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Literal
+
+import torch
+
+__all__ = ["Precision", "PrecisionName"]
+
+PrecisionName = Literal["32", "bf16", "16"]
+_NAMES = ("32", "bf16", "16")
+
+
+class Precision:
+    """What a precision setting means on a device.
+
+    * ``"32"``: plain float32, no autocast.
+    * ``"bf16"``: ``torch.autocast(dtype=torch.bfloat16)``; bf16 has float32's range, so no
+      loss scaling (the PyTorch AMP docs pair GradScaler with float16 only).
+    * ``"16"``: ``torch.autocast(dtype=torch.float16)`` on CUDA with one ``GradScaler`` per
+      optimizer; the critic's scaler goes to the penalty for the AMP gradient-penalty recipe.
+
+    :meth:`scaler` always returns a ``torch.amp.GradScaler``; outside ``"16"`` it is disabled
+    (``scale`` returns its input, ``step`` calls ``optimizer.step()``), so the training step has
+    one code path.
+
+    Args:
+        name: ``"32"``, ``"bf16"`` or ``"16"`` (``32``, ``16`` as ints are accepted too).
+        device: The training device.
+
+    Raises:
+        ValueError: For an unknown name, or ``"16"`` on a device other than CUDA.
+    """
+
+    def __init__(self, name: str | int, device: torch.device) -> None:
+        name = str(name)
+        if name not in _NAMES:
+            raise ValueError(f"precision must be one of {_NAMES}, got {name!r}")
+        if name == "16" and device.type != "cuda":
+            raise ValueError(
+                f"precision='16' (float16 with GradScaler) needs a CUDA device, got {device}; "
+                "use precision='bf16' or '32' on CPU"
+            )
+        self.name = name
+        self.device = device
+
+    @property
+    def dtype(self) -> torch.dtype | None:
+        """The autocast dtype, or None for float32."""
+        return {"32": None, "bf16": torch.bfloat16, "16": torch.float16}[self.name]
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """A context that runs the forward passes in this precision."""
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.dtype)
+
+    def scaler(self) -> torch.amp.GradScaler:
+        """A new GradScaler, enabled only for ``"16"``."""
+        return torch.amp.GradScaler(self.device.type, enabled=self.name == "16")
+
+    def __repr__(self) -> str:
+        return f"Precision({self.name!r}, device={self.device})"
