@@ -303,6 +303,19 @@ def test_sample_writer_same_samples_each_round_without_weight_changes(tmp_path):
     assert gen.training
 
 
+def test_sample_writer_one_round_per_step(tmp_path):
+    gen = TinyGenerator(num_classes=1)
+    trainer = fake_trainer(tmp_path, gen)
+    writer = SampleWriter(TinyFrontend(), n_per_class=1, unit="step", every=2, gallery=False)
+    writer.on_fit_start(trainer)
+    do_steps(trainer, [writer], 2)
+    trainer.epoch = 1  # the epoch ends at step 2, then fit ends: the base class would fire again
+    writer.on_epoch_end(trainer)
+    writer.on_fit_end(trainer)
+    assert len(gen.modes_seen) == 1
+    assert json.loads((tmp_path / "samples" / "step_000002" / "round.json").read_text())["epoch"] == 0
+
+
 def test_sample_writer_draws_real_spectrograms_beside(tmp_path):
     real = torch.rand(4, *SHAPE) * 2 - 1
     trainer = fake_trainer(tmp_path, TinyGenerator(num_classes=2), step=1)

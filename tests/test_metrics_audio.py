@@ -82,7 +82,7 @@ def test_frechet_singular_covariance_identical_sets_is_zero():
     assert frechet_embedding_distance(x, x) == pytest.approx(0.0, abs=1e-7)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(
     st.lists(st.floats(0.0, 10.0), min_size=1, max_size=6),
     st.lists(st.floats(0.0, 10.0), min_size=6, max_size=6),

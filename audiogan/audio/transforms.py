@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import torch
@@ -15,8 +16,8 @@ def _resample_kernel(orig: int, new: int, dtype: torch.dtype) -> tuple[torch.Ten
     # avoids rebuilding the sinc kernel for every file of a data set.
     from torchaudio.functional.functional import _get_sinc_resample_kernel
 
-    gcd = torch.tensor(orig).gcd(torch.tensor(new)).item()
-    kernel, width = _get_sinc_resample_kernel(orig // gcd, new // gcd, gcd, dtype=dtype)
+    gcd = math.gcd(orig, new)
+    kernel, width = _get_sinc_resample_kernel(orig, new, gcd, dtype=dtype)
     return kernel, width
 
 
@@ -34,9 +35,9 @@ def resample(waveform: torch.Tensor, orig_sr: int, new_sr: int) -> torch.Tensor:
     try:
         from torchaudio.functional.functional import _apply_sinc_resample_kernel
 
-        gcd = int(torch.tensor(orig_sr).gcd(torch.tensor(new_sr)).item())
+        gcd = math.gcd(orig_sr, new_sr)
         kernel, width = _resample_kernel(orig_sr, new_sr, waveform.dtype)
-        return _apply_sinc_resample_kernel(waveform, orig_sr // gcd, new_sr // gcd, gcd, kernel.to(waveform.device), width)
+        return _apply_sinc_resample_kernel(waveform, orig_sr, new_sr, gcd, kernel.to(waveform.device), width)
     except ImportError:  # a torchaudio without the private helpers: fall back to the public call
         return AF.resample(waveform, orig_sr, new_sr)
 

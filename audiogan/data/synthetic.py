@@ -98,7 +98,7 @@ def _dog_bark(g: torch.Generator, sr: int, n: int) -> _Tensor:
     f0 = _uniform(g, 250.0, 550.0)  # one dog: similar pitch and formant for all its barks
     formant = _uniform(g, 1000.0, 2500.0)
     amps = [(0.3 + math.exp(-(((k * f0 - formant) / 700.0) ** 2))) / k**0.5 for k in range(1, 17)]
-    breath = _uniform(g, 0.3, 0.6)
+    breath = _uniform(g, 0.1, 0.25)
     for _ in range(n_barks):
         length = _uniform(g, 0.08, 0.2)
         onset = _uniform(g, 0.0, max(0.0, duration - length))

@@ -142,6 +142,13 @@ class SampleWriter(Callback):
         track_names: Names of the piano-roll tracks for the PNGs (default: the frontend's
             ``track_names``, else ``track 0`` ...).
         at_end: Run once more at the end of ``fit`` if the last step was not covered.
+
+    Raises:
+        ValueError: If ``frontend.kind`` is not ``"audio"``/``"pianoroll"`` (or a piano-roll
+            frontend lacks ``to_midi``), ``real`` does not match ``frontend.feature_shape``, or
+            ``real_labels`` does not match ``real``; at a round, if ``class_names`` does not
+            match the generator's ``num_classes`` or ``real_labels`` are missing for a
+            conditional generator.
     """
 
     def __init__(
@@ -175,6 +182,7 @@ class SampleWriter(Callback):
             track_names = getattr(frontend, "track_names", None)
         self.track_names = [str(n) for n in track_names] if track_names is not None else None
         self.lowest_pitch = int(getattr(frontend, "lowest_pitch", 0))
+        self._written_step: int | None = None
         self.real: torch.Tensor | None = None
         self.real_labels: torch.Tensor | None = None
         if real is not None:
@@ -193,10 +201,14 @@ class SampleWriter(Callback):
                     )
                 self.real_labels = labels
 
+    def on_fit_start(self, trainer: Trainer) -> None:
+        self._written_step = None
+
     def run(self, trainer: Trainer) -> None:
-        if not getattr(trainer, "is_main_process", True):
-            return
+        if not getattr(trainer, "is_main_process", True) or self._written_step == trainer.step:
+            return  # off rank 0, or this step's round is written already (fit ending after an epoch)
         self.write(trainer)
+        self._written_step = int(trainer.step)
 
     def _names(self, num_classes: int) -> list[str]:
         """The class names (as given, for titles); ``[]`` for an unconditional generator."""

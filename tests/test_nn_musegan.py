@@ -1,0 +1,240 @@
+"""MuseGAN blocks: the seed's shapes and parameter counts, its bar/track order, other sizes, errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from audiogan.nn.musegan import BarGenerator, MuseCritic, MuseGenerator, TemporalNetwork
+
+
+def n_params(m: nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())
+
+
+def convt(c_in: int, c_out: int, kh: int, kw: int) -> int:
+    return c_in * c_out * kh * kw + c_out  # weight + bias
+
+
+def bn(c: int) -> int:
+    return 2 * c
+
+
+# The seed's layers at its defaults (z 32, generator hid_channels 1024 -> bar generators 512,
+# hid_features 1024; critic hid_channels 128, hid_features 1024), counted layer by layer.
+SEED_TEMPORAL = convt(32, 1024, 2, 1) + bn(1024) + convt(1024, 32, 1, 1) + bn(32)
+SEED_BAR = (
+    (128 * 1024 + 1024)
+    + bn(1024)
+    + convt(512, 512, 2, 1)
+    + bn(512)
+    + convt(512, 256, 2, 1)
+    + bn(256)
+    + convt(256, 256, 2, 1)
+    + bn(256)
+    + convt(256, 256, 1, 7)
+    + bn(256)
+    + convt(256, 1, 1, 12)
+)
+SEED_CRITIC = (
+    (4 * 128 * 2 + 128)
+    + (128 * 128 * 1 + 128)
+    + (128 * 128 * 12 + 128)
+    + (128 * 128 * 7 + 128)
+    + 2 * (128 * 128 * 2 + 128)
+    + (128 * 256 * 4 + 256)
+    + (256 * 512 * 3 + 512)
+    + (512 * 1024 + 1024)
+    + (1024 * 1 + 1)
+)
+
+
+def test_seed_parameter_counts() -> None:
+    assert (SEED_TEMPORAL, SEED_BAR, SEED_CRITIC) == (101_472, 1_517_313, 1_446_401)
+    g = MuseGenerator()
+    assert n_params(g.chords_network) == SEED_TEMPORAL
+    assert n_params(g.melody_networks["melodygen_0"]) == SEED_TEMPORAL
+    assert n_params(g.bar_generators["bargen_3"]) == SEED_BAR
+    assert n_params(g) == 5 * SEED_TEMPORAL + 4 * SEED_BAR == 6_576_612
+    assert n_params(MuseCritic()) == SEED_CRITIC
+
+
+def test_seed_critic_kernels_and_shapes() -> None:
+    critic = MuseCritic()
+    convs = [m for m in critic.modules() if isinstance(m, nn.Conv3d)]
+    assert [c.kernel_size for c in convs] == [
+        (2, 1, 1),
+        (1, 1, 1),
+        (1, 1, 12),
+        (1, 1, 7),
+        (1, 2, 1),
+        (1, 2, 1),
+        (1, 4, 1),
+        (1, 3, 1),
+    ]
+    assert [c.stride for c in convs] == [
+        (1, 1, 1),
+        (1, 1, 1),
+        (1, 1, 12),
+        (1, 1, 7),
+        *[(1, 2, 1)] * 4,
+    ]
+    assert [m.negative_slope for m in critic.modules() if isinstance(m, nn.LeakyReLU)] == [0.3] * 9
+    linears = [m for m in critic.modules() if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(512, 1024), (1024, 1)]
+    shapes: list[tuple[int, ...]] = []
+    hooks = [
+        c.register_forward_hook(lambda m, i, o: shapes.append(tuple(o.shape[1:]))) for c in convs
+    ]
+    scores = critic(torch.randn(2, 4, 2, 16, 84))
+    for h in hooks:
+        h.remove()
+    assert scores.shape == (2,)
+    assert shapes == [
+        (128, 1, 16, 84),
+        (128, 1, 16, 84),
+        (128, 1, 16, 7),
+        (128, 1, 16, 1),
+        (128, 1, 8, 1),
+        (128, 1, 4, 1),
+        (256, 1, 2, 1),
+        (512, 1, 1, 1),
+    ]
+
+
+def test_seed_generator_layers_and_output() -> None:
+    g = MuseGenerator()
+    bar = g.bar_generators["bargen_0"]
+    convs = [m for m in bar.modules() if isinstance(m, nn.ConvTranspose2d)]
+    assert [(c.in_channels, c.out_channels, c.kernel_size, c.stride) for c in convs] == [
+        (512, 512, (2, 1), (2, 1)),
+        (512, 256, (2, 1), (2, 1)),
+        (256, 256, (2, 1), (2, 1)),
+        (256, 256, (1, 7), (1, 7)),
+        (256, 1, (1, 12), (1, 12)),
+    ]
+    z = g.sample_latent(2)
+    assert [tuple(t.shape) for t in z] == [(2, 32), (2, 32), (2, 4, 32), (2, 4, 32)]
+    with torch.no_grad():
+        out = g(z)
+    assert out.shape == (2, 4, 2, 16, 84)
+    assert out.abs().max() <= 1.0
+
+
+def _seed_order_reference(g: MuseGenerator, z: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """The seed's forward loop over bars and tracks, with tracks cat on dim 1 and bars on dim 2."""
+    chords, style, melody, groove = z
+    chord_outs = g.chords_network(chords)
+    bar_outs = []
+    for bar in range(g.n_bars):
+        track_outs = []
+        for track in range(g.n_tracks):
+            melody_out = g.melody_networks[f"melodygen_{track}"](melody[:, track, :])[:, :, bar]
+            zz = torch.cat([chord_outs[:, :, bar], style, melody_out, groove[:, track, :]], dim=1)
+            roll = g.bar_generators[f"bargen_{track}"](zz)  # (B, steps, pitches)
+            track_outs.append(
+                roll[:, None, None]
+            )  # (B, 1, 1, steps, pitches), as the seed reshapes
+        bar_outs.append(torch.cat(track_outs, dim=1))
+    return torch.tanh(torch.cat(bar_outs, dim=2))
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_generator_matches_seed_bar_track_order(train: bool) -> None:
+    g = MuseGenerator(4, 8, 8, n_tracks=3, n_bars=3, n_steps_per_bar=4, n_pitches=12)
+    g.train(train)
+    z = g.sample_latent(4)
+    with torch.no_grad():
+        torch.testing.assert_close(g(z), _seed_order_reference(g, z))
+
+
+@pytest.mark.parametrize(
+    ("tracks", "bars", "steps", "pitches", "hid_features"),
+    [(1, 1, 2, 12, 8), (3, 4, 12, 36, 12), (2, 2, 32, 24, 8), (2, 3, 6, 12, 12)],
+)
+def test_other_sizes(tracks: int, bars: int, steps: int, pitches: int, hid_features: int) -> None:
+    sizes = {"n_tracks": tracks, "n_bars": bars, "n_steps_per_bar": steps, "n_pitches": pitches}
+    g = MuseGenerator(4, 8, hid_features, **sizes)
+    critic = MuseCritic(4, 8, **sizes)
+    out = g(g.sample_latent(2))
+    assert out.shape == (2, tracks, bars, steps, pitches)
+    scores = critic(out)
+    assert scores.shape == (2,)
+    assert torch.isfinite(scores).all()
+
+
+@pytest.mark.parametrize("steps", [2, 3, 4, 6, 12, 16, 24, 48, 96])
+def test_critic_step_plan_reaches_one(steps: int) -> None:
+    critic = MuseCritic(2, 4, n_tracks=1, n_bars=1, n_steps_per_bar=steps, n_pitches=12)
+    assert critic(torch.randn(1, 1, 1, steps, 12)).shape == (1,)
+    assert critic.hidden[0].in_features == 4 * 2  # everything collapsed to one position
+
+
+def test_temporal_network_shapes() -> None:
+    for bars in (1, 2, 5):
+        t = TemporalNetwork(3, 4, n_bars=bars)
+        assert t(torch.randn(2, 3)).shape == (2, 3, bars)
+
+
+def test_conditional_generator_and_critic_use_labels() -> None:
+    g = MuseGenerator(
+        4, 8, 8, n_tracks=2, n_bars=2, n_steps_per_bar=4, n_pitches=12, num_classes=3
+    ).eval()
+    critic = MuseCritic(4, 8, n_tracks=2, n_bars=2, n_steps_per_bar=4, n_pitches=12, num_classes=3)
+    nn.init.normal_(critic.projection.embedding.weight)
+    z = g.sample_latent(2)
+    a, b = g(z, torch.tensor([0, 1])), g(z, torch.tensor([2, 2]))
+    assert not torch.allclose(a, b)
+    assert not torch.allclose(critic(a, torch.tensor([0, 1])), critic(a, torch.tensor([2, 2])))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_pitches": 100}, "multiple of 12"),
+        ({"n_steps_per_bar": 24}, "hid_features"),
+        ({"out_channels": 2}, "out_channels"),
+        ({"n_tracks": 0}, "n_tracks"),
+        ({"n_bars": 0}, "n_bars"),
+        ({"hid_features": 10}, "divide"),
+    ],
+)
+def test_generator_errors(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        MuseGenerator(4, 8, **{"hid_features": 8, **kwargs})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_pitches": 30}, "multiple of 12"),
+        ({"n_steps_per_bar": 5}, "power of two"),
+        ({"n_steps_per_bar": 1}, "power of two"),
+        ({"n_steps_per_bar": 20}, "power of two"),
+        ({"out_features": 2}, "out_features"),
+    ],
+)
+def test_critic_errors(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        MuseCritic(4, 8, **kwargs)
+
+
+def test_forward_errors_name_the_culprit() -> None:
+    g = MuseGenerator(4, 8, 8, n_tracks=2, n_bars=2, n_steps_per_bar=4, n_pitches=12)
+    chords, style, melody, groove = g.sample_latent(2)
+    with pytest.raises(ValueError, match="tuple"):
+        g(chords)
+    with pytest.raises(ValueError, match="melody"):
+        g((chords, style, melody[:, :1], groove))
+    with pytest.raises(ValueError, match="style"):
+        g((chords, style[:1], melody, groove))
+    with pytest.raises(ValueError, match="unconditional"):
+        g((chords, style, melody, groove), torch.tensor([0, 1]))
+    critic = MuseCritic(4, 8, n_tracks=2, n_bars=2, n_steps_per_bar=4, n_pitches=12, num_classes=2)
+    with pytest.raises(ValueError, match=r"MuseCritic input: expected shape \(\*, 2, 2, 4, 12\)"):
+        critic(torch.randn(2, 2, 2, 4, 13), torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="labels"):
+        critic(torch.randn(2, 2, 2, 4, 12))
+    with pytest.raises(ValueError, match="BarGenerator input"):
+        BarGenerator(4, 8, 4, n_steps_per_bar=4, n_pitches=12)(torch.randn(2, 15))
