@@ -23,7 +23,9 @@ def _write(path: Path, seconds: float = 0.1, sr: int = 16000, channels: int = 1)
     return path
 
 
-def _setup(tmp_path: Path, text: str, names: tuple[str, ...] = ("a.wav", "b.wav", "c.wav")) -> tuple[Path, Path]:
+def _setup(
+    tmp_path: Path, text: str, names: tuple[str, ...] = ("a.wav", "b.wav", "c.wav")
+) -> tuple[Path, Path]:
     audio = tmp_path / "audio"
     for name in names:
         _write(audio / name)
@@ -85,8 +87,14 @@ def test_load_chain_stereo_44k(tmp_path: Path) -> None:
 
 
 def test_round_trip_with_write_annotated_csv(tmp_path: Path) -> None:
-    csv_path = write_annotated_csv(tmp_path / "meta.csv", tmp_path / "wav", n_per_class=1,
-                                   num_samples=800, seed=4, string_labels=True)
+    csv_path = write_annotated_csv(
+        tmp_path / "meta.csv",
+        tmp_path / "wav",
+        n_per_class=1,
+        num_samples=800,
+        seed=4,
+        string_labels=True,
+    )
     lines = csv_path.read_text().splitlines()
     assert lines[0] == "file,label" and lines[1].split(",")[0] == "00000"  # seed 003: no extension
     ds = AnnotatedAudio(csv_path, tmp_path / "wav", num_samples=800)
@@ -111,7 +119,9 @@ def test_cache_key(tmp_path: Path) -> None:
 
 def test_missing_file_names_path_and_line(tmp_path: Path) -> None:
     csv_path, audio = _setup(tmp_path, "file,label\na,0\nghost,1\n")
-    with pytest.raises(AudioFileError, match=r"ghost\.wav: no such file \(listed on line 3 of .*meta\.csv\)"):
+    with pytest.raises(
+        AudioFileError, match=r"ghost\.wav: no such file \(listed on line 3 of .*meta\.csv\)"
+    ):
         AnnotatedAudio(csv_path, audio)
 
 
@@ -189,7 +199,9 @@ def test_bad_arguments(tmp_path: Path) -> None:
 
 def test_decode_failure_in_getitem(tmp_path: Path) -> None:
     csv_path, audio = _setup(tmp_path, "a,0\nb,1\n")
-    sf.write(str(audio / "b.wav"), np.full((100, 1), np.nan, dtype=np.float32), 16000, subtype="FLOAT")
+    sf.write(
+        str(audio / "b.wav"), np.full((100, 1), np.nan, dtype=np.float32), 16000, subtype="FLOAT"
+    )
     ds = AnnotatedAudio(csv_path, audio, num_samples=100)
     with pytest.raises(AudioFileError, match=r"b\.wav.*NaN"):
         ds[1]

@@ -18,8 +18,14 @@ from audiogan.audio.io import AudioFileError
 from audiogan.data.audio_folder import AudioFolder
 
 
-def _write(path: Path, seconds: float = 0.1, sr: int = 16000, channels: int = 1, freq: float = 440.0,
-           subtype: str = "PCM_16") -> Path:
+def _write(
+    path: Path,
+    seconds: float = 0.1,
+    sr: int = 16000,
+    channels: int = 1,
+    freq: float = 440.0,
+    subtype: str = "PCM_16",
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     t = np.arange(int(seconds * sr)) / sr
     tone = 0.5 * np.sin(2 * np.pi * freq * t)
@@ -59,7 +65,9 @@ def test_extensions_case_insensitive_and_recursive(tmp_path: Path) -> None:
     assert [p.name for p in only_flac.files] == ["y.flac"]
 
 
-@pytest.mark.parametrize(("count", "fraction", "expected"), [(10, 0.35, 3), (10, 1.0, 10), (2, 0.3, 1), (7, 0.5, 3)])
+@pytest.mark.parametrize(
+    ("count", "fraction", "expected"), [(10, 0.35, 3), (10, 1.0, 10), (2, 0.3, 1), (7, 0.5, 3)]
+)
 def test_fraction_count(tmp_path: Path, count: int, fraction: float, expected: int) -> None:
     _tree(tmp_path, {"a": count, "b": count}, seconds=0.01)
     ds = AudioFolder(tmp_path, num_samples=10, fraction=fraction)
@@ -68,7 +76,10 @@ def test_fraction_count(tmp_path: Path, count: int, fraction: float, expected: i
 
 def test_fraction_deterministic_per_seed(tmp_path: Path) -> None:
     _tree(tmp_path, {"a": 12, "b": 12}, seconds=0.01)
-    picks = {seed: AudioFolder(tmp_path, num_samples=10, fraction=0.25, seed=seed).files for seed in range(4)}
+    picks = {
+        seed: AudioFolder(tmp_path, num_samples=10, fraction=0.25, seed=seed).files
+        for seed in range(4)
+    }
     again = AudioFolder(tmp_path, num_samples=10, fraction=0.25, seed=0).files
     assert again == picks[0]
     assert len({tuple(files) for files in picks.values()}) > 1  # the seed changes the selection
@@ -78,7 +89,14 @@ def test_fraction_deterministic_per_seed(tmp_path: Path) -> None:
 
 
 def test_stereo_22k_is_mixed_resampled_and_padded(tmp_path: Path) -> None:
-    _write(tmp_path / "tone" / "a.wav", seconds=0.25, sr=22050, channels=2, freq=1000.0, subtype="FLOAT")
+    _write(
+        tmp_path / "tone" / "a.wav",
+        seconds=0.25,
+        sr=22050,
+        channels=2,
+        freq=1000.0,
+        subtype="FLOAT",
+    )
     ds = AudioFolder(tmp_path, sample_rate=16000, num_samples=8000)
     wave, _ = ds[0]
     assert wave.shape == (1, 8000)
@@ -222,7 +240,9 @@ def test_skip_leaving_a_class_empty_raises(tmp_path: Path) -> None:
     (tmp_path / "b" / "bad.wav").write_bytes(b"x" * 50)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pytest.raises(ValueError, match=r"every selected file of class folder .*b is unreadable"):
+        with pytest.raises(
+            ValueError, match=r"every selected file of class folder .*b is unreadable"
+        ):
             AudioFolder(tmp_path, on_error="skip")
 
 

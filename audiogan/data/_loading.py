@@ -239,7 +239,9 @@ class FileAudioDataset(Dataset):
 
     def _load_item(self, index: int) -> tuple[Any, int]:
         generator = item_generator(self.seed, self.epoch, index) if self.random_crop else None
-        wave = load_clip(self.files[index], self.sample_rate, self.num_samples, self.random_crop, generator)
+        wave = load_clip(
+            self.files[index], self.sample_rate, self.num_samples, self.random_crop, generator
+        )
         return apply_transform(wave, self.transform), self.labels[index]
 
     def _loading_key(self) -> dict[str, Any]:

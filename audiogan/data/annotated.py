@@ -14,8 +14,9 @@ import torch
 from audiogan.data._loading import FileAudioDataset, file_entries
 
 _INT = re.compile(r"[+-]?\d+")
-_FILE_WORDS = {"file", "files", "filename", "fname", "path", "filepath", "name", "audio", "audiofile",
-               "id", "slicefilename", "clip", "sample", "wav"}
+_FILE_WORDS = set(
+    "file files filename fname path filepath name audio audiofile id slicefilename clip sample wav".split()
+)
 _LABEL_WORDS = {"label", "labels", "class", "classid", "classname", "category", "target", "y"}
 
 
@@ -53,6 +54,14 @@ class AnnotatedAudio(FileAudioDataset):
     Yields:
         ``(waveform (1, num_samples) or transform(waveform), label)``.
 
+    Attributes:
+        files: The usable files, in CSV order.
+        labels: Their class indices.
+        classes: The class names.
+        class_to_idx: Class name to index.
+        skipped: ``(path, reason)`` of each file left out.
+        header: The header row, or None.
+
     Raises:
         ValueError: If the CSV or ``audio_dir`` is missing, the CSV holds no rows, a row has a
             different number of columns than the first or an empty file/label field (the message
@@ -77,7 +86,9 @@ class AnnotatedAudio(FileAudioDataset):
     ) -> None:
         super().__init__(sample_rate, num_samples, transform, on_error, random_crop, seed)
         if has_header not in (True, False, "auto"):
-            raise ValueError(f"AnnotatedAudio: has_header must be True, False or 'auto', got {has_header!r}")
+            raise ValueError(
+                f"AnnotatedAudio: has_header must be True, False or 'auto', got {has_header!r}"
+            )
         if min(file_column, label_column) < 0 or file_column == label_column:
             raise ValueError(
                 f"AnnotatedAudio: file_column and label_column must be distinct non-negative "
@@ -87,11 +98,15 @@ class AnnotatedAudio(FileAudioDataset):
         self.audio_dir = Path(audio_dir)
         self.file_column = int(file_column)
         self.label_column = int(label_column)
-        self.extension = extension if not extension or extension.startswith(".") else f".{extension}"
+        self.extension = (
+            extension if not extension or extension.startswith(".") else f".{extension}"
+        )
         if not self.csv_path.is_file():
             raise ValueError(f"AnnotatedAudio: annotation file {self.csv_path} does not exist")
         if not self.audio_dir.is_dir():
-            raise ValueError(f"AnnotatedAudio: audio_dir {self.audio_dir} does not exist or is not a folder")
+            raise ValueError(
+                f"AnnotatedAudio: audio_dir {self.audio_dir} does not exist or is not a folder"
+            )
 
         rows = self._read_rows()
         if has_header is True or (has_header == "auto" and self._looks_like_header(rows)):
@@ -107,7 +122,9 @@ class AnnotatedAudio(FileAudioDataset):
             labels = [int(label) for label in raw_labels]
             for (line, _), label in zip(rows, labels, strict=True):
                 if label < 0:
-                    raise ValueError(f"AnnotatedAudio: {self.csv_path} line {line}: negative label {label}")
+                    raise ValueError(
+                        f"AnnotatedAudio: {self.csv_path} line {line}: negative label {label}"
+                    )
             self.classes = [str(i) for i in range(max(labels) + 1)]
         else:
             self.classes = sorted(set(raw_labels))
@@ -116,7 +133,11 @@ class AnnotatedAudio(FileAudioDataset):
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
 
         candidates = [
-            (self._resolve(row[self.file_column]), label, f"listed on line {line} of {self.csv_path}")
+            (
+                self._resolve(row[self.file_column]),
+                label,
+                f"listed on line {line} of {self.csv_path}",
+            )
             for (line, row), label in zip(rows, labels, strict=True)
         ]
         self._screen(candidates)
@@ -132,7 +153,9 @@ class AnnotatedAudio(FileAudioDataset):
                         continue
                     rows.append((reader.line_num, [field.strip() for field in row]))
             except csv.Error as err:
-                raise ValueError(f"AnnotatedAudio: {self.csv_path} line {reader.line_num}: {err}") from err
+                raise ValueError(
+                    f"AnnotatedAudio: {self.csv_path} line {reader.line_num}: {err}"
+                ) from err
         if not rows:
             raise ValueError(f"AnnotatedAudio: {self.csv_path} holds no rows")
         first_line, first = rows[0]
@@ -176,7 +199,11 @@ class AnnotatedAudio(FileAudioDataset):
         if word(file_field) in _FILE_WORDS or word(label_field) in _LABEL_WORDS:
             return True
         others = [row[self.label_column] for _, row in rows[1:]]
-        return bool(others) and not _INT.fullmatch(label_field) and all(_INT.fullmatch(x) for x in others)
+        return (
+            bool(others)
+            and not _INT.fullmatch(label_field)
+            and all(_INT.fullmatch(x) for x in others)
+        )
 
     def cache_key(self) -> dict[str, Any]:
         """JSON-able identity of the content and the loading parameters (for the feature cache).

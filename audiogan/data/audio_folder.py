@@ -44,6 +44,13 @@ class AudioFolder(FileAudioDataset):
     Yields:
         ``(waveform (1, num_samples) or transform(waveform), label)``.
 
+    Attributes:
+        files: The used files, by class then path.
+        labels: Their class indices.
+        classes: The sorted class folder names.
+        class_to_idx: Class name to index.
+        skipped: ``(path, reason)`` of each file left out with ``on_error="skip"``.
+
     Raises:
         ValueError: If ``root`` is missing or not a folder, holds no class subfolders, a class
             folder holds no file with one of ``extensions``, ``fraction`` is outside (0, 1], or

@@ -11,7 +11,7 @@ The five classes of seed 001 (UrbanSound-like), each with its own look in a log-
 - ``siren``: a square-ish tone sweeping up and down, either a slow "wail" (sine sweep) or a
   fast "yelp" (triangle sweep).
 - ``street_music``: a pentatonic melody of harmonic notes (eighth notes at 90-150 BPM) over a
-  kick drum on the beats and a hi-hat on the off-beats.
+  bass line (root and fifth), a kick drum on the beats and a hi-hat on the off-beats.
 
 Each item is varied within its class (pitch, timing, rate, timbre, noise level, loudness) and
 depends only on ``(seed, index)``: it is drawn from its own ``torch.Generator``.
@@ -51,7 +51,9 @@ def _randint(g: torch.Generator, lo: int, hi: int) -> int:
     return int(torch.randint(lo, hi + 1, (), generator=g))
 
 
-def _harmonic_tone(freq: _Tensor, sample_rate: int, amps: Sequence[float], phase0: float = 0.0) -> _Tensor:
+def _harmonic_tone(
+    freq: _Tensor, sample_rate: int, amps: Sequence[float], phase0: float = 0.0
+) -> _Tensor:
     """Sum of harmonics ``amps[k] * sin((k + 1) * phase)`` of an instantaneous frequency.
 
     Args:
@@ -119,7 +121,9 @@ def _drilling(g: torch.Generator, sr: int, n: int) -> _Tensor:
     t = torch.arange(n, dtype=_DTYPE) / sr
     noise = _band_noise(g, n, sr, 150.0, 0.49 * sr)
     rate, depth = _uniform(g, 20.0, 40.0), _uniform(g, 0.6, 0.95)
-    am = 1.0 - depth * (0.5 + 0.5 * torch.sin(2 * math.pi * rate * t + _uniform(g, 0.0, 2 * math.pi)))
+    am = 1.0 - depth * (
+        0.5 + 0.5 * torch.sin(2 * math.pi * rate * t + _uniform(g, 0.0, 2 * math.pi))
+    )
     whine_f = min(_uniform(g, 1800.0, 5000.0), 0.35 * sr)
     vibrato = 1.0 + 0.01 * torch.sin(2 * math.pi * _uniform(g, 2.0, 6.0) * t)
     whine = _harmonic_tone(whine_f * vibrato, sr, [1.0, 0.3], _uniform(g, 0.0, 2 * math.pi))
@@ -141,7 +145,9 @@ def _engine_idling(g: torch.Generator, sr: int, n: int) -> _Tensor:
     hum = hum / hum.abs().max().clamp_min(1e-12)
     rumble = _band_noise(g, n, sr, 20.0, 300.0) * _uniform(g, 0.1, 0.3)
     rate, depth = _uniform(g, 1.5, 6.0), _uniform(g, 0.25, 0.6)
-    pulse = 1.0 - depth * (0.5 + 0.5 * torch.sin(2 * math.pi * rate * t + _uniform(g, 0.0, 2 * math.pi)))
+    pulse = 1.0 - depth * (
+        0.5 + 0.5 * torch.sin(2 * math.pi * rate * t + _uniform(g, 0.0, 2 * math.pi))
+    )
     return (hum + rumble) * pulse
 
 
@@ -177,7 +183,9 @@ def _street_music(g: torch.Generator, sr: int, n: int) -> _Tensor:
         if k % 2 == 0:  # kick on the beat: a falling sine with a fast decay
             m = int(0.12 * sr)
             tau = torch.arange(m, dtype=_DTYPE) / sr
-            kick = _harmonic_tone(50.0 + 100.0 * torch.exp(-tau / 0.03), sr, [1.0]) * torch.exp(-tau / 0.04)
+            kick = _harmonic_tone(50.0 + 100.0 * torch.exp(-tau / 0.03), sr, [1.0]) * torch.exp(
+                -tau / 0.04
+            )
             _place(out, kick * 0.8, round(start * sr))
         else:  # hi-hat on the off-beat
             m = int(0.04 * sr)
@@ -214,7 +222,9 @@ _SYNTHS: dict[str, Callable[[torch.Generator, int, int], _Tensor]] = {
 }
 
 
-def synthesize(name: str, sample_rate: int, num_samples: int, generator: torch.Generator) -> torch.Tensor:
+def synthesize(
+    name: str, sample_rate: int, num_samples: int, generator: torch.Generator
+) -> torch.Tensor:
     """Synthesize one sound of class ``name``.
 
     Args:
@@ -232,10 +242,14 @@ def synthesize(name: str, sample_rate: int, num_samples: int, generator: torch.G
     if name not in _SYNTHS:
         raise ValueError(f"synthesize: unknown class {name!r}; expected one of {SYNTH_CLASSES}")
     if sample_rate <= 0 or num_samples <= 0:
-        raise ValueError(f"synthesize: sample_rate and num_samples must be positive, got {sample_rate}, {num_samples}")
+        raise ValueError(
+            f"synthesize: sample_rate and num_samples must be positive, got {sample_rate}, {num_samples}"
+        )
     sound = _SYNTHS[name](generator, sample_rate, num_samples)
     sound = sound / sound.abs().max().clamp_min(1e-12)
-    floor = torch.randn(num_samples, generator=generator, dtype=_DTYPE) * _uniform(generator, 0.001, 0.01)
+    floor = torch.randn(num_samples, generator=generator, dtype=_DTYPE) * _uniform(
+        generator, 0.001, 0.01
+    )
     sound = sound + floor
     sound = sound * (_uniform(generator, 0.3, 0.9) / sound.abs().max().clamp_min(1e-12))
     return sound.to(torch.float32)
@@ -278,10 +292,16 @@ class SyntheticSounds(Dataset):
             classes = (classes,)
         unknown = [c for c in classes if c not in _SYNTHS]
         if unknown or not classes:
-            raise ValueError(f"SyntheticSounds: unknown classes {unknown or classes!r}; choose from {SYNTH_CLASSES}")
+            raise ValueError(
+                f"SyntheticSounds: unknown classes {unknown or classes!r}; choose from {SYNTH_CLASSES}"
+            )
         if len(set(classes)) != len(classes):
             raise ValueError(f"SyntheticSounds: classes repeat: {list(classes)}")
-        for name, value in (("n_per_class", n_per_class), ("sample_rate", sample_rate), ("num_samples", num_samples)):
+        for name, value in (
+            ("n_per_class", n_per_class),
+            ("sample_rate", sample_rate),
+            ("num_samples", num_samples),
+        ):
             if int(value) <= 0:
                 raise ValueError(f"SyntheticSounds: {name} must be positive, got {value}")
         if seed < 0:
@@ -305,7 +325,9 @@ class SyntheticSounds(Dataset):
             raise IndexError(f"SyntheticSounds: index {index} out of range for {n} items")
         index %= n
         name = self.classes[self.labels[index]]
-        wave = synthesize(name, self.sample_rate, self.num_samples, item_generator(self.seed, index))
+        wave = synthesize(
+            name, self.sample_rate, self.num_samples, item_generator(self.seed, index)
+        )
         return wave.unsqueeze(0)
 
     def __getitem__(self, index: int) -> tuple[Any, int]:
@@ -357,7 +379,12 @@ def write_audio_folder(
     ds = SyntheticSounds(n_per_class, sample_rate, num_samples, seed, classes)
     for i in range(len(ds)):
         name = ds.classes[ds.labels[i]]
-        save_audio(root / name / f"{name}_{i // len(ds.classes):04d}.wav", ds.waveform(i), sample_rate, subtype)
+        save_audio(
+            root / name / f"{name}_{i // len(ds.classes):04d}.wav",
+            ds.waveform(i),
+            sample_rate,
+            subtype,
+        )
     return root
 
 

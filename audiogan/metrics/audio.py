@@ -98,8 +98,8 @@ def accuracy_from_logits(
     per_class: dict[str | int, float] = {}
     for c, name in enumerate(names):
         mask = target == c
-        per_class[name] = float(correct[mask].float().mean()) if mask.any() else math.nan
-    return float(correct.float().mean()), per_class
+        per_class[name] = float(correct[mask].double().mean()) if mask.any() else math.nan
+    return float(correct.double().mean()), per_class
 
 
 def classifier_accuracy(

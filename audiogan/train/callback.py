@@ -33,7 +33,7 @@ class Callback:
         self.every = every
         self.unit: Unit = unit
         self.at_end = at_end
-        self._last_run: tuple[int, int] | None = None
+        self._last_run: int | None = None  # trainer.step at the last run
 
     #: Only rank 0 runs callbacks with ``main_process_only`` (file writers); others run everywhere.
     main_process_only: bool = True
@@ -52,15 +52,15 @@ class Callback:
             self._fire(trainer)
 
     def on_fit_end(self, trainer: Trainer) -> None:
-        """Called once after the last step (also after an interrupt); fires a final :meth:`run`."""
-        if self.at_end and self._last_run != (trainer.step, trainer.epoch):
+        """Called once after the last step (also after an interrupt); runs :meth:`run` unless it already ran at this step."""
+        if self.at_end and self._last_run != trainer.step:
             self._fire(trainer)
 
     def run(self, trainer: Trainer) -> None:
         """The work of the callback. Override this."""
 
     def _fire(self, trainer: Trainer) -> None:
-        self._last_run = (trainer.step, trainer.epoch)
+        self._last_run = trainer.step
         self.run(trainer)
 
 

@@ -1,0 +1,42 @@
+"""Frontends: waveforms (or pitch sequences) to the features a GAN models, and back.
+
+Every frontend is an ``nn.Module`` with ``encode``, ``decode``, ``feature_shape``, ``kind`` and
+``config``, and a pure-function twin in the same module.
+"""
+
+from audiogan.frontends.base import (
+    AudioFrontend,
+    fix_frames,
+    frames_for_samples,
+    samples_for_frames,
+)
+from audiogan.frontends.logmel import LogMel, db_to_unit, log_mel, unit_to_db
+from audiogan.frontends.logspec import LogSpectrogram, log_magnitude, log_spectrogram
+from audiogan.frontends.pianoroll import (
+    PianoRoll,
+    binarize_roll,
+    pitches_to_roll,
+    roll_to_pitches,
+    roll_to_tracks,
+    segment_pitches,
+)
+
+__all__ = [
+    "AudioFrontend",
+    "LogMel",
+    "LogSpectrogram",
+    "PianoRoll",
+    "binarize_roll",
+    "db_to_unit",
+    "fix_frames",
+    "frames_for_samples",
+    "log_magnitude",
+    "log_mel",
+    "log_spectrogram",
+    "pitches_to_roll",
+    "roll_to_pitches",
+    "roll_to_tracks",
+    "samples_for_frames",
+    "segment_pitches",
+    "unit_to_db",
+]
