@@ -107,9 +107,9 @@ def test_load_is_weights_only_and_refuses_code(tmp_path):
 
 def test_rng_capture_restore_round_trip():
     state = capture_rng_state()
-    first = (random.random(), np.random.rand(), torch.rand(3))
+    first = (random.random(), np.random.rand(), torch.rand(3))  # noqa: NPY002
     restore_rng_state(state)
-    again = (random.random(), np.random.rand(), torch.rand(3))
+    again = (random.random(), np.random.rand(), torch.rand(3))  # noqa: NPY002
     assert first[0] == again[0] and first[1] == again[1] and torch.equal(first[2], again[2])
     # the state survives a weights_only file
     restore_rng_state(state)
@@ -118,7 +118,7 @@ def test_rng_capture_restore_round_trip():
     loaded = load_checkpoint(path)["rng"]
     path.unlink()
     restore_rng_state(loaded)
-    assert random.random() == first[0] and np.random.rand() == first[1] and torch.equal(torch.rand(3), first[2])
+    assert random.random() == first[0] and np.random.rand() == first[1] and torch.equal(torch.rand(3), first[2])  # noqa: NPY002
 
 
 def test_forked_rng_is_seeded_and_isolated():

@@ -237,14 +237,14 @@ def build_module(path: str, config: dict[str, Any] | None) -> nn.Module:
 def seed_everything(seed: int) -> None:
     """Seed Python's ``random``, NumPy's global generator and torch (CPU and CUDA)."""
     random.seed(seed)
-    np.random.seed(seed % 2**32)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 (the global legacy RNG is what user code draws from)
     torch.manual_seed(seed)
 
 
 def capture_rng_state() -> dict[str, Any]:
     """The Python, NumPy, torch CPU and CUDA generator states, as ``weights_only``-safe values."""
     version, internal, gauss = random.getstate()
-    _, key, pos, has_gauss, cached = np.random.get_state(legacy=True)
+    _, key, pos, has_gauss, cached = np.random.get_state(legacy=True)  # noqa: NPY002
     state: dict[str, Any] = {
         "python": [version, list(internal), gauss],
         "numpy": {
@@ -266,7 +266,7 @@ def restore_rng_state(state: dict[str, Any]) -> None:
     random.setstate((version, tuple(internal), gauss))
     np_state = state["numpy"]
     key = np_state["key"].numpy().astype(np.uint32)
-    np.random.set_state(("MT19937", key, np_state["pos"], np_state["has_gauss"], np_state["gauss"]))
+    np.random.set_state(("MT19937", key, np_state["pos"], np_state["has_gauss"], np_state["gauss"]))  # noqa: NPY002
     torch.set_rng_state(state["torch"])
     cuda = state.get("cuda")
     if cuda is not None and torch.cuda.is_available():
@@ -282,11 +282,11 @@ def forked_rng(seed: int) -> Iterator[None]:
     Their states are restored on exit, so the block neither depends on nor disturbs the random
     stream around it (the Trainer builds each epoch's data order this way).
     """
-    py, npy, cpu = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    py, npy, cpu = random.getstate(), np.random.get_state(), torch.get_rng_state()  # noqa: NPY002
     try:
         seed_everything(seed)
         yield
     finally:
         random.setstate(py)
-        np.random.set_state(npy)
+        np.random.set_state(npy)  # noqa: NPY002
         torch.set_rng_state(cpu)

@@ -48,11 +48,11 @@ from audiogan.train.checkpoint import (
 )
 from audiogan.train.distributed import (
     all_reduce_min,
+    destroy_distributed,
     dist_env,
     distributed_loader,
     init_distributed,
     is_distributed,
-    destroy_distributed,
 )
 from audiogan.train.ema import EMA
 from audiogan.train.precision import Precision, PrecisionName
@@ -182,10 +182,16 @@ class Trainer:
             :func:`~audiogan.train.checkpoint.module_spec` unless given.
 
     Attributes:
-        step: Generator steps done. epoch: Epochs completed. metrics: Latest step's scalars
-        (``d_loss``, ``g_loss``, ``real_score``, ``fake_score``, ``penalty``, ...). history: One
-        dict per step, ``{"step", "epoch", **metrics}``. interrupted: True after Ctrl-C ended
-        ``fit``.
+        step: Generator steps done.
+        epoch: Epochs completed (full passes over the loader).
+        metrics: The latest step's scalars: ``d_loss``, ``g_loss``, ``real_score``,
+            ``fake_score``, ``penalty`` and ``grad_norm`` (when a penalty ran), ``skipped_steps``.
+        history: One dict per step, ``{"step", "epoch", **metrics}``.
+        generator: The generator (never DDP-wrapped). critic: The critic.
+        ema: The :class:`~audiogan.train.ema.EMA` of the generator, or None.
+        out_dir: The run folder. device: The training device.
+        interrupted: True after Ctrl-C ended ``fit``.
+        last_checkpoint: The newest checkpoint written or loaded, or None.
 
     Example:
         >>> trainer = Trainer(G, D, Wasserstein(), GradientPenalty(10.0), n_critic=5,
@@ -503,6 +509,10 @@ class Trainer:
         batch drawn, with the random generators seeded from ``(seed, epoch, rank)``; on resume
         the batches already consumed in the epoch are drawn again and skipped.
 
+        Under torchrun, :attr:`metrics` and :attr:`history` hold each rank's own losses (rank 0's
+        are the ones file-writing callbacks log). If a step raises (e.g.
+        :class:`NonFiniteLossError`), no checkpoint is written and ``on_fit_end`` is not called.
+
         Args:
             loader: Yields ``x`` or ``(x, labels)`` batches, usually a ``DataLoader``. Under
                 torchrun a plain ``DataLoader`` is rebuilt with a ``DistributedSampler``
@@ -544,6 +554,8 @@ class Trainer:
                 self._start(resume)
             if self.is_main_process:
                 self.out_dir.mkdir(parents=True, exist_ok=True)
+            self.generator.train()
+            self.critic.train()
             self._callback("on_fit_start")
             with self._sigint_saves():
                 self._loop(loader, epochs, steps)
