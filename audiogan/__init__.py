@@ -1,0 +1,129 @@
+"""audiogan: composable GAN components for audio and music, on PyTorch.
+
+The most used parts are re-exported here; every part also lives in the subpackage named for
+what it is: :mod:`audiogan.frontends`, :mod:`audiogan.data`, :mod:`audiogan.nn`,
+:mod:`audiogan.losses`, :mod:`audiogan.train`, :mod:`audiogan.metrics`, :mod:`audiogan.audio`,
+:mod:`audiogan.music`, :mod:`audiogan.viz`.
+
+Example:
+    >>> import torch
+    >>> import audiogan as ag
+    >>> frontend = ag.LogMel(n_mels=64, frames=64)
+    >>> G = ag.ConvGenerator2d(64, frontend.feature_shape, num_classes=5, base_channels=64)
+    >>> G(G.sample_latent(2), labels=torch.tensor([0, 3])).shape
+    torch.Size([2, 1, 64, 64])
+"""
+
+from __future__ import annotations
+
+from audiogan.audio import AudioFileError, load_audio, mix_down, pad_or_trim, resample, save_audio
+from audiogan.data import (
+    AnnotatedAudio,
+    AudioFolder,
+    FeatureCache,
+    JSBChorales,
+    SyntheticSounds,
+    write_annotated_csv,
+    write_audio_folder,
+)
+from audiogan.export import export_features
+from audiogan.frontends import LogMel, LogSpectrogram, PianoRoll
+from audiogan.losses import (
+    GradientPenalty,
+    Hinge,
+    LeastSquares,
+    Minimax,
+    NonSaturating,
+    R1Penalty,
+    Wasserstein,
+    get_objective,
+)
+from audiogan.nn import (
+    ConvCritic2d,
+    ConvGenerator2d,
+    LabelEmbedding,
+    MuseCritic,
+    MuseGenerator,
+    OneHot,
+    Projection,
+    RecurrentClassifier,
+    ResNet9,
+    ResNet9Classifier,
+    ResNet9Critic,
+    dcgan_init_,
+)
+from audiogan.protocols import Critic, Frontend, Generator, Objective, Penalty
+from audiogan.train import (
+    EMA,
+    Callback,
+    CheckpointCallback,
+    CSVLogger,
+    LambdaCallback,
+    NonFiniteLossError,
+    ProgressBar,
+    SampleWriter,
+    TensorBoardLogger,
+    Trainer,
+    generate,
+    load_generator,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EMA",
+    "AnnotatedAudio",
+    "AudioFileError",
+    "AudioFolder",
+    "CSVLogger",
+    "Callback",
+    "CheckpointCallback",
+    "ConvCritic2d",
+    "ConvGenerator2d",
+    "Critic",
+    "FeatureCache",
+    "Frontend",
+    "Generator",
+    "GradientPenalty",
+    "Hinge",
+    "JSBChorales",
+    "LabelEmbedding",
+    "LambdaCallback",
+    "LeastSquares",
+    "LogMel",
+    "LogSpectrogram",
+    "Minimax",
+    "MuseCritic",
+    "MuseGenerator",
+    "NonFiniteLossError",
+    "NonSaturating",
+    "Objective",
+    "OneHot",
+    "Penalty",
+    "PianoRoll",
+    "ProgressBar",
+    "Projection",
+    "R1Penalty",
+    "RecurrentClassifier",
+    "ResNet9",
+    "ResNet9Classifier",
+    "ResNet9Critic",
+    "SampleWriter",
+    "SyntheticSounds",
+    "TensorBoardLogger",
+    "Trainer",
+    "Wasserstein",
+    "__version__",
+    "dcgan_init_",
+    "export_features",
+    "generate",
+    "get_objective",
+    "load_audio",
+    "load_generator",
+    "mix_down",
+    "pad_or_trim",
+    "resample",
+    "save_audio",
+    "write_annotated_csv",
+    "write_audio_folder",
+]

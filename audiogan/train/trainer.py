@@ -290,6 +290,7 @@ class Trainer:
         self.metrics: dict[str, float] = {}
         self.history: list[dict[str, float]] = []
         self.interrupted = False
+        self.total_steps: int | None = None
         self.last_checkpoint: Path | None = None
         self._batch_in_epoch = 0  # loader batches consumed in the current epoch (for exact resume)
         self._started = False
@@ -549,6 +550,12 @@ class Trainer:
                     f"Trainer.fit: the loader yields {n_batches} batches per epoch, fewer than "
                     f"n_critic={self.n_critic}; one generator step needs n_critic real batches"
                 )
+            per_epoch = n_batches // self.n_critic if n_batches is not None else None
+            totals = [steps] if steps is not None else []
+            if epochs is not None and per_epoch is not None:
+                totals.append(epochs * per_epoch)
+            # generator steps this fit will reach (None if the loader has no length): the progress bar's total
+            self.total_steps = min(totals) if totals else None
             explicit = resume not in (None, False, True, "auto")
             if not self._started or explicit:
                 self._start(resume)
@@ -662,6 +669,11 @@ class Trainer:
             encode = getattr(self.preprocess, "encode", self.preprocess)
             with torch.no_grad():
                 x = encode(x)
+            shape = getattr(self.preprocess, "feature_shape", None)
+            if shape is not None and x.dim() == len(shape) + 2 and x.shape[1] == 1:
+                # mono waveforms (batch, 1, time) encode to (batch, 1, *feature_shape): drop the
+                # channel axis, as FeatureCache does, so batches are (batch, *feature_shape)
+                x = x.squeeze(1)
         return x, labels
 
     def _check_labels(self, x: torch.Tensor, labels: torch.Tensor | None) -> None:
