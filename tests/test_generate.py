@@ -9,10 +9,10 @@ import pytest
 import soundfile as sf
 import torch
 
-import audiogan.train.generate as generate_module
+import audiogan.train.generation as generate_module
 from audiogan.frontends.logmel import LogMel
 from audiogan.train.checkpoint import module_spec
-from audiogan.train.generate import generate, load_generator, main
+from audiogan.train.generation import generate, load_generator, main
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_trainer import TinyGenerator, make_loader, make_trainer  # noqa: E402
@@ -29,7 +29,7 @@ def audiogan_generator_class(monkeypatch):
     class AudioganTiny(TinyGenerator):
         pass
 
-    AudioganTiny.__module__ = "audiogan.train.generate"
+    AudioganTiny.__module__ = "audiogan.train.generation"
     AudioganTiny.__qualname__ = AudioganTiny.__name__ = "AudioganTiny"
     monkeypatch.setattr(generate_module, "AudioganTiny", AudioganTiny, raising=False)
     return AudioganTiny

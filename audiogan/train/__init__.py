@@ -17,7 +17,7 @@ from audiogan.train.checkpoint import (
 )
 from audiogan.train.checkpoint_callback import CheckpointCallback
 from audiogan.train.ema import EMA
-from audiogan.train.generate import generate, load_generator
+from audiogan.train.generation import generate, load_generator
 from audiogan.train.trainer import NonFiniteLossError, Trainer
 
 __all__ = [

@@ -182,7 +182,7 @@ def module_spec(module: nn.Module, with_state: bool = True) -> dict[str, Any]:
 
     Use it for the frontend when features were precomputed (so the Trainer never saw the
     frontend): ``metadata={"frontend": module_spec(frontend)}`` lets
-    :func:`audiogan.train.generate.generate` rebuild it.
+    :func:`audiogan.train.generation.generate` rebuild it.
 
     Args:
         module: A module with a ``config`` dict of its constructor arguments.

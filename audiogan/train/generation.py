@@ -1,11 +1,11 @@
 """Write wav or MIDI files from a trained checkpoint, with no training code.
 
 Example:
-    >>> from audiogan.train.generate import generate
+    >>> from audiogan.train.generation import generate
     >>> paths = generate("runs/wgan/checkpoints/step_00010000.pt", "samples/", n_per_class=4)
     ... # doctest: +SKIP
 
-or from a shell: ``python -m audiogan.train.generate CHECKPOINT OUT_DIR --n-per-class 4``.
+or from a shell: ``python -m audiogan.train.generation CHECKPOINT OUT_DIR --n-per-class 4``.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def generate(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m audiogan.train.generate CHECKPOINT OUT_DIR [--n-per-class N] [--seed S] [--device D]``."""
+    """``python -m audiogan.train.generation CHECKPOINT OUT_DIR [--n-per-class N] [--seed S] [--device D]``."""
     parser = argparse.ArgumentParser(description="Write wav/MIDI samples from an audiogan checkpoint.")
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("out_dir", type=Path)

@@ -1,0 +1,253 @@
+"""What the example scripts share: their command-line flags, spectrogram data, and output report.
+
+The examples import this file as ``_common`` (it sits beside them in ``examples/``). Everything
+here is plain audiogan usage; read it together with any example.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from audiogan.data.audio_folder import AudioFolder
+from audiogan.data.cache import FeatureCache
+from audiogan.data.synthetic import SyntheticSounds
+from audiogan.frontends.logmel import LogMel
+from audiogan.train.checkpoint import latest_checkpoint, load_checkpoint
+from audiogan.train.generate import generate
+
+# ----------------------------------------------------------------------------- flags
+
+
+def add_run_args(
+    parser: argparse.ArgumentParser,
+    out: str,
+    steps: int | None,
+    epochs: int | None,
+    batch_size: int,
+    generate_help: str = "samples per class",
+) -> None:
+    """Flags of every GAN example: output folder, length, batch, device, precision, generation."""
+    run = parser.add_argument_group("run")
+    run.add_argument(
+        "--out", type=Path, default=Path(out),
+        help="output folder for samples, checkpoints and logs; running again with the same "
+        "folder resumes from its newest checkpoint (default: %(default)s)",
+    )
+    run.add_argument(
+        "--steps", type=int, default=steps,
+        help="total generator steps, resumed ones included (default: %(default)s)",
+    )
+    run.add_argument(
+        "--epochs", type=int, default=epochs,
+        help="total epochs; training stops at whichever of --steps / --epochs comes first "
+        "(default: %(default)s)",
+    )
+    run.add_argument("--batch-size", type=int, default=batch_size, help="(default: %(default)s)")
+    run.add_argument(
+        "--device", default="auto",
+        help="'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:1' ... (default: %(default)s)",
+    )
+    run.add_argument(
+        "--precision", default="auto", choices=["auto", "32", "bf16", "16"],
+        help="'16': float16 autocast with gradient scaling (CUDA); 'bf16': bfloat16 autocast; "
+        "'32': float32; 'auto': 16 on CUDA, 32 on CPU (default: %(default)s)",
+    )
+    run.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    run.add_argument("--workers", type=int, default=0, help="DataLoader worker processes (default: 0)")
+    run.add_argument(
+        "--generate", type=int, default=0, metavar="N",
+        help=f"do not train: write N {generate_help} from the newest checkpoint in --out to OUT/generated",
+    )
+
+
+def add_spectrogram_args(
+    parser: argparse.ArgumentParser, n_mels: int, frames: int, n_per_class: int
+) -> None:
+    """Flags of the spectrogram examples: data source, log-mel size, feature cache."""
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--data", type=Path, default=None,
+        help="your own audio: a folder with one subfolder of clips per class (AudioFolder); "
+        "default: the built-in synthetic sounds (5 classes, no download)",
+    )
+    data.add_argument(
+        "--fraction", type=float, default=1.0,
+        help="with --data: share of each class's files to use (default: %(default)s)",
+    )
+    data.add_argument(
+        "--n-per-class", type=int, default=n_per_class,
+        help="without --data: synthetic clips per class (default: %(default)s)",
+    )
+    data.add_argument("--sample-rate", type=int, default=16000, help="(default: %(default)s)")
+    data.add_argument("--n-fft", type=int, default=1024, help="(default: %(default)s)")
+    data.add_argument("--hop-length", type=int, default=256, help="(default: %(default)s)")
+    data.add_argument("--n-mels", type=int, default=n_mels, help="mel bands (default: %(default)s)")
+    data.add_argument(
+        "--frames", type=int, default=frames,
+        help="spectrogram frames; clips are cut or padded to match (default: %(default)s)",
+    )
+    data.add_argument(
+        "--cache", action=argparse.BooleanOptionalAction, default=True,
+        help="precompute the log-mels once into a memory-mapped FeatureCache, reused by later "
+        "runs (default: on; --no-cache computes them per item, every epoch)",
+    )
+    data.add_argument(
+        "--cache-dir", type=Path, default=None, help="where the feature cache lives (default: OUT/cache)"
+    )
+
+
+def parse_args(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None, full_size: dict[str, Any]
+) -> argparse.Namespace:
+    """Parse ``argv``; with ``--full-size``, parse again with ``full_size`` as the defaults.
+
+    So ``--full-size`` switches to the seed's sizes, and flags given explicitly still win.
+    """
+    args = parser.parse_args(argv)
+    if getattr(args, "full_size", False):
+        parser.set_defaults(**full_size)
+        args = parser.parse_args(argv)
+    if args.steps is None and args.epochs is None:
+        parser.error("give --steps or --epochs")
+    return args
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def resolve_precision(name: str, device: torch.device) -> str:
+    """``"auto"`` -> ``"16"`` (mixed precision, as in seed 001) on CUDA, ``"32"`` on CPU."""
+    if name == "auto":
+        return "16" if device.type == "cuda" else "32"
+    return name
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def make_logmel(args: argparse.Namespace) -> LogMel:
+    """The log-mel frontend the flags describe: waveform <-> ``(1, n_mels, frames)`` in [-1, 1]."""
+    return LogMel(
+        sample_rate=args.sample_rate,
+        n_fft=args.n_fft,
+        hop_length=args.hop_length,
+        n_mels=args.n_mels,
+        frames=args.frames,
+    )
+
+
+def spectrogram_dataset(args: argparse.Namespace, frontend: LogMel) -> tuple[Dataset, list[str]]:
+    """Labelled log-mel spectrograms ``((1, n_mels, frames), label)`` and the class names.
+
+    Clips come from ``--data`` (an AudioFolder) or the built-in SyntheticSounds, each
+    ``frontend.num_samples_for_frames()`` samples long. With ``--cache`` (the default) their
+    log-mels are computed once into ``OUT/cache`` (or ``--cache-dir``); a later run with the same
+    data and frontend maps that file instead (seed 001's precomputed spectrograms).
+    """
+    num_samples = frontend.num_samples_for_frames()  # waveform length giving exactly --frames
+    transform = None if args.cache else frontend.encode  # without cache: encode item by item
+    if args.data is not None:
+        clips = AudioFolder(
+            args.data, sample_rate=args.sample_rate, num_samples=num_samples,
+            fraction=args.fraction, seed=args.seed, transform=transform,
+        )
+    else:
+        clips = SyntheticSounds(
+            args.n_per_class, sample_rate=args.sample_rate, num_samples=num_samples,
+            seed=args.seed, transform=transform,
+        )
+    print(f"data: {clips!r}")
+    if not args.cache:
+        return clips, list(clips.classes)
+    cache_dir = args.cache_dir if args.cache_dir is not None else args.out / "cache"
+    features = FeatureCache(clips, frontend, cache_dir)
+    print(f"features: {len(features)} x {features.feature_shape} in {cache_dir}"
+          + (" (built now)" if features.built else " (reused)"))
+    return features, list(clips.classes)
+
+
+def real_examples(
+    dataset: Dataset, labels: Sequence[int], n_per_class: int, num_classes: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``n_per_class`` items of each class: ``(features (n, ...), labels (n,))``.
+
+    The sample pictures show them beside the generated ones.
+    """
+    picked: list[int] = []
+    for c in range(num_classes):
+        picked += [i for i, y in enumerate(labels) if y == c][:n_per_class]
+    items = [dataset[i] for i in picked]
+    return torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items])
+
+
+def loader_for(dataset: Dataset, args: argparse.Namespace, **kwargs: Any) -> DataLoader:
+    """A shuffling DataLoader with full batches only (BatchNorm and fixed shapes like that)."""
+    return DataLoader(
+        dataset, batch_size=args.batch_size, shuffle=True, drop_last=True,
+        num_workers=args.workers, **kwargs,
+    )
+
+
+def planned_steps(loader: DataLoader, n_critic: int, steps: int | None, epochs: int | None) -> int:
+    """Generator steps the run will end at: one step uses ``n_critic`` batches."""
+    per_epoch = len(loader) // n_critic
+    if per_epoch < 1:
+        raise SystemExit(
+            f"the data gives {len(loader)} full batches per epoch, but one generator step needs "
+            f"{n_critic}: use more data or a smaller --batch-size"
+        )
+    totals = [t for t in (steps, None if epochs is None else epochs * per_epoch) if t is not None]
+    return min(totals)
+
+
+# ----------------------------------------------------------------------------- runs
+
+
+def announce_resume(out: Path) -> None:
+    """Say whether this run starts fresh or resumes (the Trainer does the resuming)."""
+    newest = latest_checkpoint(out / "checkpoints")
+    if newest is None:
+        print(f"starting a new run in {out}")
+    else:
+        step = load_checkpoint(newest)["step"]
+        print(f"resuming from {newest} (step {step}); delete {out} to start over")
+
+
+def generate_from_newest(out: Path, n: int, device: torch.device) -> list[Path]:
+    """Write ``n`` samples per class from the newest checkpoint in ``out`` to ``out/generated``.
+
+    :func:`audiogan.train.generate.generate` rebuilds the generator and the frontend from the
+    checkpoint alone (their classes and ``config`` are stored in it).
+    """
+    newest = latest_checkpoint(out / "checkpoints")
+    if newest is None:
+        raise SystemExit(f"no checkpoint in {out / 'checkpoints'}: train first (run without --generate)")
+    paths = generate(newest, out / "generated", n_per_class=n, device=device)
+    print(f"wrote {len(paths)} files from {newest} to {out / 'generated'}:")
+    for path in paths:
+        print(f"  {path}")
+    return paths
+
+
+def print_outputs(out: Path, trainer: Any, script: str) -> None:
+    """Where the run's files are."""
+    rounds = sorted((out / "samples").glob("step_*"))
+    print(f"\ndone: step {trainer.step}, epoch {trainer.epoch}. Files:")
+    print(f"  gallery (open in a browser): {out / 'index.html'}")
+    if rounds:
+        print(f"  samples:      {out / 'samples'}/  (newest: {rounds[-1].name}/)")
+    print(f"  loss curves:  {out / 'losses.png'}")
+    print(f"  metrics log:  {out / 'metrics.csv'}")
+    print(f"  checkpoints:  {out / 'checkpoints'}/  (newest: {trainer.last_checkpoint.name})")
+    print(f"more samples:   python {script} --out {out} --generate 8")
+    print(f"train longer:   python {script} --out {out} --steps {trainer.step * 2}   (plus the flags of this run)")
