@@ -14,12 +14,9 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from audiogan.data.audio_folder import AudioFolder
-from audiogan.data.cache import FeatureCache
-from audiogan.data.synthetic import SyntheticSounds
-from audiogan.frontends.logmel import LogMel
-from audiogan.train.checkpoint import latest_checkpoint, load_checkpoint
-from audiogan.train.generate import generate
+from audiogan.data import AudioFolder, FeatureCache, SyntheticSounds
+from audiogan.frontends import LogMel
+from audiogan.train import generate, latest_checkpoint, load_checkpoint
 
 # ----------------------------------------------------------------------------- flags
 
@@ -95,7 +92,8 @@ def add_spectrogram_args(
     data.add_argument(
         "--cache", action=argparse.BooleanOptionalAction, default=True,
         help="precompute the log-mels once into a memory-mapped FeatureCache, reused by later "
-        "runs (default: on; --no-cache computes them per item, every epoch)",
+        "runs (default: on; with --no-cache the Trainer encodes every batch of waveforms on its "
+        "device, e.g. for data too large to cache)",
     )
     data.add_argument(
         "--cache-dir", type=Path, default=None, help="where the feature cache lives (default: OUT/cache)"
@@ -146,48 +144,59 @@ def make_logmel(args: argparse.Namespace) -> LogMel:
     )
 
 
-def spectrogram_dataset(args: argparse.Namespace, frontend: LogMel) -> tuple[Dataset, list[str]]:
-    """Labelled log-mel spectrograms ``((1, n_mels, frames), label)`` and the class names.
+def spectrogram_dataset(
+    args: argparse.Namespace, frontend: LogMel
+) -> tuple[Dataset, list[str], LogMel | None]:
+    """The training data, its class names, and the frontend the Trainer must apply (or None).
 
     Clips come from ``--data`` (an AudioFolder) or the built-in SyntheticSounds, each
     ``frontend.num_samples_for_frames()`` samples long. With ``--cache`` (the default) their
-    log-mels are computed once into ``OUT/cache`` (or ``--cache-dir``); a later run with the same
-    data and frontend maps that file instead (seed 001's precomputed spectrograms).
+    log-mels are computed once into ``OUT/cache`` (or ``--cache-dir``), a later run with the same
+    data and frontend maps that file (seed 001's precomputed spectrograms), and the items are
+    ``((1, n_mels, frames), label)``. With ``--no-cache`` the items are waveforms
+    ``((1, time), label)`` and the Trainer encodes each batch on its device (``preprocess=``).
     """
     num_samples = frontend.num_samples_for_frames()  # waveform length giving exactly --frames
-    transform = None if args.cache else frontend.encode  # without cache: encode item by item
     if args.data is not None:
         clips = AudioFolder(
             args.data, sample_rate=args.sample_rate, num_samples=num_samples,
-            fraction=args.fraction, seed=args.seed, transform=transform,
+            fraction=args.fraction, seed=args.seed,
         )
     else:
         clips = SyntheticSounds(
-            args.n_per_class, sample_rate=args.sample_rate, num_samples=num_samples,
-            seed=args.seed, transform=transform,
+            args.n_per_class, sample_rate=args.sample_rate, num_samples=num_samples, seed=args.seed
         )
     print(f"data: {clips!r}")
     if not args.cache:
-        return clips, list(clips.classes)
+        return clips, list(clips.classes), frontend
     cache_dir = args.cache_dir if args.cache_dir is not None else args.out / "cache"
     features = FeatureCache(clips, frontend, cache_dir)
     print(f"features: {len(features)} x {features.feature_shape} in {cache_dir}"
           + (" (built now)" if features.built else " (reused)"))
-    return features, list(clips.classes)
+    return features, list(clips.classes), None
 
 
 def real_examples(
-    dataset: Dataset, labels: Sequence[int], n_per_class: int, num_classes: int
+    dataset: Dataset,
+    labels: Sequence[int],
+    n_per_class: int,
+    num_classes: int,
+    preprocess: LogMel | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The first ``n_per_class`` items of each class: ``(features (n, ...), labels (n,))``.
+    """The first ``n_per_class`` items of each class as features: ``((n, *feature_shape), (n,))``.
 
-    The sample pictures show them beside the generated ones.
+    The sample pictures show them beside the generated ones. ``preprocess`` encodes waveform
+    items ``(1, time)``.
     """
     picked: list[int] = []
     for c in range(num_classes):
         picked += [i for i, y in enumerate(labels) if y == c][:n_per_class]
     items = [dataset[i] for i in picked]
-    return torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items])
+    x = torch.stack([x for x, _ in items])
+    if preprocess is not None:
+        with torch.no_grad():
+            x = preprocess.encode(x[:, 0])  # (n, 1, time) -> (n, *feature_shape)
+    return x, torch.tensor([y for _, y in items])
 
 
 def loader_for(dataset: Dataset, args: argparse.Namespace, **kwargs: Any) -> DataLoader:
@@ -196,18 +205,6 @@ def loader_for(dataset: Dataset, args: argparse.Namespace, **kwargs: Any) -> Dat
         dataset, batch_size=args.batch_size, shuffle=True, drop_last=True,
         num_workers=args.workers, **kwargs,
     )
-
-
-def planned_steps(loader: DataLoader, n_critic: int, steps: int | None, epochs: int | None) -> int:
-    """Generator steps the run will end at: one step uses ``n_critic`` batches."""
-    per_epoch = len(loader) // n_critic
-    if per_epoch < 1:
-        raise SystemExit(
-            f"the data gives {len(loader)} full batches per epoch, but one generator step needs "
-            f"{n_critic}: use more data or a smaller --batch-size"
-        )
-    totals = [t for t in (steps, None if epochs is None else epochs * per_epoch) if t is not None]
-    return min(totals)
 
 
 # ----------------------------------------------------------------------------- runs

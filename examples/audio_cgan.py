@@ -23,6 +23,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+import torch
+
 from _common import (
     add_run_args,
     add_spectrogram_args,
@@ -31,7 +33,6 @@ from _common import (
     loader_for,
     make_logmel,
     parse_args,
-    planned_steps,
     print_outputs,
     real_examples,
     resolve_device,
@@ -39,14 +40,20 @@ from _common import (
     spectrogram_dataset,
 )
 
-from audiogan.losses.objectives import Wasserstein
-from audiogan.losses.penalties import GradientPenalty
-from audiogan.nn.critic2d import ConvCritic2d
-from audiogan.nn.generator2d import ConvGenerator2d
-from audiogan.train.callbacks import CSVLogger, ProgressBar, SampleWriter
-from audiogan.train.checkpoint import module_spec
-from audiogan.train.checkpoint_callback import CheckpointCallback
-from audiogan.train.trainer import Trainer
+from audiogan.losses import GradientPenalty, Wasserstein
+from audiogan.nn import ConvCritic2d, ConvGenerator2d
+from audiogan.train import (
+    CheckpointCallback,
+    CSVLogger,
+    LambdaCallback,
+    ProgressBar,
+    SampleWriter,
+    Trainer,
+    fixed_samples,
+    module_spec,
+)
+from audiogan.train.callbacks.samples import round_name
+from audiogan.viz import plot_spectrogram_grid
 
 #: The stages of the generator and critic: each doubles / halves both spectrogram axes, so
 #: --n-mels and --frames must be multiples of 2**STAGES = 16.
@@ -96,6 +103,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def class_overview(
+    trainer: Trainer, classes: list[str], real: torch.Tensor, real_labels: torch.Tensor, n_per_class: int
+) -> None:
+    """One picture of every class: a row of generated spectrograms per class, real ones on the right.
+
+    It goes into the sample round's folder (``OUT/samples/step_N/all_classes.png``) and uses the
+    same fixed latent as the SampleWriter (seed 0), so it shows the same samples as the wavs.
+    """
+    features, labels = fixed_samples(trainer.sampling_generator, n_per_class, seed=0)
+    titles = [f"{classes[c]} {i}" for c, i in zip(labels.tolist(), list(range(n_per_class)) * len(classes))]
+    plot_spectrogram_grid(
+        features, titles, trainer.out_dir / "samples" / round_name(trainer.step) / "all_classes.png",
+        ncols=n_per_class, real=real, real_titles=[f"real {classes[c]}" for c in real_labels.tolist()], title=f"step {trainer.step}: generated (left) and real (right), one class per row",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(build_parser(), argv, FULL_SIZE)
     device = resolve_device(args.device)
@@ -106,9 +129,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         generate_from_newest(args.out, args.generate, device)
         return
 
-    # 1. Data: log-mel spectrograms (1, n_mels, frames) in [-1, 1], with integer class labels.
+    # 1. Data: log-mel spectrograms (1, n_mels, frames) in [-1, 1] with integer class labels,
+    #    precomputed (preprocess None) or encoded batch by batch by the Trainer (preprocess set).
     frontend = make_logmel(args)
-    dataset, classes = spectrogram_dataset(args, frontend)
+    dataset, classes, preprocess = spectrogram_dataset(args, frontend)
     loader = loader_for(dataset, args)
     shape = frontend.feature_shape  # (1, n_mels, frames)
 
@@ -134,10 +158,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
 
     # 3. What the sample pictures show beside the generated spectrograms: real ones, per class.
-    real, real_labels = real_examples(dataset, dataset.labels, args.samples_per_class, len(classes))
+    real, real_labels = real_examples(
+        dataset, dataset.labels, args.samples_per_class, len(classes), preprocess
+    )
 
     # 4. The trainer: WGAN-GP, 5 critic steps, Adam(1e-4, betas=(0.5, 0.9)) for both models.
-    steps = planned_steps(loader, args.n_critic, args.steps, args.epochs)
     trainer = Trainer(
         generator,
         critic,
@@ -149,9 +174,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         n_critic=args.n_critic,
         precision=resolve_precision(args.precision, device),
         ema=args.ema,
+        preprocess=preprocess,
         callbacks=[
-            ProgressBar(total=steps),
+            ProgressBar(),
             CSVLogger(),  # OUT/metrics.csv: d_loss, g_loss, penalty ... per step
+            LambdaCallback(  # before the SampleWriter, so that its gallery shows this picture too
+                lambda t: class_overview(t, classes, real, real_labels, args.samples_per_class),
+                every=args.sample_every, unit="epoch", at_end=True,
+            ),
             SampleWriter(  # OUT/samples/step_N/: <class>_00.wav ..., <class>.png; OUT/losses.png, OUT/index.html
                 frontend,
                 class_names=classes,
