@@ -285,8 +285,9 @@ def audio_report(
         device: Where to run the classifier; default its device.
 
     Returns:
-        ``{"real": {...}, "fake": {...}, "frechet_distance": float, "ndb": int, "ndb_over_k": float,
-        "ndb_k": int, "n_real": int, "n_fake": int}``; each of ``"real"``/``"fake"`` holds
+        A dict with keys ``real`` and ``fake`` (dicts), ``frechet_distance`` (float), ``ndb``
+        (int), ``ndb_over_k`` (float), ``ndb_k``, ``n_real`` and ``n_fake`` (ints); each of
+        ``real`` and ``fake`` holds
         ``"inception_score": [mean, std]`` and, when its labels are given, ``"accuracy"`` and
         ``"accuracy_per_class"`` (per class name). Print it with :func:`format_audio_report`.
     """

@@ -57,8 +57,8 @@ def checkpoint_path(directory: str | os.PathLike, step: int) -> Path:
 def atomic_save(obj: Any, path: str | os.PathLike) -> Path:
     """``torch.save`` to ``path`` so that readers see either the old file or the complete new one.
 
-    Writes to a temporary file in the same folder, flushes and ``fsync``s it, renames it over
-    ``path`` with ``os.replace`` (atomic on POSIX and Windows) and ``fsync``s the folder.
+    Writes to a temporary file in the same folder, flushes and fsyncs it, renames it over
+    ``path`` with ``os.replace`` (atomic on POSIX and Windows) and fsyncs the folder.
 
     Args:
         obj: What to save (tensors and plain Python values, for ``weights_only`` loading).
