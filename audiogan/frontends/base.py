@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+import torchaudio.functional as AF
 from einops import pack, unpack
 from torch import nn
 
@@ -76,6 +77,25 @@ def module_dtype(module: nn.Module, default: torch.dtype = torch.float32) -> tor
         if t.is_floating_point():
             return t.dtype
     return default
+
+
+def stft_power(packed: torch.Tensor, n_fft: int, hop_length: int, power: float) -> torch.Tensor:
+    """``|STFT|**power`` with a Hann window: ``(batch, time) -> (batch, n_fft // 2 + 1, frames)``.
+
+    The same analysis as torchaudio's ``Spectrogram`` transform (centered, reflect padding), with
+    the window built on the fly for the pure-function twins of the frontends.
+    """
+    window = torch.hann_window(n_fft, dtype=packed.dtype, device=packed.device)
+    return AF.spectrogram(
+        packed,
+        pad=0,
+        window=window,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        win_length=n_fft,
+        power=power,
+        normalized=False,
+    )
 
 
 class AudioFrontend(nn.Module):

@@ -29,6 +29,7 @@ from audiogan.frontends.base import (
     fix_frames,
     module_dtype,
     pack_leading,
+    stft_power,
     unpack_leading,
 )
 
@@ -119,17 +120,7 @@ def log_mel(
             f"log_mel: expected a floating waveform (..., time), got {tuple(wave.shape)} {wave.dtype}"
         )
     packed, shapes = pack_leading(wave, "time")
-    window = torch.hann_window(n_fft, dtype=wave.dtype, device=wave.device)
-    spec = AF.spectrogram(
-        packed,
-        pad=0,
-        window=window,
-        n_fft=n_fft,
-        hop_length=hop_length,
-        win_length=n_fft,
-        power=2.0,
-        normalized=False,
-    )  # (batch, n_fft // 2 + 1, frames)
+    spec = stft_power(packed, n_fft, hop_length, power=2.0)  # (batch, n_fft // 2 + 1, frames)
     f_top = f_max if f_max is not None else float(sample_rate // 2)
     fb = AF.melscale_fbanks(n_fft // 2 + 1, f_min, f_top, n_mels, sample_rate).to(
         spec

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 
 import torch
 import torch.nn.functional as F
-import torchaudio.functional as AF
 from einops import rearrange
 from torchaudio.transforms import GriffinLim, Spectrogram
 
@@ -29,6 +28,7 @@ from audiogan.frontends.base import (
     fix_frames,
     module_dtype,
     pack_leading,
+    stft_power,
     unpack_leading,
 )
 
@@ -45,17 +45,7 @@ def log_magnitude(wave: torch.Tensor, n_fft: int = 256, hop_length: int = 128) -
             f"log_magnitude: expected a floating waveform (..., time), got {tuple(wave.shape)} {wave.dtype}"
         )
     packed, shapes = pack_leading(wave, "time")
-    window = torch.hann_window(n_fft, dtype=wave.dtype, device=wave.device)
-    mag = AF.spectrogram(
-        packed,
-        pad=0,
-        window=window,
-        n_fft=n_fft,
-        hop_length=hop_length,
-        win_length=n_fft,
-        power=1.0,
-        normalized=False,
-    )  # (batch, n_fft // 2 + 1, frames)
+    mag = stft_power(packed, n_fft, hop_length, power=1.0)  # (batch, n_fft // 2 + 1, frames)
     return unpack_leading(torch.log(mag[:, :-1] + EPS), shapes, "freq frames")
 
 
