@@ -32,33 +32,47 @@ def add_run_args(
     """Flags of every GAN example: output folder, length, batch, device, precision, generation."""
     run = parser.add_argument_group("run")
     run.add_argument(
-        "--out", type=Path, default=Path(out),
+        "--out",
+        type=Path,
+        default=Path(out),
         help="output folder for samples, checkpoints and logs; running again with the same "
         "folder resumes from its newest checkpoint (default: %(default)s)",
     )
     run.add_argument(
-        "--steps", type=int, default=steps,
+        "--steps",
+        type=int,
+        default=steps,
         help="total generator steps, resumed ones included (default: %(default)s)",
     )
     run.add_argument(
-        "--epochs", type=int, default=epochs,
+        "--epochs",
+        type=int,
+        default=epochs,
         help="total epochs; training stops at whichever of --steps / --epochs comes first "
         "(default: %(default)s)",
     )
     run.add_argument("--batch-size", type=int, default=batch_size, help="(default: %(default)s)")
     run.add_argument(
-        "--device", default="auto",
+        "--device",
+        default="auto",
         help="'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:1' ... (default: %(default)s)",
     )
     run.add_argument(
-        "--precision", default="auto", choices=["auto", "32", "bf16", "16"],
+        "--precision",
+        default="auto",
+        choices=["auto", "32", "bf16", "16"],
         help="'16': float16 autocast with gradient scaling (CUDA); 'bf16': bfloat16 autocast; "
         "'32': float32; 'auto': 16 on CUDA, 32 on CPU (default: %(default)s)",
     )
     run.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
-    run.add_argument("--workers", type=int, default=0, help="DataLoader worker processes (default: 0)")
     run.add_argument(
-        "--generate", type=int, default=0, metavar="N",
+        "--workers", type=int, default=0, help="DataLoader worker processes (default: 0)"
+    )
+    run.add_argument(
+        "--generate",
+        type=int,
+        default=0,
+        metavar="N",
         help=f"do not train: write N {generate_help} from the newest checkpoint in --out to OUT/generated",
     )
 
@@ -69,16 +83,22 @@ def add_spectrogram_args(
     """Flags of the spectrogram examples: data source, log-mel size, feature cache."""
     data = parser.add_argument_group("data")
     data.add_argument(
-        "--data", type=Path, default=None,
+        "--data",
+        type=Path,
+        default=None,
         help="your own audio: a folder with one subfolder of clips per class (AudioFolder); "
         "default: the built-in synthetic sounds (5 classes, no download)",
     )
     data.add_argument(
-        "--fraction", type=float, default=1.0,
+        "--fraction",
+        type=float,
+        default=1.0,
         help="with --data: share of each class's files to use (default: %(default)s)",
     )
     data.add_argument(
-        "--n-per-class", type=int, default=n_per_class,
+        "--n-per-class",
+        type=int,
+        default=n_per_class,
         help="without --data: synthetic clips per class (default: %(default)s)",
     )
     data.add_argument("--sample-rate", type=int, default=16000, help="(default: %(default)s)")
@@ -86,17 +106,24 @@ def add_spectrogram_args(
     data.add_argument("--hop-length", type=int, default=256, help="(default: %(default)s)")
     data.add_argument("--n-mels", type=int, default=n_mels, help="mel bands (default: %(default)s)")
     data.add_argument(
-        "--frames", type=int, default=frames,
+        "--frames",
+        type=int,
+        default=frames,
         help="spectrogram frames; clips are cut or padded to match (default: %(default)s)",
     )
     data.add_argument(
-        "--cache", action=argparse.BooleanOptionalAction, default=True,
+        "--cache",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="precompute the log-mels once into a memory-mapped FeatureCache, reused by later "
         "runs (default: on; with --no-cache the Trainer encodes every batch of waveforms on its "
         "device, e.g. for data too large to cache)",
     )
     data.add_argument(
-        "--cache-dir", type=Path, default=None, help="where the feature cache lives (default: OUT/cache)"
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="where the feature cache lives (default: OUT/cache)",
     )
 
 
@@ -159,8 +186,11 @@ def spectrogram_dataset(
     num_samples = frontend.num_samples_for_frames()  # waveform length giving exactly --frames
     if args.data is not None:
         clips = AudioFolder(
-            args.data, sample_rate=args.sample_rate, num_samples=num_samples,
-            fraction=args.fraction, seed=args.seed,
+            args.data,
+            sample_rate=args.sample_rate,
+            num_samples=num_samples,
+            fraction=args.fraction,
+            seed=args.seed,
         )
     else:
         clips = SyntheticSounds(
@@ -171,8 +201,10 @@ def spectrogram_dataset(
         return clips, list(clips.classes), frontend
     cache_dir = args.cache_dir if args.cache_dir is not None else args.out / "cache"
     features = FeatureCache(clips, frontend, cache_dir)
-    print(f"features: {len(features)} x {features.feature_shape} in {cache_dir}"
-          + (" (built now)" if features.built else " (reused)"))
+    print(
+        f"features: {len(features)} x {features.feature_shape} in {cache_dir}"
+        + (" (built now)" if features.built else " (reused)")
+    )
     return features, list(clips.classes), None
 
 
@@ -202,8 +234,12 @@ def real_examples(
 def loader_for(dataset: Dataset, args: argparse.Namespace, **kwargs: Any) -> DataLoader:
     """A shuffling DataLoader with full batches only (BatchNorm and fixed shapes like that)."""
     return DataLoader(
-        dataset, batch_size=args.batch_size, shuffle=True, drop_last=True,
-        num_workers=args.workers, **kwargs,
+        dataset,
+        batch_size=args.batch_size,
+        shuffle=True,
+        drop_last=True,
+        num_workers=args.workers,
+        **kwargs,
     )
 
 
@@ -228,7 +264,9 @@ def generate_from_newest(out: Path, n: int, device: torch.device) -> list[Path]:
     """
     newest = latest_checkpoint(out / "checkpoints")
     if newest is None:
-        raise SystemExit(f"no checkpoint in {out / 'checkpoints'}: train first (run without --generate)")
+        raise SystemExit(
+            f"no checkpoint in {out / 'checkpoints'}: train first (run without --generate)"
+        )
     paths = generate(newest, out / "generated", n_per_class=n, device=device)
     print(f"wrote {len(paths)} files from {newest} to {out / 'generated'}:")
     for path in paths:
@@ -236,8 +274,9 @@ def generate_from_newest(out: Path, n: int, device: torch.device) -> list[Path]:
     return paths
 
 
-def print_outputs(out: Path, trainer: Any, script: str) -> None:
-    """Where the run's files are."""
+def print_outputs(args: argparse.Namespace, trainer: Any, script: str) -> None:
+    """Where the run's files are, and how to go on."""
+    out = args.out
     rounds = sorted((out / "samples").glob("step_*"))
     print(f"\ndone: step {trainer.step}, epoch {trainer.epoch}. Files:")
     print(f"  gallery (open in a browser): {out / 'index.html'}")
@@ -247,4 +286,9 @@ def print_outputs(out: Path, trainer: Any, script: str) -> None:
     print(f"  metrics log:  {out / 'metrics.csv'}")
     print(f"  checkpoints:  {out / 'checkpoints'}/  (newest: {trainer.last_checkpoint.name})")
     print(f"more samples:   python {script} --out {out} --generate 8")
-    print(f"train longer:   python {script} --out {out} --steps {trainer.step * 2}   (plus the flags of this run)")
+    longer = (
+        f"--epochs {trainer.epoch * 2}"
+        if args.epochs is not None
+        else f"--steps {trainer.step * 2}"
+    )
+    print(f"train longer:   python {script} --out {out} {longer}   (plus this run's other flags)")

@@ -46,10 +46,18 @@ from audiogan.frontends import PianoRoll
 from audiogan.losses import GradientPenalty, Wasserstein
 from audiogan.metrics.music import format_music_report, music_report
 from audiogan.nn import MuseCritic, MuseGenerator
-from audiogan.train import CheckpointCallback, CSVLogger, ProgressBar, SampleWriter, Trainer, fixed_samples, module_spec
+from audiogan.train import (
+    CheckpointCallback,
+    CSVLogger,
+    ProgressBar,
+    SampleWriter,
+    Trainer,
+    fixed_samples,
+    module_spec,
+)
 
 #: What --full-size means: the book's networks, batch 64.
-FULL_SIZE = {"channels": 128, "batch_size": 64}
+FULL_SIZE = {"channels": 128, "batch_size": 64, "sample_every": 25, "checkpoint_every": 25}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,41 +66,86 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_run_args(parser, out="runs/musegan_chorales", steps=300, epochs=None, batch_size=32,
-                 generate_help="MIDI files")
+    add_run_args(
+        parser,
+        out="runs/musegan_chorales",
+        steps=600,
+        epochs=None,
+        batch_size=16,
+        generate_help="MIDI files",
+    )
     data = parser.add_argument_group("data")
     data.add_argument(
-        "--cache-dir", type=Path, default=None,
+        "--cache-dir",
+        type=Path,
+        default=None,
         help="where the parsed chorales are cached (default: $AUDIOGAN_CACHE or ~/.cache/audiogan)",
     )
     data.add_argument(
-        "--split", default="train", choices=["train", "valid", "test", "all"],
+        "--split",
+        default="train",
+        choices=["train", "valid", "test", "all"],
         help="chorales to train on, split by chorale (default: %(default)s)",
     )
     data.add_argument(
-        "--max-chorales", type=int, default=None,
+        "--max-chorales",
+        type=int,
+        default=None,
         help="build from the first N chorales of the catalogue only (quick runs)",
     )
     model = parser.add_argument_group("model and training")
     model.add_argument(
-        "--channels", type=int, default=32,
+        "--channels",
+        type=int,
+        default=16,
         help="width C: critic Conv3d channels C and linear width 8C; generator temporal channels "
         "8C and bar generator width 8C (default: %(default)s; the book: 128)",
     )
-    model.add_argument("--z-dimension", type=int, default=32, help="size of each of the four noises (default: %(default)s)")
-    model.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate of G and D (default: %(default)s)")
-    model.add_argument("--n-critic", type=int, default=5, help="critic steps per generator step (default: %(default)s)")
+    model.add_argument(
+        "--z-dimension",
+        type=int,
+        default=32,
+        help="size of each of the four noises (default: %(default)s)",
+    )
+    model.add_argument(
+        "--lr",
+        type=float,
+        default=1e-3,
+        help="Adam learning rate of G and D (default: %(default)s)",
+    )
+    model.add_argument(
+        "--n-critic",
+        type=int,
+        default=5,
+        help="critic steps per generator step (default: %(default)s)",
+    )
     model.add_argument("--gp-weight", type=float, default=10.0, help="(default: %(default)s)")
     model.add_argument(
-        "--full-size", action="store_true",
-        help="the book's networks: --channels 128 --batch-size 64 (flags given explicitly still win)",
+        "--full-size",
+        action="store_true",
+        help="the book's networks: --channels 128 --batch-size 64, samples and checkpoints every "
+        "25 epochs (flags given explicitly still win)",
     )
     output = parser.add_argument_group("output")
-    output.add_argument("--sample-every", type=int, default=25, help="epochs between sample rounds (default: %(default)s)")
-    output.add_argument("--checkpoint-every", type=int, default=25, help="epochs between checkpoints (default: %(default)s)")
-    output.add_argument("--samples", type=int, default=4, help="MIDI files per sample round (default: %(default)s)")
     output.add_argument(
-        "--report-samples", type=int, default=64,
+        "--sample-every",
+        type=int,
+        default=10,
+        help="epochs between sample rounds (default: %(default)s)",
+    )
+    output.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=10,
+        help="epochs between checkpoints (default: %(default)s)",
+    )
+    output.add_argument(
+        "--samples", type=int, default=4, help="MIDI files per sample round (default: %(default)s)"
+    )
+    output.add_argument(
+        "--report-samples",
+        type=int,
+        default=64,
         help="generated phrases the final music metrics are computed on (default: %(default)s)",
     )
     return parser
@@ -112,9 +165,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         split=None if args.split == "all" else args.split,
         max_chorales=args.max_chorales,
     )
-    print(f"{len(chorales)} two-bar phrases from the {args.split} chorales "
-          f"(skipped: {chorales.skipped}); cache {chorales.cache_path}")
-    loader = DataLoader(chorales, batch_size=args.batch_size, shuffle=True, drop_last=True, num_workers=args.workers)
+    print(
+        f"{len(chorales)} two-bar phrases from {args.split} chorales "
+        f"(skipped: {chorales.skipped}); cache {chorales.cache_path}"
+    )
+    loader = DataLoader(
+        chorales, batch_size=args.batch_size, shuffle=True, drop_last=True, num_workers=args.workers
+    )
     # The frontend knows the layout, writes MIDI (66 quarter notes per minute, as in the book)
     # and draws piano rolls; it has no waveform.
     frontend = PianoRoll(n_tracks=4, n_bars=2, steps_per_bar=16, n_pitches=84, lowest_pitch=0)
@@ -122,10 +179,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     # 2. Models. The critic has no BatchNorm (it is trained with a gradient penalty).
     c = args.channels
     generator = MuseGenerator(
-        z_dimension=args.z_dimension, hid_channels=8 * c, hid_features=8 * c,
-        n_tracks=4, n_bars=2, n_steps_per_bar=16, n_pitches=84,
+        z_dimension=args.z_dimension,
+        hid_channels=8 * c,
+        hid_features=8 * c,
+        n_tracks=4,
+        n_bars=2,
+        n_steps_per_bar=16,
+        n_pitches=84,
     )
-    critic = MuseCritic(hid_channels=c, hid_features=8 * c, n_tracks=4, n_bars=2, n_steps_per_bar=16, n_pitches=84)
+    critic = MuseCritic(
+        hid_channels=c, hid_features=8 * c, n_tracks=4, n_bars=2, n_steps_per_bar=16, n_pitches=84
+    )
     real = torch.as_tensor(chorales.data[: args.samples]).float()  # shown beside the samples
 
     # 3. WGAN-GP as in the book: 5 critic steps, GP 10, Adam(1e-3, betas=(0.5, 0.9)).
@@ -144,17 +208,23 @@ def main(argv: Sequence[str] | None = None) -> None:
             CSVLogger(),
             # OUT/samples/step_N/: sample_00.mid ... and sample_00.png ... (argmax per voice and
             # step, as the MIDI holds it), real_00.png ...; OUT/losses.png; OUT/index.html
-            SampleWriter(frontend, n_per_class=args.samples, every=args.sample_every, unit="epoch", real=real),
+            SampleWriter(
+                frontend, n_per_class=args.samples, every=args.sample_every, unit="epoch", real=real
+            ),
             CheckpointCallback(every=args.checkpoint_every, unit="epoch"),
         ],
         out_dir=args.out,
         device=device,
         seed=args.seed,
-        metadata={"frontend": module_spec(frontend)},  # lets --generate write MIDI from the checkpoint
+        metadata={
+            "frontend": module_spec(frontend)
+        },  # lets --generate write MIDI from the checkpoint
     )
-    print(f"generator: {sum(p.numel() for p in generator.parameters()):,} parameters, "
-          f"critic: {sum(p.numel() for p in critic.parameters()):,}; device {trainer.device}, "
-          f"precision {trainer.precision.name}; {len(loader)} batches of {args.batch_size} per epoch")
+    print(
+        f"generator: {sum(p.numel() for p in generator.parameters()):,} parameters, "
+        f"critic: {sum(p.numel() for p in critic.parameters()):,}; device {trainer.device}, "
+        f"precision {trainer.precision.name}; {len(loader)} batches of {args.batch_size} per epoch"
+    )
     announce_resume(args.out)
     trainer.fit(loader, epochs=args.epochs, steps=args.steps, resume="auto")
 
@@ -164,12 +234,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     generated, _ = fixed_samples(trainer.sampling_generator, args.report_samples, seed=1)
     generated = frontend.binarize(generated)  # (n, 4, 2, 16, 84) in {-1, 1}
     report = music_report(
-        torch.as_tensor(chorales.data).float(), generated, track_names=frontend.track_names,
-        lowest_pitch=frontend.lowest_pitch, min_length=2, steps_per_beat=4,
+        torch.as_tensor(chorales.data).float(),
+        generated,
+        track_names=frontend.track_names,
+        lowest_pitch=frontend.lowest_pitch,
+        min_length=2,
+        steps_per_beat=4,
     )
-    print(f"\nmusic metrics: real = {len(chorales)} chorale phrases, fake = {len(generated)} generated")
+    print(
+        f"\nmusic metrics: real = {len(chorales)} chorale phrases, fake = {len(generated)} generated"
+    )
     print(format_music_report(report))
-    print_outputs(args.out, trainer, "examples/musegan_chorales.py")
+    print_outputs(args, trainer, "examples/musegan_chorales.py")
 
 
 if __name__ == "__main__":

@@ -39,8 +39,15 @@ from _common import (
 )
 
 from audiogan.losses import NonSaturating
-from audiogan.nn import ConvCritic2d, ConvGenerator2d
-from audiogan.train import CheckpointCallback, CSVLogger, ProgressBar, SampleWriter, Trainer, module_spec
+from audiogan.nn import ConvCritic2d, ConvGenerator2d, dcgan_init_
+from audiogan.train import (
+    CheckpointCallback,
+    CSVLogger,
+    ProgressBar,
+    SampleWriter,
+    Trainer,
+    module_spec,
+)
 
 #: Doubling stages of the generator (and halving stages of the critic): --n-mels and --frames
 #: must be multiples of 2**STAGES = 16. Seed 000: 8x32 -> 128x512.
@@ -56,29 +63,51 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_run_args(parser, out="runs/onehot_cgan", steps=None, epochs=15, batch_size=16)
+    add_run_args(parser, out="runs/onehot_cgan", steps=None, epochs=40, batch_size=16)
     add_spectrogram_args(parser, n_mels=32, frames=128, n_per_class=32)
     model = parser.add_argument_group("model and training")
     model.add_argument(
-        "--channels", type=int, default=16,
+        "--channels",
+        type=int,
+        default=16,
         help="width: the generator's stages have 8C, 4C, 2C, C channels, the discriminator's "
         "C, 2C, 4C, 8C (default: %(default)s; seed 000: 32)",
     )
     model.add_argument("--latent-dim", type=int, default=100, help="(default: %(default)s)")
-    model.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of G and D (default: %(default)s)")
     model.add_argument(
-        "--critic-norm", default="batch", choices=["batch", "none", "layer", "spectral"],
+        "--lr",
+        type=float,
+        default=2e-4,
+        help="Adam learning rate of G and D (default: %(default)s)",
+    )
+    model.add_argument(
+        "--critic-norm",
+        default="batch",
+        choices=["batch", "none", "layer", "spectral"],
         help="normalization in the discriminator (default: %(default)s, as in DCGAN)",
     )
     model.add_argument(
-        "--full-size", action="store_true",
+        "--full-size",
+        action="store_true",
         help="seed 000's sizes: --n-mels 128 --frames 512 --channels 32 --batch-size 16 "
         "(flags given explicitly still win); meant for a GPU",
     )
     output = parser.add_argument_group("output")
-    output.add_argument("--sample-every", type=int, default=1, help="epochs between sample rounds (default: %(default)s)")
-    output.add_argument("--checkpoint-every", type=int, default=1, help="epochs between checkpoints (default: %(default)s)")
-    output.add_argument("--samples-per-class", type=int, default=2, help="per round (default: %(default)s)")
+    output.add_argument(
+        "--sample-every",
+        type=int,
+        default=1,
+        help="epochs between sample rounds (default: %(default)s)",
+    )
+    output.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=5,
+        help="epochs between checkpoints (default: %(default)s)",
+    )
+    output.add_argument(
+        "--samples-per-class", type=int, default=2, help="per round (default: %(default)s)"
+    )
     return parser
 
 
@@ -118,7 +147,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         norm=args.critic_norm,
         activation="leaky_relu",
     )
-    real, real_labels = real_examples(dataset, dataset.labels, args.samples_per_class, len(classes), preprocess)
+    # DCGAN's initialization: weights ~ N(0, 0.02), norm scales ~ N(1, 0.02). With PyTorch's
+    # default initialization this BCE GAN collapses to one noise pattern on these spectrograms.
+    dcgan_init_(generator)
+    dcgan_init_(critic)
+    real, real_labels = real_examples(
+        dataset, dataset.labels, args.samples_per_class, len(classes), preprocess
+    )
 
     # 3. BCE on logits (BCEWithLogits; the generator maximizes log D(G(z))), one D step per G
     #    step, Adam(2e-4, betas=(0.5, 0.999)) for both.
@@ -136,8 +171,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             ProgressBar(),
             CSVLogger(),
             SampleWriter(
-                frontend, class_names=classes, n_per_class=args.samples_per_class,
-                every=args.sample_every, unit="epoch", real=real, real_labels=real_labels,
+                frontend,
+                class_names=classes,
+                n_per_class=args.samples_per_class,
+                every=args.sample_every,
+                unit="epoch",
+                real=real,
+                real_labels=real_labels,
             ),
             CheckpointCallback(every=args.checkpoint_every, unit="epoch"),
         ],
@@ -146,12 +186,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         seed=args.seed,
         metadata={"class_names": classes, "frontend": module_spec(frontend)},
     )
-    print(f"generator: {sum(p.numel() for p in generator.parameters()):,} parameters, "
-          f"discriminator: {sum(p.numel() for p in critic.parameters()):,}; device {trainer.device}, "
-          f"precision {trainer.precision.name}; {len(loader)} batches of {args.batch_size} per epoch")
+    print(
+        f"generator: {sum(p.numel() for p in generator.parameters()):,} parameters, "
+        f"discriminator: {sum(p.numel() for p in critic.parameters()):,}; device {trainer.device}, "
+        f"precision {trainer.precision.name}; {len(loader)} batches of {args.batch_size} per epoch"
+    )
     announce_resume(args.out)
     trainer.fit(loader, epochs=args.epochs, steps=args.steps, resume="auto")
-    print_outputs(args.out, trainer, "examples/onehot_cgan.py")
+    print_outputs(args, trainer, "examples/onehot_cgan.py")
 
 
 if __name__ == "__main__":

@@ -39,8 +39,15 @@ from _common import (
 )
 
 from audiogan.losses import NonSaturating
-from audiogan.nn import ConvGenerator2d, ResNet9Critic
-from audiogan.train import CheckpointCallback, CSVLogger, ProgressBar, SampleWriter, Trainer, module_spec
+from audiogan.nn import ConvGenerator2d, ResNet9Critic, dcgan_init_
+from audiogan.train import (
+    CheckpointCallback,
+    CSVLogger,
+    ProgressBar,
+    SampleWriter,
+    Trainer,
+    module_spec,
+)
 
 STAGES = 4  # generator doubling stages: --n-mels and --frames must be multiples of 16
 
@@ -59,32 +66,68 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_run_args(parser, out="runs/resnet9_gan", steps=300, epochs=None, batch_size=32, generate_help="samples")
+    add_run_args(
+        parser,
+        out="runs/resnet9_gan",
+        steps=500,
+        epochs=None,
+        batch_size=32,
+        generate_help="samples",
+    )
     add_spectrogram_args(parser, n_mels=64, frames=64, n_per_class=32)
     model = parser.add_argument_group("model and training")
     model.add_argument(
-        "--width", type=int, default=16,
+        "--width",
+        type=int,
+        default=16,
         help="ResNet-9 width: its stages have W, 2W, 4W, 8W channels (default: %(default)s; original: 64)",
     )
     model.add_argument(
-        "--channels", type=int, default=16,
+        "--norm",
+        default="spectral",
+        choices=["spectral", "batch", "instance", "layer", "none"],
+        help="normalization in the ResNet-9 (default: %(default)s; seed 002 kept the classifier's "
+        "BatchNorm: --norm batch, which in short CPU runs let the discriminator win and the "
+        "generator collapse to one pattern, even with TTUR)",
+    )
+    model.add_argument(
+        "--channels",
+        type=int,
+        default=16,
         help="generator width: its stages have 8C, 4C, 2C, C channels (default: %(default)s)",
     )
     model.add_argument("--latent-dim", type=int, default=100, help="(default: %(default)s)")
-    model.add_argument("--g-lr", type=float, default=2e-4, help="generator learning rate (default: %(default)s)")
     model.add_argument(
-        "--d-lr", type=float, default=2e-5,
+        "--g-lr", type=float, default=2e-4, help="generator learning rate (default: %(default)s)"
+    )
+    model.add_argument(
+        "--d-lr",
+        type=float,
+        default=2e-5,
         help="discriminator learning rate, 10x lower than the generator's (default: %(default)s)",
     )
     model.add_argument(
-        "--full-size", action="store_true",
+        "--full-size",
+        action="store_true",
         help="--n-mels 128 --frames 256 --width 64 --channels 32 --batch-size 64 (flags given "
         "explicitly still win); meant for a GPU",
     )
     output = parser.add_argument_group("output")
-    output.add_argument("--sample-every", type=int, default=20, help="epochs between sample rounds (default: %(default)s)")
-    output.add_argument("--checkpoint-every", type=int, default=20, help="epochs between checkpoints (default: %(default)s)")
-    output.add_argument("--samples", type=int, default=8, help="samples per round (default: %(default)s)")
+    output.add_argument(
+        "--sample-every",
+        type=int,
+        default=20,
+        help="epochs between sample rounds (default: %(default)s)",
+    )
+    output.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=20,
+        help="epochs between checkpoints (default: %(default)s)",
+    )
+    output.add_argument(
+        "--samples", type=int, default=8, help="samples per round (default: %(default)s)"
+    )
     return parser
 
 
@@ -101,15 +144,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     loader = loader_for(dataset, args, collate_fn=features_only)
     shape = frontend.feature_shape
 
-    # 2. Models: an unconditional ConvTranspose generator and the ResNet-9 discriminator (with
-    #    BatchNorm, as the classifier it was taken from; fine for BCE, not for a gradient penalty).
+    # 2. Models: an unconditional ConvTranspose generator and the ResNet-9 discriminator, its
+    #    layers spectrally normalized by default (seed 002: BatchNorm, as the classifier it was
+    #    taken from; fine for BCE, not for a gradient penalty).
     generator = ConvGenerator2d(
         latent_dim=args.latent_dim,
         out_shape=shape,
         base_channels=args.channels * 2 ** (STAGES - 1),
         n_upsamples=STAGES,
     )
-    critic = ResNet9Critic(in_channels=shape[0], width=args.width, norm="batch")
+    critic = ResNet9Critic(in_channels=shape[0], width=args.width, norm=args.norm)
+    # DCGAN's initialization (weights ~ N(0, 0.02)): with PyTorch's default one the generator
+    # here collapses to a single noise pattern while the discriminator wins.
+    dcgan_init_(generator)
+    dcgan_init_(critic)
     real = features_only([dataset[i] for i in range(min(args.samples, len(dataset)))])
     if preprocess is not None:  # waveforms (n, 1, time) -> features
         real = preprocess.encode(real[:, 0])
@@ -129,7 +177,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             ProgressBar(),
             CSVLogger(),  # OUT/metrics.csv: step, epoch, d_loss, g_loss, real_score, fake_score
             # The SampleWriter also redraws OUT/losses.png (D and G losses against the step).
-            SampleWriter(frontend, n_per_class=args.samples, every=args.sample_every, unit="epoch", real=real),
+            SampleWriter(
+                frontend, n_per_class=args.samples, every=args.sample_every, unit="epoch", real=real
+            ),
             CheckpointCallback(every=args.checkpoint_every, unit="epoch"),
         ],
         out_dir=args.out,
@@ -137,9 +187,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         seed=args.seed,
         metadata={"frontend": module_spec(frontend)},
     )
-    print(f"generator: {sum(p.numel() for p in generator.parameters()):,} parameters, "
-          f"ResNet-9 discriminator: {sum(p.numel() for p in critic.parameters()):,}; device "
-          f"{trainer.device}, precision {trainer.precision.name}; {len(loader)} batches per epoch")
+    print(
+        f"generator: {sum(p.numel() for p in generator.parameters()):,} parameters, "
+        f"ResNet-9 discriminator: {sum(p.numel() for p in critic.parameters()):,}; device "
+        f"{trainer.device}, precision {trainer.precision.name}; {len(loader)} batches per epoch"
+    )
     announce_resume(args.out)
     trainer.fit(loader, epochs=args.epochs, steps=args.steps, resume="auto")
 
@@ -149,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     d_loss = sum(h["d_loss"] for h in recent) / len(recent)
     g_loss = sum(h["g_loss"] for h in recent) / len(recent)
     print(f"mean of the last {len(recent)} steps: d_loss {d_loss:.3f}, g_loss {g_loss:.3f}")
-    print_outputs(args.out, trainer, "examples/resnet9_gan.py")
+    print_outputs(args, trainer, "examples/resnet9_gan.py")
 
 
 if __name__ == "__main__":
