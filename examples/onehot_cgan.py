@@ -39,7 +39,7 @@ from _common import (
 )
 
 from audiogan.losses import NonSaturating
-from audiogan.nn import ConvCritic2d, ConvGenerator2d, dcgan_init_
+from audiogan.nn import ConvCritic2d, ConvGenerator2d
 from audiogan.train import (
     CheckpointCallback,
     CSVLogger,
@@ -147,10 +147,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         norm=args.critic_norm,
         activation="leaky_relu",
     )
-    # DCGAN's initialization: weights ~ N(0, 0.02), norm scales ~ N(1, 0.02). With PyTorch's
-    # default initialization this BCE GAN collapses to one noise pattern on these spectrograms.
-    dcgan_init_(generator)
-    dcgan_init_(critic)
+    # Both blocks start from DCGAN's initialization (weights ~ N(0, 0.02), their default
+    # init="dcgan"): with PyTorch's default one this BCE GAN collapses to one noise pattern.
     real, real_labels = real_examples(
         dataset, dataset.labels, args.samples_per_class, len(classes), preprocess
     )

@@ -156,8 +156,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     critic = ResNet9Critic(in_channels=shape[0], width=args.width, norm=args.norm)
     # DCGAN's initialization (weights ~ N(0, 0.02)): with PyTorch's default one the generator
     # here collapses to a single noise pattern while the discriminator wins.
-    dcgan_init_(generator)
-    dcgan_init_(critic)
+    dcgan_init_(critic)  # ConvGenerator2d starts from it already (its default init="dcgan")
     real = features_only([dataset[i] for i in range(min(args.samples, len(dataset)))])
     if preprocess is not None:  # waveforms (n, 1, time) -> features
         real = preprocess.encode(real[:, 0])

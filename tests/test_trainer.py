@@ -206,9 +206,21 @@ def test_ema_tracks_generator_and_is_sampling_generator(tmp_path):
     assert plain.sampling_generator is plain.generator
 
 
+def test_ema_warmup_ramps_the_decay_up_to_its_value():
+    ema = EMA(nn.Linear(2, 2), decay=0.999)
+    seen = []
+    for _ in range(3):
+        seen.append(ema.current_decay())
+        ema.update(nn.Linear(2, 2))
+    assert seen == pytest.approx([1 / 10, 2 / 11, 3 / 12])
+    ema.num_updates = 100_000
+    assert ema.current_decay() == 0.999
+    assert EMA(nn.Linear(2, 2), decay=0.9, warmup=False).current_decay() == 0.9
+
+
 def test_ema_update_closed_form():
     g = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
-    ema = EMA(g, decay=0.75)
+    ema = EMA(g, decay=0.75, warmup=False)
     w0 = g[0].weight.detach().clone()
     with torch.no_grad():
         g[0].weight.add_(4.0)
@@ -218,7 +230,7 @@ def test_ema_update_closed_form():
     torch.testing.assert_close(ema.module[1].running_mean, torch.full((2,), 3.0))  # buffers copied
     ema2 = EMA(g, decay=0.1)
     ema2.load_state_dict(ema.state_dict())
-    assert ema2.decay == 0.75 and ema2.num_updates == 1
+    assert ema2.decay == 0.75 and ema2.num_updates == 1 and not ema2.warmup
     with pytest.raises(ValueError, match="decay"):
         EMA(g, decay=1.0)
 

@@ -10,6 +10,7 @@ from torch import nn
 
 from audiogan._shapes import check_shape
 from audiogan.nn.conditioning import LabelEmbedding, OneHot, Projection, check_labels
+from audiogan.nn.init import dcgan_init_
 from audiogan.nn.layers import (
     ActSpec,
     NormSpec,
@@ -48,6 +49,8 @@ class ConvCritic2d(nn.Module):
             linear weight) or ``"batch"``. BatchNorm mixes samples and breaks the per-sample gradient
             penalty; it is allowed for BCE/LSGAN training only (the Trainer warns).
         activation: Hidden activation (default LeakyReLU(0.2)).
+        init: ``"dcgan"`` (weights ~ N(0, 0.02), :func:`~audiogan.nn.init.dcgan_init_`) or
+            ``"default"`` (PyTorch's).
 
     Shapes:
         ``forward(x (batch, *in_shape), labels (batch,) | None) -> (batch,)``.
@@ -65,9 +68,12 @@ class ConvCritic2d(nn.Module):
         n_downsamples: int = 4,
         norm: NormSpec = "none",
         activation: ActSpec = "leaky_relu",
+        init: str = "dcgan",
     ) -> None:
         super().__init__()
         name = "ConvCritic2d"
+        if init not in ("dcgan", "default"):
+            raise ValueError(f"{name}: init must be 'dcgan' or 'default', got {init!r}")
         in_shape = tuple(int(s) for s in in_shape)
         if len(in_shape) != 3 or min(in_shape) < 1:
             raise ValueError(
@@ -116,6 +122,7 @@ class ConvCritic2d(nn.Module):
             "n_downsamples": n_downsamples,
             "norm": norm_kind,
             "activation": act_kind,
+            "init": init,
         }
         self.in_shape = in_shape
         self.num_classes = num_classes
@@ -152,6 +159,8 @@ class ConvCritic2d(nn.Module):
         if norm_kind == "spectral":
             apply_spectral_norm(self.features)
             apply_spectral_norm(self.score)
+        if init == "dcgan":
+            dcgan_init_(self)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Score ``x (batch, channels, freq, frames)``: raw scores ``(batch,)``."""

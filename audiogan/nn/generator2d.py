@@ -10,6 +10,7 @@ from torch import nn
 
 from audiogan._shapes import check_shape
 from audiogan.nn.conditioning import check_labels, vector_conditioning
+from audiogan.nn.init import dcgan_init_
 from audiogan.nn.layers import (
     ActSpec,
     NormSpec,
@@ -51,6 +52,8 @@ class ConvGenerator2d(nn.Module):
         activation: Hidden activation, by name or class.
         out_activation: Output activation by name or class (``"tanh"`` matches features in
             [-1, 1]); ``None`` for raw outputs.
+        init: ``"dcgan"`` (weights ~ N(0, 0.02), :func:`~audiogan.nn.init.dcgan_init_`; BCE
+            GANs of seeds 000/002 collapse without it) or ``"default"`` (PyTorch's).
 
     Shapes:
         ``forward(z (batch, latent_dim), labels (batch,) | None) -> (batch, *out_shape)``.
@@ -70,9 +73,12 @@ class ConvGenerator2d(nn.Module):
         norm: NormSpec = "batch",
         activation: ActSpec = "relu",
         out_activation: ActSpec = "tanh",
+        init: str = "dcgan",
     ) -> None:
         super().__init__()
         name = "ConvGenerator2d"
+        if init not in ("dcgan", "default"):
+            raise ValueError(f"{name}: init must be 'dcgan' or 'default', got {init!r}")
         out_shape = tuple(int(s) for s in out_shape)
         if len(out_shape) != 3 or min(out_shape) < 1:
             raise ValueError(
@@ -122,6 +128,7 @@ class ConvGenerator2d(nn.Module):
             "norm": norm_kind,
             "activation": act_kind,
             "out_activation": None if out_act_kind == "none" else out_act_kind,
+            "init": init,
         }
         self.latent_dim = latent_dim
         self.out_shape = out_shape
@@ -150,6 +157,8 @@ class ConvGenerator2d(nn.Module):
             stages.append(nn.Conv2d(channels[0], out_c, kernel_size=3, padding=1))
         stages.append(make_activation(out_act_kind))
         self.stages = nn.Sequential(*stages)
+        if init == "dcgan":
+            dcgan_init_(self)
 
     def sample_latent(
         self,
