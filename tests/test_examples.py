@@ -186,7 +186,7 @@ def test_audio_cgan_full_size_is_seed_001(monkeypatch: pytest.MonkeyPatch) -> No
     assert (*got, args.embed_dim, args.ema) == seed_001
     # the default (demo) run is short and learns faster; --steps/--epochs still decide the length
     demo = module.parse_args(module.build_parser(), [], module.FULL_SIZE)
-    assert (demo.n_mels, demo.frames, demo.steps, demo.epochs) == (64, 64, 500, None)
+    assert (demo.n_mels, demo.frames, demo.steps, demo.epochs) == (64, 64, 800, None)
 
 
 def test_chunk_framer_matches_whole_signal(monkeypatch: pytest.MonkeyPatch) -> None:
