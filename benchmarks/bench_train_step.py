@@ -5,7 +5,7 @@ One iteration is what :meth:`audiogan.train.Trainer.train_step` does for one gen
 generator update. Variants:
 
 - ``fp32``: conditional WGAN-GP, penalty on every critic step (seed 001's recipe);
-- ``channels_last``: the same with the models and batches in channels_last memory format;
+- ``channels_last``: the same with ``Trainer(channels_last=True)`` (models and batches NHWC);
 - ``gp_lazy4``: the gradient penalty every 4th critic step, scaled by 4;
 - ``r1_lazy16``: non-saturating loss with R1 every 16th critic step (StyleGAN2's recipe);
 - ``bf16`` and ``fp16`` (CUDA only): autocast, with GradScalers and the AMP penalty recipe for fp16.
@@ -39,6 +39,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from audiogan.losses import GradientPenalty, NonSaturating, R1Penalty, Wasserstein
 from audiogan.nn import ConvCritic2d, ConvGenerator2d
 from audiogan.train import Trainer
+from audiogan.train.layout import to_channels_last
 
 N_CLASSES = 5
 
@@ -57,7 +58,7 @@ SIZES = {
     # seed 001: 1x128x256 log-mel, batch 16, generator 512-256-128-64, critic 32-64-128-256
     "seed": Size((1, 128, 256), 16, 512, 32),
     # the CPU demo of examples/audio_cgan.py
-    "demo": Size((1, 64, 64), 32, 256, 32),
+    "demo": Size((1, 64, 64), 32, 256, 16),
     "tiny": Size((1, 16, 16), 8, 64, 8),
 }
 
@@ -75,16 +76,14 @@ def build(size: Size, variant: str, device: torch.device, seed: int = 0) -> tupl
     precision = {"bf16": "bf16", "fp16": "16"}.get(variant, "32")
     out_dir = tempfile.mkdtemp(prefix="audiogan-bench-")
     trainer = Trainer(G, D, objective, penalty, n_critic=5, precision=precision, device=device,
-                      out_dir=out_dir, seed=seed)
+                      out_dir=out_dir, seed=seed, channels_last=variant == "channels_last")
     batches = []
     for _ in range(trainer.n_critic):
         real = torch.rand(size.batch, *size.shape, device=device) * 2 - 1
         labels = torch.randint(0, N_CLASSES, (size.batch,), device=device)
         batches.append((real, labels))
-    if variant == "channels_last":
-        trainer.generator.to(memory_format=torch.channels_last)
-        trainer.critic.to(memory_format=torch.channels_last)
-        batches = [(x.contiguous(memory_format=torch.channels_last), y) for x, y in batches]
+    if variant == "channels_last":  # what Trainer._to_device does to each loader batch
+        batches = [(to_channels_last(x), y) for x, y in batches]
     return trainer, batches
 
 

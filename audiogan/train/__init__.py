@@ -18,6 +18,7 @@ from audiogan.train.checkpoint import (
 from audiogan.train.checkpoint_callback import CheckpointCallback
 from audiogan.train.ema import EMA
 from audiogan.train.generation import generate, load_generator
+from audiogan.train.layout import to_channels_last, to_channels_last_
 from audiogan.train.trainer import NonFiniteLossError, Trainer
 
 __all__ = [
@@ -38,5 +39,7 @@ __all__ = [
     "load_checkpoint",
     "load_generator",
     "module_spec",
+    "to_channels_last",
+    "to_channels_last_",
     "write_gallery",
 ]

@@ -55,6 +55,7 @@ from audiogan.train.distributed import (
     is_distributed,
 )
 from audiogan.train.ema import EMA
+from audiogan.train.layout import to_channels_last, to_channels_last_
 from audiogan.train.precision import Precision, PrecisionName
 
 __all__ = ["NonFiniteLossError", "Trainer"]
@@ -164,6 +165,8 @@ class Trainer:
         grad_clip: Max global gradient norm for G and D, or None.
         weight_clip: Clamp the critic's parameters to ``[-c, c]`` after each critic step (the
             original WGAN's Lipschitz constraint), or None.
+        channels_last: Keep the models' conv weights and each batch in channels-last layout
+            (4-D and 5-D); often faster for conv models (see benchmarks/bench_train_step.py).
         preprocess: A frontend (``encode``) or callable run on each device batch under
             ``torch.no_grad`` in float32, e.g. waveforms -> log-mel; None to train on the
             loader's tensors.
@@ -216,6 +219,7 @@ class Trainer:
         ema: float | EMA | None = None,
         grad_clip: float | None = None,
         weight_clip: float | None = None,
+        channels_last: bool = False,
         preprocess: Callable[[torch.Tensor], torch.Tensor] | None = None,
         callbacks: Iterable[Callback | Callable[[Trainer], None]] = (),
         out_dir: str | Path = "runs/audiogan",
@@ -254,6 +258,10 @@ class Trainer:
 
         self.generator = generator.to(self.device)
         self.critic = critic.to(self.device)
+        self.channels_last = bool(channels_last)
+        if self.channels_last:
+            to_channels_last_(self.generator)
+            to_channels_last_(self.critic)
         self._g: nn.Module = self.generator  # what the step calls: DDP-wrapped during a distributed fit
         self._d: nn.Module = self.critic
         self.objective = objective
@@ -674,6 +682,8 @@ class Trainer:
                 # mono waveforms (batch, 1, time) encode to (batch, 1, *feature_shape): drop the
                 # channel axis, as FeatureCache does, so batches are (batch, *feature_shape)
                 x = x.squeeze(1)
+        if self.channels_last:
+            x = to_channels_last(x)
         return x, labels
 
     def _check_labels(self, x: torch.Tensor, labels: torch.Tensor | None) -> None:
