@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -74,7 +75,7 @@ def build(size: Size, variant: str, device: torch.device, seed: int = 0) -> tupl
     elif variant == "r1_lazy16":
         objective, penalty = NonSaturating(), R1Penalty(gamma=10.0, interval=16)
     precision = {"bf16": "bf16", "fp16": "16"}.get(variant, "32")
-    out_dir = tempfile.mkdtemp(prefix="audiogan-bench-")
+    out_dir = Path(tempfile.gettempdir()) / "audiogan-bench"  # train_step never writes there
     trainer = Trainer(G, D, objective, penalty, n_critic=5, precision=precision, device=device,
                       out_dir=out_dir, seed=seed, channels_last=variant == "channels_last")
     batches = []
