@@ -23,7 +23,6 @@ import hashlib
 import json
 import logging
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,8 @@ import torch
 from numpy.lib.format import open_memmap
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
+
+from audiogan._atomic import atomic_path, fsync_path
 
 logger = logging.getLogger(__name__)
 
@@ -110,16 +111,6 @@ def cache_key(dataset: Any, frontend: Any, dtype: str = "float16") -> str:
             f"FeatureCache: dataset.cache_key() and frontend.config must be JSON-able ({err})"
         ) from err
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError:  # some file systems cannot fsync a directory
-        pass
-    finally:
-        os.close(fd)
 
 
 def _collate(items: list[Any]) -> tuple[torch.Tensor, list[int] | None]:
@@ -290,15 +281,12 @@ class FeatureCache(Dataset):
         self._memmap_array = None
         # Invalidate first: from here on no valid cache exists until the new index is in place.
         self.index_path.unlink(missing_ok=True)
-        _fsync_path(self.path)
+        fsync_path(self.path)
 
         target = torch.device(device) if device is not None else _frontend_device(frontend)
         if isinstance(frontend, torch.nn.Module) and _frontend_device(frontend) != target:
             frontend = copy.deepcopy(frontend).to(target)
 
-        tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        tmp_features = self.path / f"{FEATURES_FILE}.tmp-{tag}"
-        tmp_index = self.path / f"{INDEX_FILE}.tmp-{tag}"
         loader = DataLoader(
             dataset,
             batch_size=batch_size,
@@ -311,7 +299,7 @@ class FeatureCache(Dataset):
         labels: list[int] | None = None
         item_shape: tuple[int, ...] = ()
         start = 0
-        try:
+        with atomic_path(self.features_path) as tmp_features:
             with tqdm(
                 total=num_items,
                 unit="item",
@@ -371,26 +359,17 @@ class FeatureCache(Dataset):
             assert out is not None
             out.flush()
             del out  # unmap before the rename
-            _fsync_path(tmp_features)
-            os.replace(tmp_features, self.features_path)
-            index = {
-                "format_version": FORMAT_VERSION,
-                "key": self.key,
-                "num_items": num_items,
-                "item_shape": list(item_shape),
-                "dtype": self.dtype,
-                "features_bytes": self.features_path.stat().st_size,
-                "frontend": type(frontend).__name__,
-                "frontend_config": getattr(frontend, "config", None),
-                "labels": labels,
-            }
-            with open(tmp_index, "w") as f:
-                json.dump(index, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp_index, self.index_path)  # the index last: now the cache is valid
-            _fsync_path(self.path)
-        finally:
-            tmp_features.unlink(missing_ok=True)
-            tmp_index.unlink(missing_ok=True)
+        index = {
+            "format_version": FORMAT_VERSION,
+            "key": self.key,
+            "num_items": num_items,
+            "item_shape": list(item_shape),
+            "dtype": self.dtype,
+            "features_bytes": self.features_path.stat().st_size,
+            "frontend": type(frontend).__name__,
+            "frontend_config": getattr(frontend, "config", None),
+            "labels": labels,
+        }
+        with atomic_path(self.index_path) as tmp_index:  # the index last: now the cache is valid
+            tmp_index.write_text(json.dumps(index))
         return index

@@ -49,6 +49,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from audiogan._atomic import atomic_path
 from audiogan._optional import require
 from audiogan.frontends.pianoroll import pitches_to_roll, segment_pitches
 from audiogan.music.midi import stream_bar_quarters, stream_pickup, stream_to_tracks, tracks_to_grid
@@ -293,20 +294,14 @@ class JSBChorales(Dataset):
 
     def _save_cache(self, cached: tuple[np.ndarray, np.ndarray, list[str], dict[str, Any]]) -> None:
         pitches, phrase_chorale, chorales, meta = cached
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.cache_path.with_name(f".{self.cache_path.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as fh:
-                np.savez_compressed(
-                    fh,
-                    pitches=pitches,
-                    phrase_chorale=phrase_chorale,
-                    chorales=np.asarray(chorales, dtype=str),
-                    meta=np.asarray(json.dumps(meta)),
-                )
-            os.replace(tmp, self.cache_path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_path(self.cache_path) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(
+                fh,
+                pitches=pitches,
+                phrase_chorale=phrase_chorale,
+                chorales=np.asarray(chorales, dtype=str),
+                meta=np.asarray(json.dumps(meta)),
+            )
 
 
 def load_jsb16th_npz(
