@@ -36,4 +36,6 @@ def require(module: str, feature: str | None = None) -> ModuleType:
         extra = EXTRAS.get(module, EXTRAS.get(module.split(".")[0]))
         what = f"{feature} needs" if feature else "This feature needs"
         hint = f"pip install 'audiogan[{extra}]'" if extra else f"pip install {module}"
-        raise ImportError(f"{what} the optional package '{module}', which is not installed: {hint}") from err
+        raise ImportError(
+            f"{what} the optional package '{module}', which is not installed: {hint}"
+        ) from err

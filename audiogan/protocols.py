@@ -33,7 +33,10 @@ class Generator(Protocol):
     """``sample_latent(n)`` returns what ``forward`` takes; ``forward(z, labels=None) -> features``."""
 
     def sample_latent(
-        self, n: int, device: torch.device | str | None = None, generator: torch.Generator | None = None
+        self,
+        n: int,
+        device: torch.device | str | None = None,
+        generator: torch.Generator | None = None,
     ) -> Any: ...
 
     def __call__(self, z: Any, labels: torch.Tensor | None = None) -> torch.Tensor: ...
@@ -52,7 +55,9 @@ class Objective(Protocol):
 
     def critic_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor: ...
 
-    def generator_loss(self, fake_scores: torch.Tensor, real_scores: torch.Tensor | None = None) -> torch.Tensor: ...
+    def generator_loss(
+        self, fake_scores: torch.Tensor, real_scores: torch.Tensor | None = None
+    ) -> torch.Tensor: ...
 
 
 @runtime_checkable

@@ -67,7 +67,9 @@ SIZES = {
 def build(size: Size, variant: str, device: torch.device, seed: int = 0) -> tuple[Trainer, list]:
     """A trainer for ``variant`` and ``n_critic`` fixed real batches on ``device``."""
     torch.manual_seed(seed)
-    G = ConvGenerator2d(100, size.shape, num_classes=N_CLASSES, embed_dim=16, base_channels=size.g_channels)
+    G = ConvGenerator2d(
+        100, size.shape, num_classes=N_CLASSES, embed_dim=16, base_channels=size.g_channels
+    )
     D = ConvCritic2d(size.shape, num_classes=N_CLASSES, embed_dim=16, base_channels=size.d_channels)
     objective, penalty = Wasserstein(), GradientPenalty(weight=10.0)
     if variant == "gp_lazy4":
@@ -76,8 +78,18 @@ def build(size: Size, variant: str, device: torch.device, seed: int = 0) -> tupl
         objective, penalty = NonSaturating(), R1Penalty(gamma=10.0, interval=16)
     precision = {"bf16": "bf16", "fp16": "16"}.get(variant, "32")
     out_dir = Path(tempfile.gettempdir()) / "audiogan-bench"  # train_step never writes there
-    trainer = Trainer(G, D, objective, penalty, n_critic=5, precision=precision, device=device,
-                      out_dir=out_dir, seed=seed, channels_last=variant == "channels_last")
+    trainer = Trainer(
+        G,
+        D,
+        objective,
+        penalty,
+        n_critic=5,
+        precision=precision,
+        device=device,
+        out_dir=out_dir,
+        seed=seed,
+        channels_last=variant == "channels_last",
+    )
     batches = []
     for _ in range(trainer.n_critic):
         real = torch.rand(size.batch, *size.shape, device=device) * 2 - 1
@@ -137,18 +149,32 @@ def timer(device: torch.device) -> Callable[[Callable[[], None]], float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Time WGAN-GP training iterations and their variants.")
-    parser.add_argument("--size", choices=sorted(SIZES), default=None,
-                        help="model/batch size (default: 'seed' on CUDA, 'demo' on CPU)")
+    parser = argparse.ArgumentParser(
+        description="Time WGAN-GP training iterations and their variants."
+    )
+    parser.add_argument(
+        "--size",
+        choices=sorted(SIZES),
+        default=None,
+        help="model/batch size (default: 'seed' on CUDA, 'demo' on CPU)",
+    )
     parser.add_argument("--device", default="auto", help="'auto', 'cpu' or 'cuda'")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median reported)")
-    parser.add_argument("--iters", type=int, default=16,
-                        help="iterations per variant per round (a multiple of 16 amortizes the lazy penalties)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds (median reported)"
+    )
+    parser.add_argument(
+        "--iters",
+        type=int,
+        default=16,
+        help="iterations per variant per round (a multiple of 16 amortizes the lazy penalties)",
+    )
     parser.add_argument("--variants", nargs="*", default=None, help="subset of variants to run")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads on CPU")
     args = parser.parse_args(argv)
 
-    device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device)
+    device = torch.device(
+        ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    )
     if args.threads:
         torch.set_num_threads(args.threads)
     size = SIZES[args.size or ("seed" if device.type == "cuda" else "demo")]
@@ -158,13 +184,21 @@ def main(argv: list[str] | None = None) -> None:
     if args.variants:
         unknown = set(args.variants) - set(variants)
         if unknown:
-            parser.error(f"unknown variants for {device.type}: {sorted(unknown)}; choose from {variants}")
+            parser.error(
+                f"unknown variants for {device.type}: {sorted(unknown)}; choose from {variants}"
+            )
         variants = [v for v in variants if v in args.variants]
 
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    name = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"CPU, {torch.get_num_threads()} threads"
+    )
     print(f"device: {name} | torch {torch.__version__}")
-    print(f"model: ConvGenerator2d/ConvCritic2d {size.shape}, batch {size.batch}, "
-          f"G base {size.g_channels}, D base {size.d_channels}, 5 critic steps + 1 generator step")
+    print(
+        f"model: ConvGenerator2d/ConvCritic2d {size.shape}, batch {size.batch}, "
+        f"G base {size.g_channels}, D base {size.d_channels}, 5 critic steps + 1 generator step"
+    )
     flops = iteration_flops(size, device)
     print(f"one fp32 WGAN-GP iteration: {flops / 1e9:.1f} GFLOP")
 
@@ -183,7 +217,10 @@ def main(argv: list[str] | None = None) -> None:
                     trainer.train_step(batches)
 
             times[v].append(run(iterations) / args.iters)
-        print(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{v} {times[v][-1] * 1e3:.0f} ms" for v in variants))
+        print(
+            f"round {r + 1}/{args.rounds}: "
+            + ", ".join(f"{v} {times[v][-1] * 1e3:.0f} ms" for v in variants)
+        )
 
     base = statistics.median(times["fp32"]) if "fp32" in times else None
     print(f"\n{'variant':<15}{'ms/iter':>10}{'vs fp32':>10}{'GFLOP/s*':>10}")
@@ -191,7 +228,9 @@ def main(argv: list[str] | None = None) -> None:
         t = statistics.median(times[v])
         ratio = f"{t / base:.2f}x" if base else "-"
         print(f"{v:<15}{t * 1e3:>10.1f}{ratio:>10}{flops / t / 1e9:>10.1f}")
-    print("* fp32 WGAN-GP FLOPs / time: the lazy variants do fewer FLOPs, so theirs is an effective rate")
+    print(
+        "* fp32 WGAN-GP FLOPs / time: the lazy variants do fewer FLOPs, so theirs is an effective rate"
+    )
 
 
 if __name__ == "__main__":

@@ -40,7 +40,9 @@ class BankGenerator(TinyGenerator):
     def sample_latent(self, n, device=None, generator=None):
         self.calls += 1
         rank, world = _rank_world()
-        bank = torch.randn(n * world, self.latent, generator=torch.Generator().manual_seed(1000 + self.calls))
+        bank = torch.randn(
+            n * world, self.latent, generator=torch.Generator().manual_seed(1000 + self.calls)
+        )
         return bank[rank * n : (rank + 1) * n].to(device)
 
 
@@ -74,8 +76,18 @@ def make_trainer(out_dir: Path) -> Trainer:
     torch.manual_seed(0)
     g, d = BankGenerator(num_classes=3), TinyCritic(num_classes=3)
     sgd = lambda ps: torch.optim.SGD(ps, lr=0.05)  # noqa: E731  (Adam would amplify float rounding)
-    return Trainer(g, d, Wasserstein(), BankGradientPenalty(), n_critic=N_CRITIC, g_optimizer=sgd,
-                   d_optimizer=sgd, out_dir=out_dir, device="cpu", ema=0.5)
+    return Trainer(
+        g,
+        d,
+        Wasserstein(),
+        BankGradientPenalty(),
+        n_critic=N_CRITIC,
+        g_optimizer=sgd,
+        d_optimizer=sgd,
+        out_dir=out_dir,
+        device="cpu",
+        ema=0.5,
+    )
 
 
 def single_process_run(out_dir: Path) -> Trainer:
@@ -95,7 +107,9 @@ def single_process_run(out_dir: Path) -> Trainer:
 
 def main(out: Path) -> None:
     trainer = make_trainer(out / "run")
-    loader = DataLoader(dataset(), batch_size=PER_RANK_BATCH, shuffle=False)  # sharded by the Trainer
+    loader = DataLoader(
+        dataset(), batch_size=PER_RANK_BATCH, shuffle=False
+    )  # sharded by the Trainer
     trainer.fit(loader, steps=STEPS, resume=False)
     state = {
         "generator": trainer.generator.state_dict(),

@@ -47,7 +47,11 @@ class TinyGenerator(nn.Module):
         if (labels is None) != (self.num_classes == 0):
             raise ValueError("labels must be given exactly when the generator is conditional")
         self.modes_seen.append(self.training)
-        h = z if labels is None else torch.cat([z, nn.functional.one_hot(labels, self.num_classes).float()], 1)
+        h = (
+            z
+            if labels is None
+            else torch.cat([z, nn.functional.one_hot(labels, self.num_classes).float()], 1)
+        )
         return torch.tanh(self.dropout(self.net(h))).view(-1, *SHAPE)
 
 
@@ -61,7 +65,10 @@ class TupleLatentRollGenerator(nn.Module):
         self.net = nn.Linear(6, 2 * 2 * 4 * 12)
 
     def sample_latent(self, n, device=None, generator=None):
-        return (torch.randn(n, 3, device=device, generator=generator), torch.randn(n, 3, device=device, generator=generator))
+        return (
+            torch.randn(n, 3, device=device, generator=generator),
+            torch.randn(n, 3, device=device, generator=generator),
+        )
 
     def forward(self, z, labels=None):
         if labels is not None:
@@ -85,8 +92,14 @@ class TinyFrontend(nn.Module):
 
 def fake_trainer(out_dir: Path, generator: nn.Module | None = None, **kw) -> SimpleNamespace:
     values = dict(
-        step=0, epoch=0, metrics={}, history=[], out_dir=out_dir, is_main_process=True,
-        sampling_generator=generator if generator is not None else TinyGenerator(), device=torch.device("cpu"),
+        step=0,
+        epoch=0,
+        metrics={},
+        history=[],
+        out_dir=out_dir,
+        is_main_process=True,
+        sampling_generator=generator if generator is not None else TinyGenerator(),
+        device=torch.device("cpu"),
     )
     values.update(kw)
     return SimpleNamespace(**values)
@@ -96,7 +109,11 @@ def do_steps(trainer: SimpleNamespace, callbacks: list, n: int, extra: dict | No
     """Advance the fake trainer n generator steps, reporting metrics like the Trainer does."""
     for _ in range(n):
         trainer.step += 1
-        trainer.metrics = {"d_loss": 1.0 / trainer.step, "g_loss": torch.tensor(float(trainer.step)), **(extra or {})}
+        trainer.metrics = {
+            "d_loss": 1.0 / trainer.step,
+            "g_loss": torch.tensor(float(trainer.step)),
+            **(extra or {}),
+        }
         trainer.history.append({"step": trainer.step, **trainer.metrics})
         for cb in callbacks:
             cb.on_step_end(trainer)
@@ -128,7 +145,11 @@ def test_progress_bar_counts_steps_and_shows_losses():
     bar.on_fit_start(trainer)
     do_steps(trainer, [bar], 5)
     assert bar.bar.n == 5
-    assert bar.bar.postfix is not None and "d_loss=0.2" in bar.bar.postfix and "g_loss=5" in bar.bar.postfix
+    assert (
+        bar.bar.postfix is not None
+        and "d_loss=0.2" in bar.bar.postfix
+        and "g_loss=5" in bar.bar.postfix
+    )
     bar.on_fit_end(trainer)
     text = out.getvalue()
     assert "5/5" in text and "step" in text and "d_loss=0.2" in text
@@ -313,7 +334,9 @@ def test_sample_writer_one_round_per_step(tmp_path):
     writer.on_epoch_end(trainer)
     writer.on_fit_end(trainer)
     assert len(gen.modes_seen) == 1
-    assert json.loads((tmp_path / "samples" / "step_000002" / "round.json").read_text())["epoch"] == 0
+    assert (
+        json.loads((tmp_path / "samples" / "step_000002" / "round.json").read_text())["epoch"] == 0
+    )
 
 
 def test_sample_writer_draws_real_spectrograms_beside(tmp_path):
@@ -322,7 +345,9 @@ def test_sample_writer_draws_real_spectrograms_beside(tmp_path):
     SampleWriter(TinyFrontend(), n_per_class=2, gallery=False).run(trainer)
     plain = assert_png_ok(tmp_path / "samples" / "step_000001" / "class_0.png")
     trainer.step = 2
-    SampleWriter(TinyFrontend(), n_per_class=2, real=real, real_labels=[0, 1, 0, 1], gallery=False).run(trainer)
+    SampleWriter(
+        TinyFrontend(), n_per_class=2, real=real, real_labels=[0, 1, 0, 1], gallery=False
+    ).run(trainer)
     beside = assert_png_ok(tmp_path / "samples" / "step_000002" / "class_0.png")
     assert beside.shape[1] > 1.5 * plain.shape[1]  # two real columns to the right
 
@@ -332,7 +357,11 @@ def test_sample_writer_unconditional_names(tmp_path):
     trainer = fake_trainer(tmp_path, gen, step=3)
     SampleWriter(TinyFrontend(), n_per_class=3, gallery=False).run(trainer)
     folder = tmp_path / "samples" / "step_000003"
-    assert sorted(p.name for p in folder.glob("*.wav")) == ["sample_00.wav", "sample_01.wav", "sample_02.wav"]
+    assert sorted(p.name for p in folder.glob("*.wav")) == [
+        "sample_00.wav",
+        "sample_01.wav",
+        "sample_02.wav",
+    ]
     assert_png_ok(folder / "sample.png")
     assert not (tmp_path / "losses.png").exists()  # no history yet: no loss plot
 
@@ -355,7 +384,9 @@ def test_sample_writer_pianoroll_writes_midi_and_rolls(tmp_path):
 
 def test_file_stems_are_safe_and_unique():
     assert file_stems(["dog bark", "dog_bark", "a/b"]) == [
-        ("dog_bark_0", "dog bark", 0), ("dog_bark_1", "dog_bark", 1), ("a_b", "a/b", 2),
+        ("dog_bark_0", "dog bark", 0),
+        ("dog_bark_1", "dog_bark", 1),
+        ("a_b", "a/b", 2),
     ]
     assert safe_name("..") == "class" and safe_name("Ünïcode-ok.1") == "Ünïcode-ok.1"
 
@@ -430,14 +461,19 @@ def test_tensorboard_logger_writes_scalars_images_and_audio(tmp_path):
     tb.on_fit_end(trainer)
     events = list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
     assert len(events) == 1
-    acc = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance={"images": 0, "audio": 0}).Reload()
+    acc = EventAccumulator(
+        str(tmp_path / "tensorboard"), size_guidance={"images": 0, "audio": 0}
+    ).Reload()
     tags = acc.Tags()
     assert {"d_loss", "g_loss", "epoch"} <= set(tags["scalars"])
     assert [e.step for e in acc.Scalars("d_loss")] == [1, 2, 3]
     assert [e.value for e in acc.Scalars("g_loss")] == [1.0, 2.0, 3.0]
     assert set(tags["images"]) == {"samples/dog", "samples/cat"}
     grid = acc.Images("samples/dog")[0]
-    assert grid.step == 3 and (grid.width, grid.height) == (32, 16)  # two 16x16 spectrograms side by side
+    assert grid.step == 3 and (grid.width, grid.height) == (
+        32,
+        16,
+    )  # two 16x16 spectrograms side by side
     assert set(tags["audio"]) == {"audio/dog_00", "audio/dog_01", "audio/cat_00", "audio/cat_01"}
     assert acc.Audio("audio/dog_00")[0].sample_rate == SR
     assert gen.training and tb.writer is None

@@ -69,11 +69,19 @@ def test_list_latest_and_prune(tmp_path):
     (tmp_path / ".step_00000040.pt.abc.tmp").write_bytes(b"junk")  # an interrupted write
     (tmp_path / "notes.txt").write_text("not a checkpoint")
     assert [p.name for p in list_checkpoints(tmp_path)] == [
-        "step_00000002.pt", "step_00000004.pt", "step_00000010.pt", "step_00000030.pt"]
+        "step_00000002.pt",
+        "step_00000004.pt",
+        "step_00000010.pt",
+        "step_00000030.pt",
+    ]
     assert latest_checkpoint(tmp_path).name == "step_00000030.pt"
     removed = prune_checkpoints(tmp_path, keep=2)
     assert [p.name for p in removed] == ["step_00000002.pt", "step_00000004.pt"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "step_00000010.pt", "step_00000030.pt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "notes.txt",
+        "step_00000010.pt",
+        "step_00000030.pt",
+    ]
     assert latest_checkpoint(tmp_path / "missing") is None
     with pytest.raises(ValueError, match="keep"):
         prune_checkpoints(tmp_path, keep=0)
@@ -113,12 +121,18 @@ def test_rng_capture_restore_round_trip():
     assert first[0] == again[0] and first[1] == again[1] and torch.equal(first[2], again[2])
     # the state survives a weights_only file
     restore_rng_state(state)
-    path = Path(atomic_save({"step": 0, "generator": {}, "rng": state}, Path(os.environ.get("TMPDIR", "/tmp"))
-                            / f"rng_{os.getpid()}.pt"))
+    path = Path(
+        atomic_save(
+            {"step": 0, "generator": {}, "rng": state},
+            Path(os.environ.get("TMPDIR", "/tmp")) / f"rng_{os.getpid()}.pt",
+        )
+    )
     loaded = load_checkpoint(path)["rng"]
     path.unlink()
     restore_rng_state(loaded)
-    assert random.random() == first[0] and np.random.rand() == first[1] and torch.equal(torch.rand(3), first[2])  # noqa: NPY002
+    assert random.random() == first[0]
+    assert np.random.rand() == first[1]  # noqa: NPY002
+    assert torch.equal(torch.rand(3), first[2])
 
 
 def test_forked_rng_is_seeded_and_isolated():
@@ -154,14 +168,28 @@ def test_module_spec_and_class_path():
 
 
 def test_trainer_checkpoint_contents(tmp_path):
-    trainer = make_trainer(tmp_path, ema=0.9, metadata={"class_names": ["a"]}, keep_checkpoints=2,
-                           callbacks=[CheckpointCallback(every=1, unit="step")])
+    trainer = make_trainer(
+        tmp_path,
+        ema=0.9,
+        metadata={"class_names": ["a"]},
+        keep_checkpoints=2,
+        callbacks=[CheckpointCallback(every=1, unit="step")],
+    )
     trainer.fit(make_loader(n=8), steps=3)
     files = list_checkpoints(tmp_path / "checkpoints")
     assert [p.name for p in files] == ["step_00000002.pt", "step_00000003.pt"]  # keep the last 2
     state = load_checkpoint(files[-1])
     assert state["step"] == 3 and state["epoch"] == 0 and state["batch_in_epoch"] == 3
-    for key in ("generator", "critic", "ema", "g_optimizer", "d_optimizer", "g_scaler", "d_scaler", "rng"):
+    for key in (
+        "generator",
+        "critic",
+        "ema",
+        "g_optimizer",
+        "d_optimizer",
+        "g_scaler",
+        "d_scaler",
+        "rng",
+    ):
         assert key in state, key
     assert state["generator_class"] == "test_trainer.TinyGenerator"
     assert state["critic_config"] == TinyCritic().config

@@ -46,8 +46,15 @@ def test_distributed_loader_is_identity_outside_torchrun():
 @pytest.mark.slow
 def test_two_ranks_stay_identical_and_match_single_process(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           str(WORKER), str(tmp_path)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        str(WORKER),
+        str(tmp_path),
+    ]
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-4000:]
     ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(2)]
@@ -57,14 +64,22 @@ def test_two_ranks_stay_identical_and_match_single_process(tmp_path):
         for k, v in ranks[0][part].items():
             assert torch.equal(v, ranks[1][part][k]), f"{part}.{k} differs between ranks"
     # only rank 0 writes files: the final checkpoint exists once
-    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == ["step_00000003.pt"]
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == [
+        "step_00000003.pt"
+    ]
 
     from ddp_worker import single_process_run
 
     single = single_process_run(tmp_path / "single")
-    for part, module in (("generator", single.generator), ("critic", single.critic), ("ema", single.ema.module)):
+    for part, module in (
+        ("generator", single.generator),
+        ("critic", single.critic),
+        ("ema", single.ema.module),
+    ):
         for k, v in module.state_dict().items():
-            torch.testing.assert_close(ranks[0][part][k], v, rtol=1e-5, atol=1e-6, msg=f"{part}.{k}")
+            torch.testing.assert_close(
+                ranks[0][part][k], v, rtol=1e-5, atol=1e-6, msg=f"{part}.{k}"
+            )
     trained = torch.load(tmp_path / "rank0.pt", weights_only=True)["generator"]["net.weight"]
     torch.manual_seed(0)
     from test_trainer import TinyGenerator
@@ -74,12 +89,16 @@ def test_two_ranks_stay_identical_and_match_single_process(tmp_path):
 
 def test_distributed_loader_rebuilds_plain_loaders(tmp_path, monkeypatch):
     ds = torch.zeros(6, 2)
-    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    dist.init_process_group(
+        "gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1
+    )
     try:
         monkeypatch.setattr("audiogan.train.distributed.is_distributed", lambda: True)
         kept = DataLoader(ds, batch_size=2, sampler=DistributedSampler(ds))
         assert distributed_loader(kept) is kept
-        shuffled = distributed_loader(DataLoader(ds, batch_size=3, shuffle=True, drop_last=True), seed=5)
+        shuffled = distributed_loader(
+            DataLoader(ds, batch_size=3, shuffle=True, drop_last=True), seed=5
+        )
         assert isinstance(shuffled.sampler, DistributedSampler)
         assert shuffled.sampler.shuffle and shuffled.sampler.seed == 5
         assert shuffled.batch_size == 3 and shuffled.drop_last

@@ -48,7 +48,9 @@ class GalleryParser(HTMLParser):
             self.headings.append(data.strip())
 
 
-def make_round(root: Path, step: int, epoch: int | None = None, stems=("dog_00", "dog_01"), midi=()) -> Path:
+def make_round(
+    root: Path, step: int, epoch: int | None = None, stems=("dog_00", "dog_01"), midi=()
+) -> Path:
     folder = root / "samples" / f"step_{step:06d}"
     folder.mkdir(parents=True)
     for stem in stems:
@@ -58,7 +60,9 @@ def make_round(root: Path, step: int, epoch: int | None = None, stems=("dog_00",
         (folder / f"{stem}.mid").write_bytes(b"MThd")
     (folder / "notes.txt").write_text("not linked")
     if epoch is not None:
-        (folder / "round.json").write_text(json.dumps({"step": step, "epoch": epoch, "metrics": {"d_loss": 0.25}}))
+        (folder / "round.json").write_text(
+            json.dumps({"step": step, "epoch": epoch, "metrics": {"d_loss": 0.25}})
+        )
     return folder
 
 
@@ -69,7 +73,12 @@ def parse(root: Path) -> GalleryParser:
 
 
 def test_rounds_newest_first_by_step_number(tmp_path):
-    for step in (20, 999_999, 3, 1_000_000):  # 1000000 sorts before 999999 as text, after as a number
+    for step in (
+        20,
+        999_999,
+        3,
+        1_000_000,
+    ):  # 1000000 sorts before 999999 as text, after as a number
         make_round(tmp_path, step)
     (tmp_path / "samples" / "not_a_round").mkdir()
     write_gallery(tmp_path)
@@ -91,7 +100,10 @@ def test_every_file_is_linked_and_links_resolve(tmp_path):
         linked[path] = (round_id, tag)
     media = [p for p in tmp_path.rglob("*") if p.suffix in (".wav", ".png", ".mid")]
     assert set(linked) == set(media)
-    assert linked[tmp_path / "samples" / "step_000020" / f"{TRICKY}.wav"] == ("step_000020", "audio")
+    assert linked[tmp_path / "samples" / "step_000020" / f"{TRICKY}.wav"] == (
+        "step_000020",
+        "audio",
+    )
     assert linked[tmp_path / "samples" / "step_000020" / f"{TRICKY}.mid"] == ("step_000020", "a")
     assert linked[tmp_path / "samples" / "step_000010" / "dog_00.wav"] == ("step_000010", "audio")
     assert linked[tmp_path / "losses.png"] == (None, "img")
@@ -133,8 +145,18 @@ def test_headless_chromium_sees_the_audio_players(tmp_path):
     make_round(tmp_path, 5, epoch=1, stems=("dog_00", TRICKY))
     page = write_gallery(tmp_path)
     result = subprocess.run(
-        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.resolve().as_uri()],
-        capture_output=True, text=True, timeout=120, check=True,
+        [
+            _chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--dump-dom",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     dom = GalleryParser()
     dom.feed(result.stdout)

@@ -19,7 +19,9 @@ from test_trainer import TinyGenerator, make_loader, make_trainer  # noqa: E402
 
 
 def tiny_logmel() -> LogMel:
-    return LogMel(sample_rate=8000, n_fft=64, hop_length=16, n_mels=4, frames=4, griffin_lim_iters=2)
+    return LogMel(
+        sample_rate=8000, n_fft=64, hop_length=16, n_mels=4, frames=4, griffin_lim_iters=2
+    )
 
 
 @pytest.fixture
@@ -41,21 +43,38 @@ def _trained(tmp_path, generator, **kw) -> Path:
     from audiogan.losses import GradientPenalty, Wasserstein
     from audiogan.train.trainer import Trainer
 
-    trainer = Trainer(generator, TinyCritic(num_classes=generator.num_classes), Wasserstein(), GradientPenalty(),
-                      device="cpu", out_dir=tmp_path, ema=0.5, **kw)
+    trainer = Trainer(
+        generator,
+        TinyCritic(num_classes=generator.num_classes),
+        Wasserstein(),
+        GradientPenalty(),
+        device="cpu",
+        out_dir=tmp_path,
+        ema=0.5,
+        **kw,
+    )
     trainer.fit(make_loader(num_classes=generator.num_classes), steps=2)
     return trainer.last_checkpoint, trainer
 
 
-def test_generate_conditional_with_rebuilt_generator_and_stored_frontend(tmp_path, audiogan_generator_class):
-    ckpt, _ = _trained(tmp_path / "run", audiogan_generator_class(num_classes=2),
-                       metadata={"class_names": ["dog", "siren"], "frontend": module_spec(tiny_logmel())})
+def test_generate_conditional_with_rebuilt_generator_and_stored_frontend(
+    tmp_path, audiogan_generator_class
+):
+    ckpt, _ = _trained(
+        tmp_path / "run",
+        audiogan_generator_class(num_classes=2),
+        metadata={"class_names": ["dog", "siren"], "frontend": module_spec(tiny_logmel())},
+    )
     paths = generate(ckpt, tmp_path / "out", n_per_class=3, seed=1)
-    assert [p.name for p in paths] == [f"{c}_{i:03d}.wav" for c in ("dog", "siren") for i in range(3)]
+    assert [p.name for p in paths] == [
+        f"{c}_{i:03d}.wav" for c in ("dog", "siren") for i in range(3)
+    ]
     wave, sr = sf.read(paths[0])
     assert sr == 8000 and wave.shape == (48,)
     again = generate(ckpt, tmp_path / "again", n_per_class=3, seed=1)
-    assert all(sf.read(a)[0].tolist() == sf.read(b)[0].tolist() for a, b in zip(paths, again, strict=True))
+    assert all(
+        sf.read(a)[0].tolist() == sf.read(b)[0].tolist() for a, b in zip(paths, again, strict=True)
+    )
 
 
 def test_load_generator_uses_ema_weights_unless_told(tmp_path, audiogan_generator_class):
@@ -73,8 +92,13 @@ def test_generate_unconditional_user_generator_and_frontend_argument(tmp_path):
     trainer.fit(make_loader(), steps=1)
     with pytest.raises(ValueError, match="pass generator="):
         generate(trainer.last_checkpoint, tmp_path / "out")
-    paths = generate(trainer.last_checkpoint, tmp_path / "out", n_per_class=2, generator=TinyGenerator(),
-                     frontend=tiny_logmel())
+    paths = generate(
+        trainer.last_checkpoint,
+        tmp_path / "out",
+        n_per_class=2,
+        generator=TinyGenerator(),
+        frontend=tiny_logmel(),
+    )
     assert [p.name for p in paths] == ["sample_000.wav", "sample_001.wav"]
     with pytest.raises(ValueError, match="no frontend"):
         generate(trainer.last_checkpoint, tmp_path / "out", generator=TinyGenerator())
@@ -91,8 +115,11 @@ def test_generate_errors(tmp_path, audiogan_generator_class):
 
 
 def test_cli_writes_default_class_names(tmp_path, audiogan_generator_class, capsys):
-    ckpt, _ = _trained(tmp_path / "run", audiogan_generator_class(num_classes=2),
-                       metadata={"frontend": module_spec(tiny_logmel())})
+    ckpt, _ = _trained(
+        tmp_path / "run",
+        audiogan_generator_class(num_classes=2),
+        metadata={"frontend": module_spec(tiny_logmel())},
+    )
     main([str(ckpt), str(tmp_path / "out"), "--n-per-class", "1", "--no-ema"])
     printed = capsys.readouterr().out.split()
     assert [Path(p).name for p in printed] == ["class_0_000.wav", "class_1_000.wav"]
@@ -110,8 +137,17 @@ def test_end_to_end_with_audiogan_blocks_and_frontend_in_preprocess(tmp_path):
     g = blocks.ConvGenerator2d(8, (1, 4, 4), num_classes=2, base_channels=8, n_upsamples=1)
     d = critics.ConvCritic2d((1, 4, 4), num_classes=2, base_channels=8, n_downsamples=1)
     waves = TensorDataset(torch.rand(8, 48) * 2 - 1, torch.arange(8) % 2)  # 48 samples -> 4 frames
-    trainer = Trainer(g, d, Wasserstein(), GradientPenalty(), preprocess=tiny_logmel(), ema=0.9, device="cpu",
-                      out_dir=tmp_path / "run", metadata={"class_names": ["hum", "hiss"]})
+    trainer = Trainer(
+        g,
+        d,
+        Wasserstein(),
+        GradientPenalty(),
+        preprocess=tiny_logmel(),
+        ema=0.9,
+        device="cpu",
+        out_dir=tmp_path / "run",
+        metadata={"class_names": ["hum", "hiss"]},
+    )
     trainer.fit(DataLoader(waves, batch_size=2, shuffle=True), steps=2)
     paths = generate(trainer.last_checkpoint, tmp_path / "out", n_per_class=1)
     assert [p.name for p in paths] == ["hum_000.wav", "hiss_000.wav"]

@@ -30,8 +30,17 @@ def _fit(tmp_path, channels_last: bool) -> Trainer:
     G = ConvGenerator2d(8, (1, 16, 16), num_classes=2, base_channels=16, n_upsamples=2, norm="none")
     D = ConvCritic2d((1, 16, 16), num_classes=2, base_channels=4, n_downsamples=2)
     data = TensorDataset(torch.rand(8, 1, 16, 16) * 2 - 1, torch.arange(8) % 2)
-    trainer = Trainer(G, D, Wasserstein(), GradientPenalty(), n_critic=2, device="cpu",
-                      channels_last=channels_last, out_dir=tmp_path, seed=0)
+    trainer = Trainer(
+        G,
+        D,
+        Wasserstein(),
+        GradientPenalty(),
+        n_critic=2,
+        device="cpu",
+        channels_last=channels_last,
+        out_dir=tmp_path,
+        seed=0,
+    )
     return trainer.fit(DataLoader(data, batch_size=4), steps=2, resume=False)
 
 
@@ -39,7 +48,11 @@ def test_trainer_channels_last_gives_the_same_weights(tmp_path):
     plain, last = _fit(tmp_path / "plain", False), _fit(tmp_path / "last", True)
     convs = [m.weight for m in last.critic.modules() if isinstance(m, nn.Conv2d)]
     assert all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
-    for (name, a), b in zip(plain.critic.state_dict().items(), last.critic.state_dict().values(), strict=True):
+    for (name, a), b in zip(
+        plain.critic.state_dict().items(), last.critic.state_dict().values(), strict=True
+    ):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=name)
-    for a, b in zip(plain.generator.state_dict().values(), last.generator.state_dict().values(), strict=True):
+    for a, b in zip(
+        plain.generator.state_dict().values(), last.generator.state_dict().values(), strict=True
+    ):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)

@@ -213,16 +213,25 @@ def test_critic_input_errors() -> None:
         conditional(torch.randn(2, 1, 16, 16), torch.tensor([-1, 0]))
 
 
-@pytest.mark.parametrize("make", [
-    lambda init: ConvGenerator2d(16, (1, 16, 16), base_channels=32, n_upsamples=2, init=init),
-    lambda init: ConvCritic2d((1, 16, 16), base_channels=32, n_downsamples=2, init=init),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda init: ConvGenerator2d(16, (1, 16, 16), base_channels=32, n_upsamples=2, init=init),
+        lambda init: ConvCritic2d((1, 16, 16), base_channels=32, n_downsamples=2, init=init),
+    ],
+)
 def test_dcgan_init_is_the_default_and_can_be_turned_off(make):
     torch.manual_seed(0)
-    convs = [m.weight for m in make("dcgan").modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    convs = [
+        m.weight for m in make("dcgan").modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))
+    ]
     assert all(abs(w.std().item() - 0.02) < 0.005 for w in convs)
     assert make("dcgan").config["init"] == "dcgan"
-    default = [m.weight for m in make("default").modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    default = [
+        m.weight
+        for m in make("default").modules()
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))
+    ]
     assert any(abs(w.std().item() - 0.02) > 0.01 for w in default)
     with pytest.raises(ValueError, match="init must be"):
         make("xavier")

@@ -21,7 +21,10 @@ def python_blocks(path: Path) -> list[str]:
 def test_readme_opens_with_the_two_commands():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     first_block = re.search(r"```bash\n(.*?)```", text, flags=re.S).group(1)
-    assert [line.split()[0:2] for line in first_block.strip().splitlines()] == [["make", "demo"], ["make", "test"]]
+    assert [line.split()[0:2] for line in first_block.strip().splitlines()] == [
+        ["make", "demo"],
+        ["make", "test"],
+    ]
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "examples/audio_cgan.py" in makefile and "-m pytest" in makefile
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

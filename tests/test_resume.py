@@ -41,8 +41,17 @@ class NoisyLabelled(Dataset):
 def _trainer(out_dir: Path, init_seed: int = 0) -> Trainer:
     torch.manual_seed(init_seed)  # the resumed run starts from different weights on purpose
     g, d = TinyGenerator(num_classes=3), TinyCritic(num_classes=3, dropout=0.25)
-    return Trainer(g, d, Wasserstein(), GradientPenalty(10.0), n_critic=2, ema=0.9, out_dir=out_dir,
-                   device="cpu", seed=7)
+    return Trainer(
+        g,
+        d,
+        Wasserstein(),
+        GradientPenalty(10.0),
+        n_critic=2,
+        ema=0.9,
+        out_dir=out_dir,
+        device="cpu",
+        seed=7,
+    )
 
 
 def _loader() -> DataLoader:
@@ -130,8 +139,12 @@ SIGINT_CHILD = textwrap.dedent(
 
 @pytest.mark.slow
 def test_sigint_saves_a_checkpoint_and_exits_cleanly(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-c", SIGINT_CHILD.format(tests=str(TESTS)), str(tmp_path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SIGINT_CHILD.format(tests=str(TESTS)), str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while not (tmp_path / "ready").exists():

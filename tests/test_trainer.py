@@ -26,7 +26,9 @@ SHAPE = (1, 4, 4)  # (channels, freq, frames)
 class TinyGenerator(nn.Module):
     """``z (batch, latent) -> (batch, *shape)`` through one linear layer; label embedding added to z."""
 
-    def __init__(self, latent: int = 4, shape: tuple[int, ...] = SHAPE, num_classes: int = 0) -> None:
+    def __init__(
+        self, latent: int = 4, shape: tuple[int, ...] = SHAPE, num_classes: int = 0
+    ) -> None:
         super().__init__()
         self.config = {"latent": latent, "shape": list(shape), "num_classes": num_classes}
         self.latent, self.shape, self.num_classes = latent, tuple(shape), num_classes
@@ -48,10 +50,19 @@ class TinyCritic(nn.Module):
     """``(batch, *shape) -> (batch,)``: an MLP with optional dropout, projection conditioning, BatchNorm."""
 
     def __init__(
-        self, shape: tuple[int, ...] = SHAPE, num_classes: int = 0, dropout: float = 0.0, batchnorm: bool = False
+        self,
+        shape: tuple[int, ...] = SHAPE,
+        num_classes: int = 0,
+        dropout: float = 0.0,
+        batchnorm: bool = False,
     ) -> None:
         super().__init__()
-        self.config = {"shape": list(shape), "num_classes": num_classes, "dropout": dropout, "batchnorm": batchnorm}
+        self.config = {
+            "shape": list(shape),
+            "num_classes": num_classes,
+            "dropout": dropout,
+            "batchnorm": batchnorm,
+        }
         self.num_classes = num_classes
         layers: list[nn.Module] = [nn.Flatten(), nn.Linear(math.prod(shape), 8)]
         if batchnorm:
@@ -71,7 +82,9 @@ class TinyCritic(nn.Module):
         return out
 
 
-def make_loader(n: int = 16, batch: int = 2, num_classes: int = 0, shuffle: bool = True, seed: int = 0) -> DataLoader:
+def make_loader(
+    n: int = 16, batch: int = 2, num_classes: int = 0, shuffle: bool = True, seed: int = 0
+) -> DataLoader:
     g = torch.Generator().manual_seed(seed)
     x = torch.rand(n, *SHAPE, generator=g) * 2 - 1
     if num_classes:
@@ -99,11 +112,15 @@ def params(module: nn.Module) -> list[torch.Tensor]:
 def test_n_critic_steps_consume_n_batches_per_generator_step(tmp_path):
     trainer = make_trainer(tmp_path, n_critic=3)
     calls = {"critic_updates": 0, "generator_updates": 0}
-    trainer.d_optimizer.register_step_post_hook(lambda *a: calls.__setitem__("critic_updates", calls["critic_updates"] + 1))
+    trainer.d_optimizer.register_step_post_hook(
+        lambda *a: calls.__setitem__("critic_updates", calls["critic_updates"] + 1)
+    )
     trainer.g_optimizer.register_step_post_hook(
         lambda *a: calls.__setitem__("generator_updates", calls["generator_updates"] + 1)
     )
-    trainer.fit(make_loader(n=20, batch=2), epochs=2)  # 10 batches: 3 steps per epoch, 1 batch dropped
+    trainer.fit(
+        make_loader(n=20, batch=2), epochs=2
+    )  # 10 batches: 3 steps per epoch, 1 batch dropped
     assert trainer.step == 6 and trainer.epoch == 2
     assert calls == {"critic_updates": 18, "generator_updates": 6}
     assert trainer.critic_steps == 18
@@ -115,7 +132,15 @@ def test_steps_limit_and_metrics_sink(tmp_path):
     assert trainer.step == 5 and trainer.epoch == 1  # 4 steps per epoch
     assert [h["step"] for h in trainer.history] == [1, 2, 3, 4, 5]
     assert [h["epoch"] for h in trainer.history] == [0, 0, 0, 0, 1]
-    for key in ("d_loss", "g_loss", "real_score", "fake_score", "penalty", "grad_norm", "skipped_steps"):
+    for key in (
+        "d_loss",
+        "g_loss",
+        "real_score",
+        "fake_score",
+        "penalty",
+        "grad_norm",
+        "skipped_steps",
+    ):
         assert math.isfinite(trainer.metrics[key]), key
     assert trainer.history[-1] == {"step": 5, "epoch": 1, **trainer.metrics}
 
@@ -126,7 +151,12 @@ def test_training_changes_both_models_and_wasserstein_metrics_are_consistent(tmp
     trainer.fit(make_loader(), steps=3)
     assert all(not torch.equal(a, b) for a, b in zip(g0, params(trainer.generator), strict=True))
     changed = [not torch.equal(a, b) for a, b in zip(d0, params(trainer.critic), strict=True)]
-    assert changed == [True, True, True, False]  # the head's bias cancels in mean(fake) - mean(real)
+    assert changed == [
+        True,
+        True,
+        True,
+        False,
+    ]  # the head's bias cancels in mean(fake) - mean(real)
     m = trainer.metrics
     assert m["d_loss"] == pytest.approx(m["fake_score"] - m["real_score"], abs=1e-5)  # n_critic=1
     assert all(p.abs().max() <= 0.5 for p in trainer.critic.parameters())  # weight clipping
@@ -185,12 +215,29 @@ def test_ttur_learning_rates_and_custom_optimizers(tmp_path):
     assert trainer.d_optimizer.param_groups[0]["lr"] == 2e-5
     assert trainer.g_optimizer.param_groups[0]["betas"] == (0.5, 0.9)
     g, d = TinyGenerator(), TinyCritic()
-    t = Trainer(g, d, Wasserstein(), GradientPenalty(), g_optimizer=torch.optim.SGD(g.parameters(), lr=0.1),
-                d_optimizer=lambda ps: torch.optim.RMSprop(ps, lr=5e-5), device="cpu", out_dir=tmp_path)
-    assert isinstance(t.g_optimizer, torch.optim.SGD) and isinstance(t.d_optimizer, torch.optim.RMSprop)
+    t = Trainer(
+        g,
+        d,
+        Wasserstein(),
+        GradientPenalty(),
+        g_optimizer=torch.optim.SGD(g.parameters(), lr=0.1),
+        d_optimizer=lambda ps: torch.optim.RMSprop(ps, lr=5e-5),
+        device="cpu",
+        out_dir=tmp_path,
+    )
+    assert isinstance(t.g_optimizer, torch.optim.SGD) and isinstance(
+        t.d_optimizer, torch.optim.RMSprop
+    )
     with pytest.raises(ValueError, match="g_optimizer"):
-        Trainer(g, d, Wasserstein(), GradientPenalty(), g_optimizer=torch.optim.SGD(d.parameters(), lr=0.1),
-                device="cpu", out_dir=tmp_path)
+        Trainer(
+            g,
+            d,
+            Wasserstein(),
+            GradientPenalty(),
+            g_optimizer=torch.optim.SGD(d.parameters(), lr=0.1),
+            device="cpu",
+            out_dir=tmp_path,
+        )
 
 
 def test_ema_tracks_generator_and_is_sampling_generator(tmp_path):
@@ -237,8 +284,17 @@ def test_ema_update_closed_form():
 
 def test_grad_clip_bounds_update(tmp_path):
     g, d = TinyGenerator(), TinyCritic()
-    trainer = Trainer(g, d, Wasserstein(), GradientPenalty(), grad_clip=1e-3, device="cpu", out_dir=tmp_path,
-                      d_optimizer=lambda ps: torch.optim.SGD(ps, lr=1.0), g_optimizer=lambda ps: torch.optim.SGD(ps, lr=1.0))
+    trainer = Trainer(
+        g,
+        d,
+        Wasserstein(),
+        GradientPenalty(),
+        grad_clip=1e-3,
+        device="cpu",
+        out_dir=tmp_path,
+        d_optimizer=lambda ps: torch.optim.SGD(ps, lr=1.0),
+        g_optimizer=lambda ps: torch.optim.SGD(ps, lr=1.0),
+    )
     d0 = torch.cat([p.detach().flatten() for p in d.parameters()])
     trainer.fit(make_loader(), steps=1, resume=False)
     d1 = torch.cat([p.detach().flatten() for p in d.parameters()])
@@ -295,12 +351,25 @@ def test_callback_hooks_order_and_units(tmp_path):
     every2 = []
     trainer = make_trainer(
         tmp_path,
-        callbacks=[Recorder(), LambdaCallback(lambda t: every2.append(t.step), every=2, unit="step"),
-                   lambda t: every2.append(-t.step)],
+        callbacks=[
+            Recorder(),
+            LambdaCallback(lambda t: every2.append(t.step), every=2, unit="step"),
+            lambda t: every2.append(-t.step),
+        ],
     )
     trainer.fit(make_loader(n=6, batch=2), epochs=2)
-    assert events == [("start", 0), ("step", 1), ("step", 2), ("step", 3), ("epoch", 1),
-                      ("step", 4), ("step", 5), ("step", 6), ("epoch", 2), ("end", 6)]
+    assert events == [
+        ("start", 0),
+        ("step", 1),
+        ("step", 2),
+        ("step", 3),
+        ("epoch", 1),
+        ("step", 4),
+        ("step", 5),
+        ("step", 6),
+        ("epoch", 2),
+        ("end", 6),
+    ]
     assert [s for s in every2 if s > 0] == [2, 4, 6]
     assert [-s for s in every2 if s < 0] == [1, 2, 3, 4, 5, 6]
 
@@ -309,9 +378,13 @@ def test_main_process_only_callbacks_skip_other_ranks(tmp_path, monkeypatch):
     monkeypatch.setenv("RANK", "1")
     monkeypatch.setenv("WORLD_SIZE", "2")
     ran = []
-    trainer = make_trainer(tmp_path, callbacks=[LambdaCallback(lambda t: ran.append("main"), unit="step"),
-                                                LambdaCallback(lambda t: ran.append("all"), unit="step",
-                                                               main_process_only=False)])
+    trainer = make_trainer(
+        tmp_path,
+        callbacks=[
+            LambdaCallback(lambda t: ran.append("main"), unit="step"),
+            LambdaCallback(lambda t: ran.append("all"), unit="step", main_process_only=False),
+        ],
+    )
     assert not trainer.is_main_process
     trainer._callback("on_step_end")
     assert ran == ["all"]
@@ -330,7 +403,9 @@ def test_batch_shape_not_fitting_is_a_clear_error(tmp_path):
 
 def test_critic_not_fitting_generator_is_a_clear_error(tmp_path):
     g = TinyGenerator(shape=(1, 4, 5))
-    trainer = Trainer(g, TinyCritic(), Wasserstein(), GradientPenalty(), device="cpu", out_dir=tmp_path)
+    trainer = Trainer(
+        g, TinyCritic(), Wasserstein(), GradientPenalty(), device="cpu", out_dir=tmp_path
+    )
     with pytest.raises(ValueError, match=r"critic TinyCritic failed.*\(2, 1, 4, 5\)"):
         trainer.fit(DataLoader(torch.rand(8, 1, 4, 5), batch_size=2), steps=1)
 
@@ -340,7 +415,9 @@ def test_critic_scores_must_be_batch_shaped(tmp_path):
         def forward(self, x, labels=None):
             return super().forward(x, labels)[:, None]  # (batch, 1)
 
-    trainer = Trainer(TinyGenerator(), Bad(), Wasserstein(), GradientPenalty(), device="cpu", out_dir=tmp_path)
+    trainer = Trainer(
+        TinyGenerator(), Bad(), Wasserstein(), GradientPenalty(), device="cpu", out_dir=tmp_path
+    )
     with pytest.raises(ValueError, match=r"shape \(batch,\) = \(2,\), got \(2, 1\)"):
         trainer.fit(make_loader(), steps=1)
 
@@ -354,7 +431,9 @@ def test_labels_to_unconditional_and_missing_labels(tmp_path):
         conditional.fit(make_loader(), steps=1)
     x = torch.rand(4, *SHAPE)
     with pytest.raises(ValueError, match=r"\[0, 3\)"):
-        conditional.fit(DataLoader(TensorDataset(x, torch.tensor([0, 1, 2, 3])), batch_size=4), steps=1)
+        conditional.fit(
+            DataLoader(TensorDataset(x, torch.tensor([0, 1, 2, 3])), batch_size=4), steps=1
+        )
 
 
 def test_wasserstein_without_constraint_warns(tmp_path):
@@ -372,8 +451,14 @@ def test_wasserstein_without_constraint_warns(tmp_path):
 
 def test_batchnorm_in_penalized_critic_warns(tmp_path):
     with pytest.warns(UserWarning, match="(?i)batch ?norm"):
-        Trainer(TinyGenerator(), TinyCritic(batchnorm=True), Wasserstein(), GradientPenalty(),
-                device="cpu", out_dir=tmp_path)
+        Trainer(
+            TinyGenerator(),
+            TinyCritic(batchnorm=True),
+            Wasserstein(),
+            GradientPenalty(),
+            device="cpu",
+            out_dir=tmp_path,
+        )
 
 
 def test_invalid_arguments(tmp_path):
@@ -418,8 +503,15 @@ def test_nan_loss_raises_naming_step_and_loss_and_keeps_last_checkpoint(tmp_path
     from audiogan.train.checkpoint_callback import CheckpointCallback
 
     torch.manual_seed(0)
-    trainer = Trainer(TinyGenerator(), PoisonedCritic(), Wasserstein(), GradientPenalty(), device="cpu",
-                      out_dir=tmp_path, callbacks=[CheckpointCallback(every=1, unit="step"), _poison_at(3)])
+    trainer = Trainer(
+        TinyGenerator(),
+        PoisonedCritic(),
+        Wasserstein(),
+        GradientPenalty(),
+        device="cpu",
+        out_dir=tmp_path,
+        callbacks=[CheckpointCallback(every=1, unit="step"), _poison_at(3)],
+    )
     with pytest.raises(NonFiniteLossError, match=r"step 4: the critic loss .* is nan"):
         trainer.fit(make_loader(), steps=10)
     newest = latest_checkpoint(tmp_path / "checkpoints")
@@ -431,8 +523,16 @@ def test_nan_loss_raises_naming_step_and_loss_and_keeps_last_checkpoint(tmp_path
 
 def test_nan_loss_skip_counts_and_leaves_weights_finite(tmp_path):
     torch.manual_seed(0)
-    trainer = Trainer(TinyGenerator(), PoisonedCritic(), Wasserstein(), GradientPenalty(), device="cpu",
-                      out_dir=tmp_path, on_nan="skip", callbacks=[_poison_at(2)])
+    trainer = Trainer(
+        TinyGenerator(),
+        PoisonedCritic(),
+        Wasserstein(),
+        GradientPenalty(),
+        device="cpu",
+        out_dir=tmp_path,
+        on_nan="skip",
+        callbacks=[_poison_at(2)],
+    )
     trainer.fit(make_loader(), steps=4)
     assert trainer.step == 4
     assert trainer.skipped_steps == 4  # steps 3 and 4: one critic and one generator update each

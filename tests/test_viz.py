@@ -35,18 +35,34 @@ def test_spectrogram_grid_layout_follows_ncols_and_real(tmp_path):
     tall = read_png(plot_spectrogram_grid(features, None, tmp_path / "tall.png", ncols=2))
     assert wide.shape[1] > tall.shape[1] and tall.shape[0] > wide.shape[0]
     beside = read_png(
-        plot_spectrogram_grid(features, None, tmp_path / "real.png", ncols=2, real=torch.rand(2, 1, 16, 16), title="dog")
+        plot_spectrogram_grid(
+            features,
+            None,
+            tmp_path / "real.png",
+            ncols=2,
+            real=torch.rand(2, 1, 16, 16),
+            title="dog",
+        )
     )
     assert beside.shape[1] > tall.shape[1]
 
 
 def test_spectrogram_grid_errors(tmp_path):
-    with pytest.raises(ValueError, match=r"expected shape \(n, channels, freq, frames\) or \(n, freq, frames\), got \(16, 16\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"expected shape \(n, channels, freq, frames\) or \(n, freq, frames\), got \(16, 16\)",
+    ):
         plot_spectrogram_grid(torch.rand(16, 16), None, tmp_path / "x.png")
     with pytest.raises(ValueError, match="expected 2 titles"):
         plot_spectrogram_grid(torch.rand(2, 16, 16), ["only one"], tmp_path / "x.png")
     with pytest.raises(ValueError, match="real_titles"):
-        plot_spectrogram_grid(torch.rand(2, 16, 16), None, tmp_path / "x.png", real=torch.rand(2, 16, 16), real_titles=["a"])
+        plot_spectrogram_grid(
+            torch.rand(2, 16, 16),
+            None,
+            tmp_path / "x.png",
+            real=torch.rand(2, 16, 16),
+            real_titles=["a"],
+        )
     with pytest.raises(ValueError, match="at least one"):
         plot_spectrogram_grid(torch.rand(0, 16, 16), None, tmp_path / "x.png")
     with pytest.raises(ValueError, match="ncols"):
@@ -73,7 +89,10 @@ def test_pianoroll_errors(tmp_path):
 
 
 def test_losses_png_and_keys(tmp_path):
-    history = [{"step": i, "epoch": 0, "d_loss": 1 / i, "g_loss": torch.tensor(float(i))} for i in range(1, 40)]
+    history = [
+        {"step": i, "epoch": 0, "d_loss": 1 / i, "g_loss": torch.tensor(float(i))}
+        for i in range(1, 40)
+    ]
     history[5]["penalty"] = 2.0  # a lazy penalty: present on some steps only
     history[6]["d_loss"] = float("nan")  # skipped, not plotted
     three = read_png(plot_losses(history, tmp_path / "l.png", smooth=5))

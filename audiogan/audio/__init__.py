@@ -3,4 +3,12 @@
 from audiogan.audio.io import AudioFileError, audio_info, load_audio, save_audio
 from audiogan.audio.transforms import mix_down, pad_or_trim, resample
 
-__all__ = ["AudioFileError", "audio_info", "load_audio", "save_audio", "mix_down", "pad_or_trim", "resample"]
+__all__ = [
+    "AudioFileError",
+    "audio_info",
+    "load_audio",
+    "save_audio",
+    "mix_down",
+    "pad_or_trim",
+    "resample",
+]

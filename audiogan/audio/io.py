@@ -51,7 +51,9 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
     return AudioInfo(int(info.samplerate), int(info.frames), int(info.channels), str(info.format))
 
 
-def load_audio(path: str | os.PathLike, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, int]:
+def load_audio(
+    path: str | os.PathLike, dtype: torch.dtype = torch.float32
+) -> tuple[torch.Tensor, int]:
     """Load an audio file as a float tensor.
 
     Args:
@@ -109,7 +111,9 @@ def save_audio(
     if wave.dim() == 1:
         wave = wave.unsqueeze(0)
     if wave.dim() != 2:
-        raise ValueError(f"save_audio: expected waveform (time,) or (channels, time), got {tuple(waveform.shape)}")
+        raise ValueError(
+            f"save_audio: expected waveform (time,) or (channels, time), got {tuple(waveform.shape)}"
+        )
     if not torch.isfinite(wave).all():
         raise ValueError(f"save_audio: waveform for {path} holds NaN or infinite samples")
     if normalize:

@@ -37,7 +37,9 @@ def resample(waveform: torch.Tensor, orig_sr: int, new_sr: int) -> torch.Tensor:
 
         gcd = math.gcd(orig_sr, new_sr)
         kernel, width = _resample_kernel(orig_sr, new_sr, waveform.dtype)
-        return _apply_sinc_resample_kernel(waveform, orig_sr, new_sr, gcd, kernel.to(waveform.device), width)
+        return _apply_sinc_resample_kernel(
+            waveform, orig_sr, new_sr, gcd, kernel.to(waveform.device), width
+        )
     except ImportError:  # a torchaudio without the private helpers: fall back to the public call
         return AF.resample(waveform, orig_sr, new_sr)
 

@@ -72,7 +72,11 @@ class LambdaCallback(Callback):
     """
 
     def __init__(
-        self, fn: Callable[[Trainer], None], every: int = 1, unit: Unit = "epoch", at_end: bool = False,
+        self,
+        fn: Callable[[Trainer], None],
+        every: int = 1,
+        unit: Unit = "epoch",
+        at_end: bool = False,
         main_process_only: bool = True,
     ) -> None:
         super().__init__(every=every, unit=unit, at_end=at_end)

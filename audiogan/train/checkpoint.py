@@ -117,7 +117,9 @@ def prune_checkpoints(directory: str | os.PathLike, keep: int) -> list[Path]:
     return removed
 
 
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+def load_checkpoint(
+    path: str | os.PathLike, map_location: str | torch.device = "cpu"
+) -> dict[str, Any]:
     """Read a checkpoint with ``torch.load(weights_only=True)``.
 
     Args:
@@ -140,7 +142,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     except Exception as e:  # truncated files raise RuntimeError, pickle errors UnpicklingError
         raise ValueError(f"cannot read checkpoint {path}: {e}") from e
     if not isinstance(state, dict) or "generator" not in state or "step" not in state:
-        raise ValueError(f"{path} is not an audiogan checkpoint (expected a dict with 'generator' and 'step')")
+        raise ValueError(
+            f"{path} is not an audiogan checkpoint (expected a dict with 'generator' and 'step')"
+        )
     return state
 
 
@@ -171,7 +175,11 @@ def module_spec(module: nn.Module, with_state: bool = True) -> dict[str, Any]:
     state = None
     if with_state and isinstance(module, nn.Module):
         state = {k: v.detach().cpu() for k, v in module.state_dict().items()} or None
-    return {"class": class_path(module), "config": dict(config) if config is not None else None, "state": state}
+    return {
+        "class": class_path(module),
+        "config": dict(config) if config is not None else None,
+        "state": state,
+    }
 
 
 def build_module(path: str, config: dict[str, Any] | None) -> nn.Module:

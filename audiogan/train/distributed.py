@@ -156,11 +156,17 @@ def distributed_loader(loader: DataLoader, seed: int = 0) -> DataLoader:
             "under torchrun pass a loader built with a torch.utils.data.DistributedSampler"
         )
     sampler = DistributedSampler(
-        loader.dataset, shuffle=isinstance(loader.sampler, RandomSampler), seed=seed, drop_last=loader.drop_last
+        loader.dataset,
+        shuffle=isinstance(loader.sampler, RandomSampler),
+        seed=seed,
+        drop_last=loader.drop_last,
     )
     extra = {}
     if loader.num_workers > 0:
-        extra = {"prefetch_factor": loader.prefetch_factor, "persistent_workers": loader.persistent_workers}
+        extra = {
+            "prefetch_factor": loader.prefetch_factor,
+            "persistent_workers": loader.persistent_workers,
+        }
     return DataLoader(
         loader.dataset,
         batch_size=loader.batch_size,

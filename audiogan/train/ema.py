@@ -87,8 +87,12 @@ class EMA:
 
     def state_dict(self) -> dict[str, Any]:
         """The averaged weights, the decay and the number of updates."""
-        return {"module": self.module.state_dict(), "decay": self.decay, "warmup": self.warmup,
-                "num_updates": self.num_updates}
+        return {
+            "module": self.module.state_dict(),
+            "decay": self.decay,
+            "warmup": self.warmup,
+            "num_updates": self.num_updates,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned."""
@@ -98,5 +102,7 @@ class EMA:
         self.num_updates = int(state["num_updates"])
 
     def __repr__(self) -> str:
-        return (f"EMA({type(self.module).__name__}, decay={self.decay}, warmup={self.warmup}, "
-                f"num_updates={self.num_updates})")
+        return (
+            f"EMA({type(self.module).__name__}, decay={self.decay}, warmup={self.warmup}, "
+            f"num_updates={self.num_updates})"
+        )

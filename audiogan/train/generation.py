@@ -143,8 +143,10 @@ def generate(
 
     rng = torch.Generator(device=device).manual_seed(seed)
     groups: list[tuple[str, torch.Tensor | None]] = (
-        [(str(class_names[c]), torch.full((n_per_class,), c, dtype=torch.long, device=device))
-         for c in range(num_classes)]
+        [
+            (str(class_names[c]), torch.full((n_per_class,), c, dtype=torch.long, device=device))
+            for c in range(num_classes)
+        ]
         if num_classes
         else [("sample", None)]
     )
@@ -161,7 +163,9 @@ def generate(
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m audiogan.train.generation CHECKPOINT OUT_DIR [--n-per-class N] [--seed S] [--device D]``."""
-    parser = argparse.ArgumentParser(description="Write wav/MIDI samples from an audiogan checkpoint.")
+    parser = argparse.ArgumentParser(
+        description="Write wav/MIDI samples from an audiogan checkpoint."
+    )
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--n-per-class", type=int, default=4)
@@ -169,8 +173,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--no-ema", action="store_true", help="use the raw generator weights")
     args = parser.parse_args(argv)
-    for path in generate(args.checkpoint, args.out_dir, n_per_class=args.n_per_class, seed=args.seed,
-                         device=args.device, use_ema=not args.no_ema):
+    for path in generate(
+        args.checkpoint,
+        args.out_dir,
+        n_per_class=args.n_per_class,
+        seed=args.seed,
+        device=args.device,
+        use_ema=not args.no_ema,
+    ):
         print(path)
 
 

@@ -65,7 +65,9 @@ log = logging.getLogger(__name__)
 #: ``(features (batch, *feature_shape), labels (batch,) or None)`` on the training device.
 Batch = tuple[torch.Tensor, torch.Tensor | None]
 #: An optimizer over the module's parameters, a factory ``params -> Optimizer``, or None (Adam).
-OptimizerArg = torch.optim.Optimizer | Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer] | None
+OptimizerArg = (
+    torch.optim.Optimizer | Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer] | None
+)
 
 CHECKPOINT_VERSION = 1
 _END = object()
@@ -102,17 +104,26 @@ def _make_optimizer(
     if callable(arg):
         opt = arg(module.parameters())
         if not isinstance(opt, torch.optim.Optimizer):
-            raise ValueError(f"Trainer: {name} factory must return a torch.optim.Optimizer, got {type(opt).__name__}")
+            raise ValueError(
+                f"Trainer: {name} factory must return a torch.optim.Optimizer, got {type(opt).__name__}"
+            )
         return opt
-    raise ValueError(f"Trainer: {name} must be None, an Optimizer or a callable params -> Optimizer, got {type(arg).__name__}")
+    raise ValueError(
+        f"Trainer: {name} must be None, an Optimizer or a callable params -> Optimizer, got {type(arg).__name__}"
+    )
 
 
 def _has_spectral_norm(module: nn.Module) -> bool:
     for m in module.modules():
         params = getattr(m, "parametrizations", None)
-        if params is not None and any(type(p).__name__ == "_SpectralNorm" for plist in params.values() for p in plist):
+        if params is not None and any(
+            type(p).__name__ == "_SpectralNorm" for plist in params.values() for p in plist
+        ):
             return True
-        if any(isinstance(h, torch.nn.utils.spectral_norm.SpectralNorm) for h in m._forward_pre_hooks.values()):
+        if any(
+            isinstance(h, torch.nn.utils.spectral_norm.SpectralNorm)
+            for h in m._forward_pre_hooks.values()
+        ):
             return True
     return False
 
@@ -121,7 +132,11 @@ def _warn_if_batchnorm(critic: nn.Module) -> None:
     try:
         from audiogan.nn.init import warn_if_batchnorm
     except ImportError:
-        norms = [type(m).__name__ for m in critic.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        norms = [
+            type(m).__name__
+            for m in critic.modules()
+            if isinstance(m, nn.modules.batchnorm._BatchNorm)
+        ]
         if norms:
             warnings.warn(
                 f"Trainer: the critic {type(critic).__name__} has {norms[0]} layers but is trained with a "
@@ -237,7 +252,9 @@ class Trainer:
             raise ValueError(f"Trainer: keep_checkpoints must be >= 1, got {keep_checkpoints}")
         for name, value in (("grad_clip", grad_clip), ("weight_clip", weight_clip)):
             if value is not None and not (math.isfinite(value) and value > 0):
-                raise ValueError(f"Trainer: {name} must be a positive number or None, got {value!r}")
+                raise ValueError(
+                    f"Trainer: {name} must be a positive number or None, got {value!r}"
+                )
         if metadata is not None and not isinstance(metadata, dict):
             raise ValueError(f"Trainer: metadata must be a dict, got {type(metadata).__name__}")
         for name, part, methods in (
@@ -246,15 +263,21 @@ class Trainer:
         ):
             missing = [m for m in methods if not callable(getattr(part, m, None))]
             if missing:
-                raise ValueError(f"Trainer: the {name} {type(part).__name__} has no {', '.join(missing)}()")
+                raise ValueError(
+                    f"Trainer: the {name} {type(part).__name__} has no {', '.join(missing)}()"
+                )
         if penalty is not None and not callable(penalty):
-            raise ValueError(f"Trainer: penalty must be callable(critic, real, fake, labels, scaler), got {penalty!r}")
+            raise ValueError(
+                f"Trainer: penalty must be callable(critic, real, fake, labels, scaler), got {penalty!r}"
+            )
 
         self._env = dist_env()
         self.device = _resolve_device(device, self._env.local_rank, self._env.enabled)
         self.precision = Precision(precision, self.device)
         if self.device.type == "cuda":
-            torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels
+            torch.backends.cudnn.benchmark = (
+                True  # fixed shapes: let cuDNN pick the fastest kernels
+            )
 
         self.generator = generator.to(self.device)
         self.critic = critic.to(self.device)
@@ -262,7 +285,9 @@ class Trainer:
         if self.channels_last:
             to_channels_last_(self.generator)
             to_channels_last_(self.critic)
-        self._g: nn.Module = self.generator  # what the step calls: DDP-wrapped during a distributed fit
+        self._g: nn.Module = (
+            self.generator
+        )  # what the step calls: DDP-wrapped during a distributed fit
         self._d: nn.Module = self.critic
         self.objective = objective
         self.penalty = penalty
@@ -281,14 +306,19 @@ class Trainer:
             preprocess = preprocess.to(self.device)
         self.preprocess = preprocess
         self.callbacks: list[Callback] = [
-            cb if isinstance(cb, Callback) else LambdaCallback(cb, every=1, unit="step") for cb in callbacks
+            cb if isinstance(cb, Callback) else LambdaCallback(cb, every=1, unit="step")
+            for cb in callbacks
         ]
         self.out_dir = Path(out_dir)
         self.seed = int(seed)
         self.keep_checkpoints = keep_checkpoints
         self.on_nan = on_nan
         self.metadata: dict[str, Any] = dict(metadata or {})
-        if preprocess is not None and getattr(preprocess, "config", None) is not None and "frontend" not in self.metadata:
+        if (
+            preprocess is not None
+            and getattr(preprocess, "config", None) is not None
+            and "frontend" not in self.metadata
+        ):
             self.metadata["frontend"] = module_spec(preprocess)
 
         self.step = 0
@@ -370,7 +400,10 @@ class Trainer:
                 fake_scores = self._score(fake, labels, real.shape, fake.shape)  # (batch,)
                 d_loss = self.objective.critic_loss(real_scores, fake_scores)
                 penalty = None
-                if self.penalty is not None and self.critic_steps % getattr(self.penalty, "interval", 1) == 0:
+                if (
+                    self.penalty is not None
+                    and self.critic_steps % getattr(self.penalty, "interval", 1) == 0
+                ):
                     scaler = self.d_scaler if self.d_scaler.is_enabled() else None
                     penalty = self.penalty(self._d, real, fake, labels, scaler)
             total = d_loss if penalty is None else d_loss + penalty
@@ -382,7 +415,9 @@ class Trainer:
                 penalties.append(penalty.detach().float())
                 if getattr(self.penalty, "last_grad_norm", None) is not None:
                     grad_norms.append(self.penalty.last_grad_norm.detach().float())
-            if self._finite(total, f"critic loss (critic step {k + 1} of {len(batches)})", d_loss, penalty):
+            if self._finite(
+                total, f"critic loss (critic step {k + 1} of {len(batches)})", d_loss, penalty
+            ):
                 self._update(total, self.d_optimizer, self.d_scaler, self.critic)
                 if self.weight_clip is not None:
                     with torch.no_grad():
@@ -395,7 +430,9 @@ class Trainer:
         with self._critic_frozen():
             with autocast():
                 fake = self._generate(real.shape[0], labels)  # (batch, *feature_shape)
-                g_loss = self.objective.generator_loss(self._score(fake, labels, real.shape, fake.shape))
+                g_loss = self.objective.generator_loss(
+                    self._score(fake, labels, real.shape, fake.shape)
+                )
             if self._finite(g_loss, "generator loss", g_loss, None):
                 self._update(g_loss, self.g_optimizer, self.g_scaler, self.generator)
                 if self.ema is not None:
@@ -403,8 +440,12 @@ class Trainer:
 
         # ---- report: one host sync for all scalars
         names = ["d_loss", "g_loss", "real_score", "fake_score"]
-        values = [torch.stack(d_losses).mean(), g_loss.detach().float(), torch.stack(real_means).mean(),
-                  torch.stack(fake_means).mean()]
+        values = [
+            torch.stack(d_losses).mean(),
+            g_loss.detach().float(),
+            torch.stack(real_means).mean(),
+            torch.stack(fake_means).mean(),
+        ]
         if penalties:
             names.append("penalty")
             values.append(torch.stack(penalties).mean())
@@ -422,7 +463,11 @@ class Trainer:
         return self._g(z) if labels is None else self._g(z, labels)
 
     def _score(
-        self, x: torch.Tensor, labels: torch.Tensor | None, real_shape: torch.Size, fake_shape: torch.Size
+        self,
+        x: torch.Tensor,
+        labels: torch.Tensor | None,
+        real_shape: torch.Size,
+        fake_shape: torch.Size,
     ) -> torch.Tensor:
         """Critic scores ``(batch,)``, with clear errors for a critic that does not fit the data."""
         try:
@@ -460,8 +505,13 @@ class Trainer:
             return True
         if self.on_nan == "skip":
             self.skipped_steps += 1
-            log.warning("step %d: %s is %s; update skipped (%d so far)", self.step + 1, what,
-                        loss.item(), self.skipped_steps)
+            log.warning(
+                "step %d: %s is %s; update skipped (%d so far)",
+                self.step + 1,
+                what,
+                loss.item(),
+                self.skipped_steps,
+            )
             return False
         parts = f"loss={main.item()}" + ("" if penalty is None else f", penalty={penalty.item()}")
         kept = self.last_checkpoint or latest_checkpoint(self.checkpoint_dir)
@@ -471,8 +521,13 @@ class Trainer:
             "Lower the learning rates, use precision='32' or pass on_nan='skip' to skip such updates."
         )
 
-    def _update(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
-                module: nn.Module) -> None:
+    def _update(
+        self,
+        loss: torch.Tensor,
+        optimizer: torch.optim.Optimizer,
+        scaler: torch.amp.GradScaler,
+        module: nn.Module,
+    ) -> None:
         """Backward (scaled under fp16), optional gradient clipping, optimizer step."""
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
@@ -539,10 +594,16 @@ class Trainer:
             NonFiniteLossError: On a NaN/inf loss with ``on_nan="raise"``.
         """
         if epochs is None and steps is None:
-            raise ValueError("Trainer.fit: pass epochs=... or steps=... (totals, resumed steps included)")
+            raise ValueError(
+                "Trainer.fit: pass epochs=... or steps=... (totals, resumed steps included)"
+            )
         for name, value in (("epochs", epochs), ("steps", steps)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-                raise ValueError(f"Trainer.fit: {name} must be a non-negative integer, got {value!r}")
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise ValueError(
+                    f"Trainer.fit: {name} must be a non-negative integer, got {value!r}"
+                )
         self.interrupted = False
         self._stop_requested = False
         self._checked = False
@@ -592,7 +653,9 @@ class Trainer:
                 try:
                     self.load_checkpoint(candidate)
                 except ValueError as e:  # e.g. an unreadable file: fall back to the one before
-                    warnings.warn(f"Trainer: skipping checkpoint {candidate}: {e}", UserWarning, stacklevel=3)
+                    warnings.warn(
+                        f"Trainer: skipping checkpoint {candidate}: {e}", UserWarning, stacklevel=3
+                    )
                     continue
                 path = candidate
                 break
@@ -606,7 +669,9 @@ class Trainer:
 
     def _loop(self, loader: Iterable[Any], epochs: int | None, steps: int | None) -> None:
         def finished() -> bool:
-            return (steps is not None and self.step >= steps) or (epochs is not None and self.epoch >= epochs)
+            return (steps is not None and self.step >= steps) or (
+                epochs is not None and self.epoch >= epochs
+            )
 
         while not finished():
             sampler = getattr(loader, "sampler", None)
@@ -664,7 +729,11 @@ class Trainer:
         elif isinstance(batch, (tuple, list)) and len(batch) in (1, 2):
             x, labels = batch[0], (batch[1] if len(batch) == 2 else None)
         else:
-            what = f"a {type(batch).__name__} of length {len(batch)}" if isinstance(batch, (tuple, list)) else type(batch).__name__
+            what = (
+                f"a {type(batch).__name__} of length {len(batch)}"
+                if isinstance(batch, (tuple, list))
+                else type(batch).__name__
+            )
             raise ValueError(f"Trainer: the loader must yield x or (x, labels), got {what}")
         if not isinstance(x, torch.Tensor):
             raise ValueError(f"Trainer: the loader's x must be a tensor, got {type(x).__name__}")
@@ -704,7 +773,12 @@ class Trainer:
                 raise ValueError(
                     f"Trainer: labels of shape {tuple(labels.shape)} do not match the batch {tuple(x.shape)}"
                 )
-            if num_classes and labels.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+            if num_classes and labels.dtype not in (
+                torch.float16,
+                torch.bfloat16,
+                torch.float32,
+                torch.float64,
+            ):
                 lo, hi = int(labels.min()), int(labels.max())
                 if lo < 0 or hi >= num_classes:
                     raise ValueError(
@@ -734,7 +808,9 @@ class Trainer:
                 signal.signal(signal.SIGINT, previous)
                 raise KeyboardInterrupt
             self._stop_requested = True
-            log.warning("Ctrl-C: stopping after this step and saving a checkpoint (Ctrl-C again to abort)")
+            log.warning(
+                "Ctrl-C: stopping after this step and saving a checkpoint (Ctrl-C again to abort)"
+            )
 
         signal.signal(signal.SIGINT, handler)
         try:
@@ -782,8 +858,12 @@ class Trainer:
             "critic_config": getattr(self.critic, "config", None),
             "metadata": self.metadata,
             "history": self.history,
-            "trainer": {"n_critic": self.n_critic, "precision": self.precision.name, "seed": self.seed,
-                        "world_size": self._env.world_size},
+            "trainer": {
+                "n_critic": self.n_critic,
+                "precision": self.precision.name,
+                "seed": self.seed,
+                "world_size": self._env.world_size,
+            },
         }
 
     def save_checkpoint(self, path: str | Path | None = None) -> Path | None:
@@ -827,8 +907,11 @@ class Trainer:
             ) from e
         if state.get("ema") is not None:
             if self.ema is None:
-                warnings.warn(f"Trainer: {path} has EMA weights but this trainer has no ema; ignoring them",
-                              UserWarning, stacklevel=2)
+                warnings.warn(
+                    f"Trainer: {path} has EMA weights but this trainer has no ema; ignoring them",
+                    UserWarning,
+                    stacklevel=2,
+                )
             else:
                 self.ema.load_state_dict(state["ema"])
         self.g_optimizer.load_state_dict(state["g_optimizer"])

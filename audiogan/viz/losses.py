@@ -84,7 +84,9 @@ def plot_losses(
     else:
         missing = [k for k in keys if k not in seen]
         if missing:
-            raise ValueError(f"plot_losses: keys {missing} never occur in history (it has {list(seen)})")
+            raise ValueError(
+                f"plot_losses: keys {missing} never occur in history (it has {list(seen)})"
+            )
 
     figure_cls = require("matplotlib.figure", feature="plotting losses").Figure
     fig = figure_cls(figsize=(7.0, 1.9 * len(keys) + 0.5), layout="constrained")

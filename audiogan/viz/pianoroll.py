@@ -50,7 +50,9 @@ def plot_pianoroll(
     if track_names is None:
         track_names = [f"track {i}" for i in range(tracks)]
     if len(track_names) != tracks:
-        raise ValueError(f"plot_pianoroll: expected {tracks} track_names (one per track), got {len(track_names)}")
+        raise ValueError(
+            f"plot_pianoroll: expected {tracks} track_names (one per track), got {len(track_names)}"
+        )
     values = roll.detach().to("cpu", torch.float32)
     lo, hi = float(values.min()), float(values.max())
     if hi <= lo:  # a constant roll (e.g. silence): still draw it, on a non-empty scale
@@ -58,15 +60,23 @@ def plot_pianoroll(
     timeline = rearrange(values, "t b s p -> t p (b s)")  # (tracks, pitches, time)
 
     figure_cls = require("matplotlib.figure", feature="plotting piano rolls").Figure
-    fig = figure_cls(figsize=(max(4.0, 0.06 * bars * steps + 1.5), 1.6 * tracks + 0.6), layout="constrained")
+    fig = figure_cls(
+        figsize=(max(4.0, 0.06 * bars * steps + 1.5), 1.6 * tracks + 0.6), layout="constrained"
+    )
     if title:
         fig.suptitle(title)
     axes = fig.subplots(tracks, 1, squeeze=False, sharex=True)[:, 0]
     extent = (0, bars * steps, lowest_pitch - 0.5, lowest_pitch + pitches - 0.5)
     for track, ax in enumerate(axes):
         ax.imshow(
-            timeline[track].numpy(), origin="lower", aspect="auto", interpolation="nearest",
-            cmap=cmap, vmin=lo, vmax=hi, extent=extent,
+            timeline[track].numpy(),
+            origin="lower",
+            aspect="auto",
+            interpolation="nearest",
+            cmap=cmap,
+            vmin=lo,
+            vmax=hi,
+            extent=extent,
         )
         for bar in range(1, bars):
             ax.axvline(bar * steps, color="tab:red", linewidth=0.8)

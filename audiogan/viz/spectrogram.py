@@ -23,7 +23,9 @@ def _as_images(features: torch.Tensor, name: str) -> torch.Tensor:
             f"got {tuple(features.shape)}"
         )
     if features.shape[0] == 0:
-        raise ValueError(f"{name}: needs at least one spectrogram, got shape {tuple(features.shape)}")
+        raise ValueError(
+            f"{name}: needs at least one spectrogram, got shape {tuple(features.shape)}"
+        )
     return features.detach().to("cpu", torch.float32)
 
 
@@ -53,8 +55,13 @@ def _draw_grid(
             ax.set_axis_off()
             continue
         ax.imshow(
-            images[i].numpy(), origin="lower", aspect="auto", interpolation="nearest",
-            cmap=cmap, vmin=vmin, vmax=vmax,
+            images[i].numpy(),
+            origin="lower",
+            aspect="auto",
+            interpolation="nearest",
+            cmap=cmap,
+            vmin=vmin,
+            vmax=vmax,
         )
         ax.set_title(titles[i], fontsize=8)
 

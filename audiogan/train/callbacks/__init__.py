@@ -12,4 +12,11 @@ from audiogan.train.callbacks.progress import ProgressBar
 from audiogan.train.callbacks.samples import SampleWriter, fixed_samples
 from audiogan.train.callbacks.tensorboard import TensorBoardLogger
 
-__all__ = ["CSVLogger", "ProgressBar", "SampleWriter", "TensorBoardLogger", "fixed_samples", "write_gallery"]
+__all__ = [
+    "CSVLogger",
+    "ProgressBar",
+    "SampleWriter",
+    "TensorBoardLogger",
+    "fixed_samples",
+    "write_gallery",
+]

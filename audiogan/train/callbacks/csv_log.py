@@ -47,7 +47,11 @@ class CSVLogger(Callback):
     """
 
     def __init__(
-        self, path: str | os.PathLike | None = None, every: int = 1, unit: Unit = "step", at_end: bool = True
+        self,
+        path: str | os.PathLike | None = None,
+        every: int = 1,
+        unit: Unit = "step",
+        at_end: bool = True,
     ) -> None:
         super().__init__(every=every, unit=unit, at_end=at_end)
         self.path = Path(path) if path is not None else None
@@ -85,7 +89,9 @@ class CSVLogger(Callback):
         with path.open(newline="") as f:
             columns = next(csv.reader(f))
         if columns[: len(_INDEX)] != list(_INDEX):
-            raise ValueError(f"CSVLogger: {path} is not a metrics log (header starts {columns[:2]}, expected ['step', 'epoch'])")
+            raise ValueError(
+                f"CSVLogger: {path} is not a metrics log (header starts {columns[:2]}, expected ['step', 'epoch'])"
+            )
         new = [k for k in row if k not in columns]
         if new:  # rare: widen the header once, keeping every earlier row
             columns, rows = _read(path)
@@ -106,7 +112,9 @@ def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         rows = list(reader)
         columns = list(reader.fieldnames or [])
     if columns[: len(_INDEX)] != list(_INDEX):
-        raise ValueError(f"CSVLogger: {path} is not a metrics log (header starts {columns[:2]}, expected ['step', 'epoch'])")
+        raise ValueError(
+            f"CSVLogger: {path} is not a metrics log (header starts {columns[:2]}, expected ['step', 'epoch'])"
+        )
     return columns, rows
 
 

@@ -68,22 +68,30 @@ def _section(step: int, folder: Path, root: Path) -> str:
     heading = f"step {step}"
     if "epoch" in info:
         heading += f" · epoch {info['epoch']}"
-    parts = [f'<section class="round" id="{html.escape(folder.name, quote=True)}">', f"<h2>{html.escape(heading)}</h2>"]
+    parts = [
+        f'<section class="round" id="{html.escape(folder.name, quote=True)}">',
+        f"<h2>{html.escape(heading)}</h2>",
+    ]
     metrics = info.get("metrics")
     if isinstance(metrics, dict) and metrics:
-        text = " · ".join(f"{k} {v:.4g}" if isinstance(v, (int, float)) else f"{k} {v}" for k, v in metrics.items())
+        text = " · ".join(
+            f"{k} {v:.4g}" if isinstance(v, (int, float)) else f"{k} {v}"
+            for k, v in metrics.items()
+        )
         parts.append(f'<p class="meta">{html.escape(text)}</p>')
     if images:
         parts.append('<div class="images">')
         for p in images:
             name = html.escape(p.name)
-            parts.append(f'<figure><img src="{_href(p, root)}" alt="{name}" loading="lazy"><figcaption>{name}</figcaption></figure>')
+            parts.append(
+                f'<figure><img src="{_href(p, root)}" alt="{name}" loading="lazy"><figcaption>{name}</figcaption></figure>'
+            )
         parts.append("</div>")
     if audio:
         parts.append('<div class="media">')
         for p in audio:
             parts.append(
-                f'<figure><figcaption>{html.escape(p.stem)}</figcaption>'
+                f"<figure><figcaption>{html.escape(p.stem)}</figcaption>"
                 f'<audio controls preload="none" src="{_href(p, root)}"></audio></figure>'
             )
         parts.append("</div>")
@@ -98,7 +106,9 @@ def _section(step: int, folder: Path, root: Path) -> str:
     return "\n".join(parts)
 
 
-def write_gallery(out_dir: str | os.PathLike, title: str | None = None, samples_subdir: str = "samples") -> Path:
+def write_gallery(
+    out_dir: str | os.PathLike, title: str | None = None, samples_subdir: str = "samples"
+) -> Path:
     """Write ``out_dir/index.html`` showing every round in ``out_dir/<samples_subdir>/step_*``.
 
     Rounds come newest first; each shows its images, an ``<audio controls>`` player per audio
@@ -119,15 +129,21 @@ def write_gallery(out_dir: str | os.PathLike, title: str | None = None, samples_
     root.mkdir(parents=True, exist_ok=True)
     title = title if title is not None else f"{root.resolve().name} samples"
     rounds = _rounds(root / samples_subdir)
-    body = [f"<h1>{html.escape(title)}</h1>", f'<p class="meta">{len(rounds)} sampling rounds, newest first.</p>']
+    body = [
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="meta">{len(rounds)} sampling rounds, newest first.</p>',
+    ]
     if rounds:
         links = " ".join(
-            f'<a href="#{html.escape(quote(folder.name), quote=True)}">{step}</a>' for step, folder in rounds
+            f'<a href="#{html.escape(quote(folder.name), quote=True)}">{step}</a>'
+            for step, folder in rounds
         )
         body.append(f"<nav>steps: {links}</nav>")
     losses = root / "losses.png"
     if losses.is_file():
-        body.append(f'<section id="losses"><h2>Losses</h2><div class="images"><img src="{_href(losses, root)}" alt="losses"></div></section>')
+        body.append(
+            f'<section id="losses"><h2>Losses</h2><div class="images"><img src="{_href(losses, root)}" alt="losses"></div></section>'
+        )
     body.extend(_section(step, folder, root) for step, folder in rounds)
     page = "\n".join(
         [

@@ -18,7 +18,11 @@ def format_metrics(metrics: dict[str, Any], digits: int = 4) -> dict[str, str]:
     for key, value in metrics.items():
         if isinstance(value, torch.Tensor) and value.numel() == 1:
             value = value.item()
-        out[key] = f"{value:.{digits}g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+        out[key] = (
+            f"{value:.{digits}g}"
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+            else str(value)
+        )
     return out
 
 
@@ -36,7 +40,13 @@ class ProgressBar(Callback):
         leave: Keep the finished bar on screen.
     """
 
-    def __init__(self, total: int | None = None, every: int = 1, file: TextIO | None = None, leave: bool = True) -> None:
+    def __init__(
+        self,
+        total: int | None = None,
+        every: int = 1,
+        file: TextIO | None = None,
+        leave: bool = True,
+    ) -> None:
         super().__init__(every=every, unit="step", at_end=True)
         self.total = total
         self.file = file
@@ -51,8 +61,13 @@ class ProgressBar(Callback):
         total = self.total if self.total is not None else getattr(trainer, "total_steps", None)
         self.close()
         self.bar = tqdm(
-            total=total, initial=int(trainer.step), unit="step", dynamic_ncols=True,
-            file=self.file, leave=self.leave, desc="train",
+            total=total,
+            initial=int(trainer.step),
+            unit="step",
+            dynamic_ncols=True,
+            file=self.file,
+            leave=self.leave,
+            desc="train",
         )
 
     def run(self, trainer: Trainer) -> None:

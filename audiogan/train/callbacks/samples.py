@@ -33,7 +33,9 @@ def file_stems(class_names: Sequence[str]) -> list[tuple[str, str, int]]:
     with the class index where two names reduce to the same stem."""
     stems = [safe_name(n) for n in class_names]
     unique = [s if stems.count(s) == 1 else f"{s}_{i}" for i, s in enumerate(stems)]
-    return [(stem, str(name), i) for i, (stem, name) in enumerate(zip(unique, class_names, strict=True))]
+    return [
+        (stem, str(name), i) for i, (stem, name) in enumerate(zip(unique, class_names, strict=True))
+    ]
 
 
 def round_name(step: int) -> str:
@@ -170,9 +172,13 @@ class SampleWriter(Callback):
             raise ValueError(f"SampleWriter: n_per_class must be >= 1, got {n_per_class}")
         self.kind = str(getattr(frontend, "kind", "audio"))
         if self.kind not in ("audio", "pianoroll"):
-            raise ValueError(f"SampleWriter: frontend.kind must be 'audio' or 'pianoroll', got {self.kind!r}")
+            raise ValueError(
+                f"SampleWriter: frontend.kind must be 'audio' or 'pianoroll', got {self.kind!r}"
+            )
         if self.kind == "pianoroll" and not hasattr(frontend, "to_midi"):
-            raise ValueError(f"SampleWriter: a 'pianoroll' frontend needs to_midi(); {type(frontend).__name__} has none")
+            raise ValueError(
+                f"SampleWriter: a 'pianoroll' frontend needs to_midi(); {type(frontend).__name__} has none"
+            )
         self.frontend = frontend
         self.class_names = list(class_names) if class_names is not None else None
         self.n_per_class = n_per_class
@@ -227,7 +233,9 @@ class SampleWriter(Callback):
         if class_index is None:
             return self.real[: self.n_per_class]
         if self.real_labels is None:
-            raise ValueError("SampleWriter: real_labels are needed with real for a conditional generator")
+            raise ValueError(
+                "SampleWriter: real_labels are needed with real for a conditional generator"
+            )
         chosen = self.real[self.real_labels == class_index][: self.n_per_class]
         return chosen if len(chosen) else None
 
@@ -252,8 +260,13 @@ class SampleWriter(Callback):
             real = self._real_for(class_index)
             if self.kind == "audio":
                 plot_spectrogram_grid(
-                    items, stems, folder / f"{group}.png", ncols=min(4, len(items)), real=real,
-                    real_titles=None if real is None else [f"real {i}" for i in range(len(real))], title=title,
+                    items,
+                    stems,
+                    folder / f"{group}.png",
+                    ncols=min(4, len(items)),
+                    real=real,
+                    real_titles=None if real is None else [f"real {i}" for i in range(len(real))],
+                    title=title,
                 )
             else:
                 prefix = "real" if class_index is None else f"real_{group}"
@@ -262,14 +275,21 @@ class SampleWriter(Callback):
                     pictures += [(f"{prefix}_{i:02d}", roll) for i, roll in enumerate(real)]
                 for name, roll in pictures:
                     plot_pianoroll(
-                        _binarized(self.frontend, roll), folder / f"{name}.png", self.track_names,
-                        lowest_pitch=self.lowest_pitch, title=name,
+                        _binarized(self.frontend, roll),
+                        folder / f"{name}.png",
+                        self.track_names,
+                        lowest_pitch=self.lowest_pitch,
+                        title=name,
                     )
 
         info = {
             "step": int(trainer.step),
             "epoch": int(trainer.epoch),
-            "metrics": {k: float(v) for k, v in dict(getattr(trainer, "metrics", {}) or {}).items() if _is_scalar(v)},
+            "metrics": {
+                k: float(v)
+                for k, v in dict(getattr(trainer, "metrics", {}) or {}).items()
+                if _is_scalar(v)
+            },
         }
         (folder / "round.json").write_text(json.dumps(info, indent=1))
         history = list(getattr(trainer, "history", []) or [])

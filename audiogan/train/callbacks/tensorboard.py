@@ -44,7 +44,9 @@ def pianoroll_images(rolls: torch.Tensor) -> torch.Tensor:
     """``(n, tracks, bars, steps, pitches)`` -> ``(n, 1, tracks * pitches, bars * steps)`` images in
     [0, 1]: tracks stacked top to bottom, high pitches up within each track."""
     if rolls.dim() != 5:
-        raise ValueError(f"pianoroll_images: expected (n, tracks, bars, steps, pitches), got {tuple(rolls.shape)}")
+        raise ValueError(
+            f"pianoroll_images: expected (n, tracks, bars, steps, pitches), got {tuple(rolls.shape)}"
+        )
     images = rearrange(rolls.float().flip(-1), "n t b s p -> n 1 (t p) (b s)")
     return torch.stack([_unit_range(image) for image in images])
 
@@ -89,11 +91,15 @@ class TensorBoardLogger(Callback):
         at_end: bool = True,
     ) -> None:
         super().__init__(every=every, unit=unit, at_end=at_end)
-        self._summary_writer_cls = require("torch.utils.tensorboard", feature="TensorBoard logging").SummaryWriter
+        self._summary_writer_cls = require(
+            "torch.utils.tensorboard", feature="TensorBoard logging"
+        ).SummaryWriter
         if media_every < 1:
             raise ValueError(f"TensorBoardLogger: media_every must be >= 1, got {media_every}")
         if media_unit not in ("step", "epoch"):
-            raise ValueError(f"TensorBoardLogger: media_unit must be 'step' or 'epoch', got {media_unit!r}")
+            raise ValueError(
+                f"TensorBoardLogger: media_unit must be 'step' or 'epoch', got {media_unit!r}"
+            )
         if n_per_class < 1:
             raise ValueError(f"TensorBoardLogger: n_per_class must be >= 1, got {n_per_class}")
         self.log_dir = Path(log_dir) if log_dir is not None else None
@@ -109,7 +115,9 @@ class TensorBoardLogger(Callback):
 
     def _open(self, trainer: Trainer) -> Any:
         if self.writer is None:
-            log_dir = self.log_dir if self.log_dir is not None else Path(trainer.out_dir) / "tensorboard"
+            log_dir = (
+                self.log_dir if self.log_dir is not None else Path(trainer.out_dir) / "tensorboard"
+            )
             purge = int(trainer.step) if trainer.step > 0 else None
             self.writer = self._summary_writer_cls(log_dir=str(log_dir), purge_step=purge)
         return self.writer
@@ -175,12 +183,19 @@ class TensorBoardLogger(Callback):
                 for i, image in enumerate(pianoroll_images(items)):
                     writer.add_image(f"pianoroll/{group}_{i:02d}", image, step, dataformats="CHW")
                 continue
-            writer.add_images(f"samples/{group}", spectrogram_images(items), step, dataformats="NCHW")
+            writer.add_images(
+                f"samples/{group}", spectrogram_images(items), step, dataformats="NCHW"
+            )
             with torch.no_grad():
                 waves = self.frontend.decode(items.to(module_device(self.frontend))).float().cpu()
             for i, wave in enumerate(waves):
                 mono = wave.reshape(-1, wave.shape[-1]).mean(0).clamp(-1.0, 1.0)  # (time,)
-                writer.add_audio(f"audio/{group}_{i:02d}", mono.unsqueeze(0), step, sample_rate=int(self.frontend.sample_rate))
+                writer.add_audio(
+                    f"audio/{group}_{i:02d}",
+                    mono.unsqueeze(0),
+                    step,
+                    sample_rate=int(self.frontend.sample_rate),
+                )
         writer.flush()
         self._media_step = step
 
