@@ -27,7 +27,7 @@ from audiogan.data import (
     write_audio_folder,
 )
 from audiogan.export import export_features
-from audiogan.frontends import LogMel, LogSpectrogram, PianoRoll
+from audiogan.frontends import LogMel, LogSpectrogram, PianoRoll, StreamingEncoder
 from audiogan.losses import (
     GradientPenalty,
     Hinge,
@@ -109,6 +109,7 @@ __all__ = [
     "ResNet9Classifier",
     "ResNet9Critic",
     "SampleWriter",
+    "StreamingEncoder",
     "SyntheticSounds",
     "TensorBoardLogger",
     "Trainer",

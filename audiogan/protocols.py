@@ -8,24 +8,56 @@ Shapes use named axes: ``(batch, channels, freq, frames)`` for spectrograms,
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import torch
 
 
 @runtime_checkable
 class Frontend(Protocol):
-    """Turns waveforms into features and back.
+    """Turns waveforms (or pitch grids) into features and back, and saves and draws features.
 
-    ``encode(wave (..., time)) -> (..., *feature_shape)`` normalized to the generator's output
-    range; ``decode(features (..., *feature_shape)) -> (..., time)``.
+    Everything audiogan calls on a frontend is declared here; output code (``export_features``,
+    ``SampleWriter``, ``TensorBoardLogger``, ``generate``) never asks what kind of frontend it
+    has, it calls the hooks. Audiogan's own: :class:`~audiogan.frontends.LogMel` and
+    :class:`~audiogan.frontends.LogSpectrogram` (``.wav``, spectrogram pictures),
+    :class:`~audiogan.frontends.PianoRoll` (``.mid``, piano-roll pictures).
+
+    Attributes:
+        feature_shape: Shape of one item of features, e.g. ``(channels, freq, frames)`` or
+            ``(tracks, bars, steps, pitches)``; an entry may be ``None`` where it varies.
+        sample_rate: Samples per second of the waveforms ``decode`` returns; 0 when ``decode``
+            returns no waveform (a piano roll's pitch grid). Audio loggers play ``decode``'s
+            output only when it is positive.
+        config: JSON-able constructor arguments: the feature cache's key and what a checkpoint
+            stores to rebuild an audiogan frontend.
+        suffix: File suffix of :meth:`save`, e.g. ``".wav"`` or ``".mid"``.
     """
 
-    feature_shape: tuple[int, ...]
+    feature_shape: tuple[int | None, ...]
+    sample_rate: int
+    config: dict[str, Any]
+    suffix: str
 
-    def encode(self, wave: torch.Tensor) -> torch.Tensor: ...
+    def encode(self, wave: torch.Tensor) -> torch.Tensor:
+        """``(..., time) -> (..., *feature_shape)``, normalized to the generator's output range."""
+        ...
 
-    def decode(self, features: torch.Tensor) -> torch.Tensor: ...
+    def decode(self, features: torch.Tensor) -> torch.Tensor:
+        """``(..., *feature_shape) -> (..., time)``: what ``encode`` takes."""
+        ...
+
+    def save(self, features: torch.Tensor, paths: Sequence[str | os.PathLike]) -> list[Path]:
+        """Write ``features (batch, *feature_shape)`` to ``paths`` (one file per item, in one
+        batched call so that e.g. Griffin-Lim runs once) and return the paths written."""
+        ...
+
+    def plot(self, features: torch.Tensor, ax: Any) -> None:
+        """Draw one item ``(*feature_shape)`` on a :class:`matplotlib.axes.Axes`."""
+        ...
 
 
 @runtime_checkable
@@ -47,6 +79,41 @@ class Critic(Protocol):
     """``forward(x, labels=None) -> (batch,)`` raw scores (no sigmoid)."""
 
     def __call__(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor: ...
+
+
+@runtime_checkable
+class Conditioning(Protocol):
+    """Class conditioning that a generator or critic plugs in (``conditioning=<module>``).
+
+    Any ``nn.Module`` with these members works; :class:`~audiogan.nn.OneHot` and
+    :class:`~audiogan.nn.LabelEmbedding` are two. The block takes its ``num_classes`` from it.
+
+    - ``num_classes``: number of classes (>= 1); labels are integers ``(batch,)`` in
+      ``[0, num_classes)``.
+    - ``out_features``: size of the vector ``forward(labels (batch,)) -> (batch, out_features)``
+      that a generator concatenates to its latent.
+    - ``map_channels``: channels of ``label_map(labels (batch,), size) -> (batch, map_channels,
+      *size)`` that a critic stacks onto its input (``size`` is the input's spatial shape, e.g.
+      ``(freq, frames)``). A module with a fixed ``map_size`` attribute must match the critic's.
+
+    A projection-style module (Miyato & Koyama 2018, like :class:`~audiogan.nn.Projection`) is
+    the other kind a critic accepts: instead of ``out_features``, ``map_channels`` and
+    ``label_map`` it has ``num_classes``, ``features`` (the size of the critic's pooled features
+    ``h``) and ``forward(h (batch, features), labels (batch,)) -> (batch,)``, a term added to the
+    critic's score. Critics tell the kinds apart by ``label_map``.
+
+    A block's ``config`` stores the module as ``{"class": path, "config": module.config}``;
+    only audiogan classes are rebuilt from it (a checkpoint cannot import code), so a block with
+    a user's conditioning class is rebuilt by passing an instance again.
+    """
+
+    num_classes: int
+    out_features: int
+    map_channels: int
+
+    def forward(self, labels: torch.Tensor) -> torch.Tensor: ...
+
+    def label_map(self, labels: torch.Tensor, size: tuple[int, ...]) -> torch.Tensor: ...
 
 
 @runtime_checkable
@@ -78,3 +145,22 @@ class Penalty(Protocol):
         labels: torch.Tensor | None = None,
         scaler: torch.amp.GradScaler | None = None,
     ) -> torch.Tensor: ...
+
+
+class CriticOutput(NamedTuple):
+    """What an ensemble critic returns (HiFi-GAN's multi-period / multi-scale discriminators).
+
+    A critic's ``forward`` returns either raw scores ``(batch,)`` or one of these (a plain tuple
+    ``(scores, features)`` of the same two lists is accepted too). The Trainer sums the objective
+    over the sub-critics and hands the feature maps to generator-side losses such as feature
+    matching.
+
+    Attributes:
+        scores: One raw score tensor per sub-critic, ``(batch, ...)`` (trailing axes are patch or
+            frame scores, averaged by the objective).
+        features: One list of feature maps ``(batch, ...)`` per sub-critic (empty lists when the
+            critic exposes none).
+    """
+
+    scores: list[torch.Tensor]
+    features: list[list[torch.Tensor]]

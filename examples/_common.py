@@ -7,6 +7,7 @@ here is plain audiogan usage; read it together with any example.
 from __future__ import annotations
 
 import argparse
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,13 @@ def add_run_args(
         type=int,
         default=0,
         metavar="N",
-        help=f"do not train: write N {generate_help} from the newest checkpoint in --out to OUT/generated",
+        help=f"do not train: write N {generate_help} from the newest checkpoint in --out to "
+        "OUT/generated/step_<step>/ (one folder per checkpoint; refused when it holds files)",
+    )
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="with --generate: replace the files an earlier --generate wrote from the same checkpoint",
     )
 
 
@@ -256,19 +263,36 @@ def announce_resume(out: Path) -> None:
         print(f"resuming from {newest} (step {step}); delete {out} to start over")
 
 
-def generate_from_newest(out: Path, n: int, device: torch.device) -> list[Path]:
-    """Write ``n`` samples per class from the newest checkpoint in ``out`` to ``out/generated``.
+def generate_from_newest(
+    out: Path, n: int, device: torch.device, overwrite: bool = False
+) -> list[Path]:
+    """Write ``n`` samples per class from the newest checkpoint to ``out/generated/step_<step>/``.
 
-    :func:`audiogan.train.generate.generate` rebuilds the generator and the frontend from the
+    Each checkpoint has its own folder (named like the checkpoint file), so samples of a later
+    checkpoint never replace earlier ones. Generating again from the same checkpoint is refused
+    while its folder holds files, unless ``overwrite`` (then the folder is emptied first, so no
+    file of the earlier generation is left among the new ones).
+    :func:`audiogan.train.generation.generate` rebuilds the generator and the frontend from the
     checkpoint alone (their classes and ``config`` are stored in it).
+
+    Raises:
+        SystemExit: If ``out`` has no checkpoint, or the folder holds files and not ``overwrite``.
     """
     newest = latest_checkpoint(out / "checkpoints")
     if newest is None:
         raise SystemExit(
             f"no checkpoint in {out / 'checkpoints'}: train first (run without --generate)"
         )
-    paths = generate(newest, out / "generated", n_per_class=n, device=device)
-    print(f"wrote {len(paths)} files from {newest} to {out / 'generated'}:")
+    folder = out / "generated" / newest.stem  # e.g. OUT/generated/step_00000800
+    if folder.is_dir() and any(folder.iterdir()):
+        if not overwrite:
+            raise SystemExit(
+                f"{folder} already holds the files of an earlier --generate from {newest.name}; "
+                "pass --overwrite to replace them, or train longer for a newer checkpoint"
+            )
+        shutil.rmtree(folder)
+    paths = generate(newest, folder, n_per_class=n, device=device)
+    print(f"wrote {len(paths)} files from {newest} to {folder}/:")
     for path in paths:
         print(f"  {path}")
     return paths

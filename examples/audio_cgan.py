@@ -196,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # --generate N: no training, just decode N samples per class from the newest checkpoint.
     # The checkpoint stores the generator's and the frontend's class and config.
     if args.generate:
-        generate_from_newest(args.out, args.generate, device)
+        generate_from_newest(args.out, args.generate, device, overwrite=args.overwrite)
         return
 
     # 1. Data: log-mel spectrograms (1, n_mels, frames) in [-1, 1] with integer class labels,
@@ -240,8 +240,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         critic,
         Wasserstein(),
         GradientPenalty(weight=args.gp_weight),
-        g_lr=args.lr,
-        d_lr=args.lr,
+        generator_lr=args.lr,
+        critic_lr=args.lr,
         betas=(0.5, 0.9),
         n_critic=args.n_critic,
         precision=resolve_precision(args.precision, device),
@@ -250,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         preprocess=preprocess,
         callbacks=[
             ProgressBar(),
-            CSVLogger(),  # OUT/metrics.csv: d_loss, g_loss, penalty ... per step
+            CSVLogger(),  # OUT/metrics.csv: critic_loss, generator_loss, penalty ... per step
             LambdaCallback(  # before the SampleWriter, so that its gallery shows this picture too
                 lambda t: class_overview(t, classes, real, real_labels, args.samples_per_class),
                 every=args.sample_every,

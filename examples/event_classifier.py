@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader, Subset
 
 from audiogan.audio import load_audio, mix_down, resample, save_audio
 from audiogan.data import AnnotatedAudio, FeatureCache, SyntheticSounds, write_annotated_csv
-from audiogan.frontends import LogMel
+from audiogan.frontends import LogMel, StreamingEncoder
 from audiogan.metrics.classifier_training import (
     evaluate_classifier,
     load_classifier,
@@ -128,45 +128,6 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: %(default)s)",
     )
     return parser
-
-
-class ChunkFramer:
-    """Turn audio chunks into log-mel frames, the same frames ``LogMel.encode`` gives the whole signal.
-
-    ``LogMel`` centres frame ``j`` of a signal on sample ``j * hop_length``, its window reaching
-    ``n_fft // 2`` samples to each side. The framer keeps the samples it has not used yet; on each
-    chunk it encodes that buffer and keeps only the frames whose window lies entirely inside it,
-    then drops the samples no later frame needs. The buffer always starts on a multiple of the
-    hop, so the frames line up with the whole signal's (only its first frames, whose windows
-    reach before the start, are never produced).
-    """
-
-    def __init__(self, frontend: LogMel) -> None:
-        # the same log-mel, but giving as many frames as its input has (no fixed frame count)
-        self.frontend = LogMel(**{**frontend.config, "frames": None})
-        self.n_fft = frontend.n_fft
-        self.hop = frontend.hop_length
-        # leading frames whose window would start before the buffer: ceil((n_fft // 2) / hop)
-        self.skip = -(-(self.n_fft // 2) // self.hop)
-        self.buffer = torch.zeros(0)
-        self.frames_out = 0  # frames produced so far
-
-    def push(self, chunk: torch.Tensor) -> torch.Tensor:
-        """Take the next ``(samples,)`` chunk; return the new frames ``(1, n_mels, k)`` (k may be 0)."""
-        self.buffer = torch.cat([self.buffer, chunk])
-        # the last frame whose window [j * hop - n_fft // 2, ... + n_fft) fits in the buffer
-        last = (len(self.buffer) - self.n_fft + self.n_fft // 2) // self.hop
-        k = last - self.skip + 1
-        if k < 1:
-            return torch.zeros(1, self.frontend.n_mels, 0)
-        frames = self.frontend.encode(self.buffer)[..., self.skip : last + 1]  # (1, n_mels, k)
-        self.buffer = self.buffer[k * self.hop :]
-        self.frames_out += k
-        return frames
-
-    def frame_start(self, n: int) -> float:
-        """Start time in seconds of the window of frame ``n`` (counted from the first one produced)."""
-        return ((self.skip + n) * self.hop - self.n_fft // 2) / self.frontend.sample_rate
 
 
 def built_in_recording(
@@ -291,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"streaming in chunks of {args.chunk} samples; one detection per {window_seconds:.2f} s window:"
     )
 
-    framer = ChunkFramer(frontend)
+    encoder = StreamingEncoder(frontend)  # chunks -> the log-mel frames of the whole recording
     detections: list[dict[str, object]] = []
     state = None  # the classifier's stream state: RNN hidden state and running mean of outputs
     in_window = 0  # frames of the current window seen so far
@@ -302,7 +263,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         probs = torch.softmax(window_logits[0], dim=0)
         p, c = float(probs.max()), int(probs.argmax())
         n = len(detections)
-        start = framer.frame_start(n * window_frames)
+        first = n * window_frames  # the window's first frame; its centre is the window's start
+        start = float(encoder.frame_times(first, first + 1)[0])
         row = {
             "start_s": round(start, 3),
             "end_s": round(start + window_seconds, 3),
@@ -317,13 +279,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"  {row['start_s']:7.2f} s - {row['end_s']:7.2f} s   {row['class']:<15} p={p:.2f}{played}"
         )
 
-    # What a microphone callback would do with each block of samples it receives. With the
-    # sounddevice package, for example:
-    #   InputStream(callback=lambda data, *_: on_audio(torch.from_numpy(data[:, 0].copy())))
     @torch.no_grad()
-    def on_audio(chunk: torch.Tensor) -> None:
+    def feed(frames: torch.Tensor) -> None:
+        """Run the classifier over new frames ``(1, n_mels, k)``, a detection per full window."""
         nonlocal state, in_window, logits
-        frames = framer.push(chunk)  # (1, n_mels, k) new frames
         while frames.shape[-1] > 0:
             take = min(frames.shape[-1], window_frames - in_window)
             logits, state = model.step(frames[..., :take], state)  # (1, n_classes), carried state
@@ -332,8 +291,15 @@ def main(argv: Sequence[str] | None = None) -> None:
                 report(logits)
                 state, in_window = None, 0
 
+    # What a microphone callback would do with each block of samples it receives. With the
+    # sounddevice package, for example:
+    #   InputStream(callback=lambda data, *_: on_audio(torch.from_numpy(data[:, 0].copy())))
+    def on_audio(chunk: torch.Tensor) -> None:
+        feed(encoder.push(chunk))  # (1, n_mels, k) new frames, k may be 0
+
     for start in range(0, len(wave), args.chunk):
         on_audio(wave[start : start + args.chunk])
+    feed(encoder.flush())  # the recording ended: its last frames, padded at its end like encode's
     if in_window >= window_frames // 2:  # the recording ended in a window: report it if half full
         report(logits)
 

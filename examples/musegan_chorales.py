@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(build_parser(), argv, FULL_SIZE)
     device = resolve_device(args.device)
     if args.generate:  # no training: N MIDI files from the newest checkpoint
-        generate_from_newest(args.out, args.generate, device)
+        generate_from_newest(args.out, args.generate, device, overwrite=args.overwrite)
         return
 
     # 1. Data: (4, 2, 16, 84) piano rolls in {-1, 1}, no labels. Parsed once, then cached.
@@ -174,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     # The frontend knows the layout, writes MIDI (66 quarter notes per minute, as in the book)
     # and draws piano rolls; it has no waveform.
-    frontend = PianoRoll(n_tracks=4, n_bars=2, steps_per_bar=16, n_pitches=84, lowest_pitch=0)
+    frontend = PianoRoll(tracks=4, bars=2, steps_per_bar=16, pitches=84, lowest_pitch=0)
 
     # 2. Models. The critic has no BatchNorm (it is trained with a gradient penalty).
     c = args.channels
@@ -198,16 +198,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         critic,
         Wasserstein(),
         GradientPenalty(weight=args.gp_weight),
-        g_lr=args.lr,
-        d_lr=args.lr,
+        generator_lr=args.lr,
+        critic_lr=args.lr,
         betas=(0.5, 0.9),
         n_critic=args.n_critic,
         precision=resolve_precision(args.precision, device),
         callbacks=[
             ProgressBar(),
             CSVLogger(),
-            # OUT/samples/step_N/: sample_00.mid ... and sample_00.png ... (argmax per voice and
-            # step, as the MIDI holds it), real_00.png ...; OUT/losses.png; OUT/index.html
+            # OUT/samples/step_N/: sample_00.mid ... and sample.png, the rolls drawn by the
+            # frontend (argmax per voice and step, as the MIDI holds them) beside real ones;
+            # OUT/losses.png; OUT/index.html
             SampleWriter(
                 frontend, n_per_class=args.samples, every=args.sample_every, unit="epoch", real=real
             ),

@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(build_parser(), argv, FULL_SIZE)
     device = resolve_device(args.device)
     if args.generate:  # no training: N wavs per class from the newest checkpoint
-        generate_from_newest(args.out, args.generate, device)
+        generate_from_newest(args.out, args.generate, device, overwrite=args.overwrite)
         return
 
     # 1. Data: log-mel spectrograms (1, n_mels, frames) in [-1, 1] with class labels.
@@ -159,8 +159,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         generator,
         critic,
         NonSaturating(),
-        g_lr=args.lr,
-        d_lr=args.lr,
+        generator_lr=args.lr,
+        critic_lr=args.lr,
         betas=(0.5, 0.999),
         n_critic=1,
         precision=resolve_precision(args.precision, device),

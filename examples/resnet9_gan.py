@@ -98,10 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     model.add_argument("--latent-dim", type=int, default=100, help="(default: %(default)s)")
     model.add_argument(
-        "--g-lr", type=float, default=2e-4, help="generator learning rate (default: %(default)s)"
+        "--generator-lr", type=float, default=2e-4, help="generator learning rate (default: %(default)s)"
     )
     model.add_argument(
-        "--d-lr",
+        "--critic-lr",
         type=float,
         default=2e-5,
         help="discriminator learning rate, 10x lower than the generator's (default: %(default)s)",
@@ -135,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(build_parser(), argv, FULL_SIZE)
     device = resolve_device(args.device)
     if args.generate:  # no training: N wavs from the newest checkpoint
-        generate_from_newest(args.out, args.generate, device)
+        generate_from_newest(args.out, args.generate, device, overwrite=args.overwrite)
         return
 
     # 1. Data: log-mel spectrograms (1, n_mels, frames); the labels are dropped by the loader.
@@ -166,15 +166,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         generator,
         critic,
         NonSaturating(),
-        g_lr=args.g_lr,
-        d_lr=args.d_lr,
+        generator_lr=args.generator_lr,
+        critic_lr=args.critic_lr,
         betas=(0.5, 0.999),
         n_critic=1,
         precision=resolve_precision(args.precision, device),
         preprocess=preprocess,
         callbacks=[
             ProgressBar(),
-            CSVLogger(),  # OUT/metrics.csv: step, epoch, d_loss, g_loss, real_score, fake_score
+            CSVLogger(),  # OUT/metrics.csv: step, epoch, critic_loss, generator_loss, real_score, fake_score
             # The SampleWriter also redraws OUT/losses.png (D and G losses against the step).
             SampleWriter(
                 frontend, n_per_class=args.samples, every=args.sample_every, unit="epoch", real=real
@@ -197,9 +197,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     # How balanced the fight ended: seed 002 saw D ~0.46 and G ~1.30 with TTUR, D ~0.002 and
     # G ~6.7 without (the discriminator winning outright).
     recent = trainer.history[-20:]
-    d_loss = sum(h["d_loss"] for h in recent) / len(recent)
-    g_loss = sum(h["g_loss"] for h in recent) / len(recent)
-    print(f"mean of the last {len(recent)} steps: d_loss {d_loss:.3f}, g_loss {g_loss:.3f}")
+    critic_loss = sum(h["critic_loss"] for h in recent) / len(recent)
+    generator_loss = sum(h["generator_loss"] for h in recent) / len(recent)
+    print(f"mean of the last {len(recent)} steps: critic_loss {critic_loss:.3f}, generator_loss {generator_loss:.3f}")
     print_outputs(args, trainer, "examples/resnet9_gan.py")
 
 

@@ -109,6 +109,32 @@ def test_build_stores_encode_of_every_item(tmp_path: Path) -> None:
     assert on_disk.shape == (5, 1, 16, 11) and on_disk.dtype == np.float32
 
 
+class FirstSamples:
+    """A user's frontend (nothing from audiogan): the first 8 samples of each channel."""
+
+    config = {"samples": 8}
+
+    def __init__(self, feature_shape: tuple[int, ...], per_channel: bool) -> None:
+        self.feature_shape, self.per_channel = feature_shape, per_channel
+
+    def encode(self, wave: torch.Tensor) -> torch.Tensor:
+        first = wave[..., :8]  # (..., channels, 8)
+        return first.unsqueeze(-2) if self.per_channel else first
+
+
+def test_mono_axis_dropped_only_when_encode_leaves_it_before_feature_shape(tmp_path: Path) -> None:
+    """Decided from the encoded shape against feature_shape, for any frontend."""
+    data = Waves(3)  # mono items (1, time)
+    # (batch, 1, time) -> (batch, 1, 1, 8): one axis too many in front of (1, 8): dropped
+    per_channel = FeatureCache(data, FirstSamples((1, 8), True), tmp_path / "a", progress=False)
+    assert per_channel.feature_shape == (1, 8)
+    # (batch, 1, time) -> (batch, 1, 8): already feature_shape: kept as it is
+    whole = FeatureCache(data, FirstSamples((1, 8), False), tmp_path / "b", progress=False)
+    assert whole.feature_shape == (1, 8)
+    assert torch.allclose(whole[2][0], per_channel[2][0], atol=2e-3)
+    assert torch.allclose(whole[2][0], data.waves[2][:, :8], atol=2e-3)
+
+
 def test_float16_storage_and_unlabelled_items(tmp_path: Path) -> None:
     data = Waves(3, labelled=False)
     cache = FeatureCache(data, CountingLogMel(), tmp_path / "c", progress=False)

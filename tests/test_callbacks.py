@@ -77,17 +77,55 @@ class TupleLatentRollGenerator(nn.Module):
 
 
 class TinyFrontend(nn.Module):
-    """Audio frontend stand-in: decode flattens (..., 1, 16, 16) to (..., 256) samples."""
+    """A user's audio frontend (nothing from audiogan): decode flattens (..., 1, 16, 16) to
+    (..., 256) samples; save writes wavs, plot draws the first channel."""
 
-    kind = "audio"
     feature_shape = SHAPE
     sample_rate = SR
+    config: dict = {}
+    suffix = ".wav"
 
     def encode(self, wave):
         return wave[..., : math.prod(SHAPE)].reshape(*wave.shape[:-1], *SHAPE)
 
     def decode(self, features):
         return 0.5 * features.flatten(-3)
+
+    def save(self, features, paths):
+        waves = self.decode(features).numpy()
+        for path, wave in zip(paths, waves, strict=True):
+            sf.write(path, wave / max(np.abs(wave).max(), 1e-9) * 0.99, SR)
+        return [Path(p) for p in paths]
+
+    def plot(self, features, ax):
+        ax.imshow(features[0].numpy(), origin="lower", aspect="auto", vmin=-1, vmax=1)
+
+
+class NumbersFrontend:
+    """A user's frontend that is neither audio nor MIDI: .npy files and line plots."""
+
+    feature_shape = SHAPE
+    sample_rate = 0
+    config: dict = {}
+    suffix = ".npy"
+
+    def __init__(self) -> None:
+        self.saved_batches: list[int] = []
+
+    def encode(self, wave):
+        return wave.reshape(*wave.shape[:-1], *SHAPE)
+
+    def decode(self, features):
+        return features.flatten(-3)
+
+    def save(self, features, paths):
+        self.saved_batches.append(len(features))
+        for path, item in zip(paths, features, strict=True):
+            np.save(path, item.numpy())
+        return [Path(p) for p in paths]
+
+    def plot(self, features, ax):
+        ax.plot(features.flatten().numpy())
 
 
 def fake_trainer(out_dir: Path, generator: nn.Module | None = None, **kw) -> SimpleNamespace:
@@ -110,8 +148,8 @@ def do_steps(trainer: SimpleNamespace, callbacks: list, n: int, extra: dict | No
     for _ in range(n):
         trainer.step += 1
         trainer.metrics = {
-            "d_loss": 1.0 / trainer.step,
-            "g_loss": torch.tensor(float(trainer.step)),
+            "critic_loss": 1.0 / trainer.step,
+            "generator_loss": torch.tensor(float(trainer.step)),
             **(extra or {}),
         }
         trainer.history.append({"step": trainer.step, **trainer.metrics})
@@ -147,12 +185,12 @@ def test_progress_bar_counts_steps_and_shows_losses():
     assert bar.bar.n == 5
     assert (
         bar.bar.postfix is not None
-        and "d_loss=0.2" in bar.bar.postfix
-        and "g_loss=5" in bar.bar.postfix
+        and "critic_loss=0.2" in bar.bar.postfix
+        and "generator_loss=5" in bar.bar.postfix
     )
     bar.on_fit_end(trainer)
     text = out.getvalue()
-    assert "5/5" in text and "step" in text and "d_loss=0.2" in text
+    assert "5/5" in text and "step" in text and "critic_loss=0.2" in text
     assert bar.bar is None  # closed
 
 
@@ -188,10 +226,10 @@ def test_csv_logger_rows_and_columns(tmp_path):
     do_steps(trainer, [log], 5)
     log.on_fit_end(trainer)  # step 5 was not logged yet: at_end logs it
     columns, rows = read_csv(tmp_path / "metrics.csv")
-    assert columns == ["step", "epoch", "d_loss", "g_loss"]
+    assert columns == ["step", "epoch", "critic_loss", "generator_loss"]
     assert [int(r["step"]) for r in rows] == [2, 4, 5]
-    assert float(rows[0]["d_loss"]) == pytest.approx(0.5)
-    assert float(rows[2]["g_loss"]) == 5.0  # a 0-d tensor is written as its number
+    assert float(rows[0]["critic_loss"]) == pytest.approx(0.5)
+    assert float(rows[2]["generator_loss"]) == 5.0  # a 0-d tensor is written as its number
 
 
 def test_csv_logger_widens_the_header_when_a_metric_appears_later(tmp_path):
@@ -205,7 +243,7 @@ def test_csv_logger_widens_the_header_when_a_metric_appears_later(tmp_path):
     text = path.read_text()
     assert text.count("step,epoch") == 1
     columns, rows = read_csv(path)
-    assert columns == ["step", "epoch", "d_loss", "g_loss", "penalty"]
+    assert columns == ["step", "epoch", "critic_loss", "generator_loss", "penalty"]
     assert [r["penalty"] for r in rows] == ["", "", "3.0", "3.0", ""]
     assert [int(r["step"]) for r in rows] == [1, 2, 3, 4, 5]
 
@@ -303,7 +341,7 @@ def test_sample_writer_audio_round(tmp_path):
         assert_png_ok(folder / png)
     assert_png_ok(tmp_path / "losses.png")
     info = json.loads((folder / "round.json").read_text())
-    assert info["step"] == 4 and info["epoch"] == 1 and info["metrics"]["g_loss"] == 4.0
+    assert info["step"] == 4 and info["epoch"] == 1 and info["metrics"]["generator_loss"] == 4.0
     assert (tmp_path / "index.html").is_file()
     assert gen.training and gen.modes_seen == [False]
 
@@ -370,7 +408,7 @@ def test_sample_writer_pianoroll_writes_midi_and_rolls(tmp_path):
     pretty_midi = pytest.importorskip("pretty_midi")
     from audiogan.frontends.pianoroll import PianoRoll
 
-    frontend = PianoRoll(n_tracks=2, n_bars=2, steps_per_bar=4, n_pitches=12, lowest_pitch=60)
+    frontend = PianoRoll(tracks=2, bars=2, steps_per_bar=4, pitches=12, lowest_pitch=60)
     trainer = fake_trainer(tmp_path, TupleLatentRollGenerator(), step=2)
     real = frontend.binarize(torch.randn(1, 2, 2, 4, 12))
     SampleWriter(frontend, n_per_class=1, real=real, gallery=False).run(trainer)
@@ -378,8 +416,34 @@ def test_sample_writer_pianoroll_writes_midi_and_rolls(tmp_path):
     assert sorted(p.name for p in folder.glob("*.mid")) == ["sample_00.mid"]
     midi = pretty_midi.PrettyMIDI(str(folder / "sample_00.mid"))
     assert [i.name for i in midi.instruments] == list(frontend.track_names)
-    for png in ("sample_00.png", "real_00.png"):
+    assert [p.name for p in folder.glob("*.png")] == ["sample.png"]  # drawn by frontend.plot
+    beside = assert_png_ok(folder / "sample.png")
+    trainer.step = 3
+    SampleWriter(frontend, n_per_class=1, gallery=False).run(trainer)
+    alone = assert_png_ok(tmp_path / "samples" / "step_000003" / "sample.png")
+    assert beside.shape[1] > 1.5 * alone.shape[1]  # the real roll drawn to the right
+
+
+def test_sample_writer_takes_a_users_own_frontend(tmp_path):
+    """Neither audio nor MIDI: SampleWriter only calls the frontend's hooks."""
+    from audiogan.protocols import Frontend
+
+    frontend = NumbersFrontend()
+    assert isinstance(frontend, Frontend)
+    trainer = fake_trainer(tmp_path, TinyGenerator(num_classes=2), step=1)
+    real = torch.rand(2, *SHAPE)
+    SampleWriter(frontend, ["dog", "cat"], n_per_class=3, real=real, real_labels=[0, 1]).run(
+        trainer
+    )
+    folder = tmp_path / "samples" / "step_000001"
+    assert sorted(p.name for p in folder.glob("*.npy")) == [
+        f"{c}_{i:02d}.npy" for c in ("cat", "dog") for i in range(3)
+    ]
+    assert np.load(folder / "dog_01.npy").shape == SHAPE
+    assert frontend.saved_batches == [3, 3]  # one batched save per class
+    for png in ("dog.png", "cat.png"):
         assert_png_ok(folder / png)
+    assert (tmp_path / "index.html").is_file()
 
 
 def test_file_stems_are_safe_and_unique():
@@ -396,10 +460,16 @@ def test_sample_writer_errors(tmp_path):
         SampleWriter(TinyFrontend(), real=torch.zeros(2, 16, 16))
     with pytest.raises(ValueError, match="one label per real item"):
         SampleWriter(TinyFrontend(), real=torch.zeros(2, *SHAPE), real_labels=[0])
-    bad_kind = TinyFrontend()
-    bad_kind.kind = "video"
-    with pytest.raises(ValueError, match="frontend.kind"):
-        SampleWriter(bad_kind)
+
+    class CannotDraw:
+        feature_shape = SHAPE
+        suffix = ".wav"
+
+        def save(self, features, paths):
+            return paths
+
+    with pytest.raises(TypeError, match="has no plot"):
+        SampleWriter(CannotDraw())
     trainer = fake_trainer(tmp_path, TinyGenerator(num_classes=2), step=1)
     with pytest.raises(ValueError, match="class_names has 3 entries but the generator has 2"):
         SampleWriter(TinyFrontend(), class_names=["a", "b", "c"]).run(trainer)
@@ -465,18 +535,34 @@ def test_tensorboard_logger_writes_scalars_images_and_audio(tmp_path):
         str(tmp_path / "tensorboard"), size_guidance={"images": 0, "audio": 0}
     ).Reload()
     tags = acc.Tags()
-    assert {"d_loss", "g_loss", "epoch"} <= set(tags["scalars"])
-    assert [e.step for e in acc.Scalars("d_loss")] == [1, 2, 3]
-    assert [e.value for e in acc.Scalars("g_loss")] == [1.0, 2.0, 3.0]
+    assert {"critic_loss", "generator_loss", "epoch"} <= set(tags["scalars"])
+    assert [e.step for e in acc.Scalars("critic_loss")] == [1, 2, 3]
+    assert [e.value for e in acc.Scalars("generator_loss")] == [1.0, 2.0, 3.0]
     assert set(tags["images"]) == {"samples/dog", "samples/cat"}
     grid = acc.Images("samples/dog")[0]
-    assert grid.step == 3 and (grid.width, grid.height) == (
-        32,
-        16,
-    )  # two 16x16 spectrograms side by side
+    assert grid.step == 3 and grid.width > 1.5 * grid.height  # two spectrograms side by side
     assert set(tags["audio"]) == {"audio/dog_00", "audio/dog_01", "audio/cat_00", "audio/cat_01"}
     assert acc.Audio("audio/dog_00")[0].sample_rate == SR
     assert gen.training and tb.writer is None
+
+
+def test_tensorboard_logger_pianoroll_images_and_no_audio(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from audiogan.frontends.pianoroll import PianoRoll
+
+    frontend = PianoRoll(tracks=2, bars=2, steps_per_bar=4, pitches=12, lowest_pitch=60)
+    trainer = fake_trainer(tmp_path, TupleLatentRollGenerator())
+    tb = TensorBoardLogger(frontend=frontend, n_per_class=2, media_unit="step")
+    tb.on_fit_start(trainer)
+    do_steps(trainer, [tb], 1)
+    tb.on_fit_end(trainer)
+    acc = EventAccumulator(
+        str(tmp_path / "tensorboard"), size_guidance={"images": 0, "audio": 0}
+    ).Reload()
+    assert acc.Tags()["images"] == ["samples/sample"]
+    assert acc.Tags()["audio"] == []  # sample_rate 0: decode gives pitch grids, not sound
 
 
 def test_tensorboard_logger_off_main_process_writes_nothing(tmp_path):

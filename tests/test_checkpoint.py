@@ -184,10 +184,10 @@ def test_trainer_checkpoint_contents(tmp_path):
         "generator",
         "critic",
         "ema",
-        "g_optimizer",
-        "d_optimizer",
-        "g_scaler",
-        "d_scaler",
+        "generator_optimizer",
+        "critic_optimizer",
+        "generator_scaler",
+        "critic_scaler",
         "rng",
     ):
         assert key in state, key

@@ -43,7 +43,7 @@ def test_shapes_values_and_items(five):
     assert set(five.skipped) == set(SKIP_REASONS)
     # the roll and the pitch grid agree
     back = roll_to_pitches(torch.from_numpy(five.data).float()).numpy()
-    np.testing.assert_array_equal(back, five.pitches)
+    np.testing.assert_array_equal(back, five.grids)
 
 
 def test_voice_and_time_order_against_music21(five):
@@ -55,7 +55,7 @@ def test_voice_and_time_order_against_music21(five):
     first = score.parts[0].getElementsByClass("Measure").first()
     if first.duration.quarterLength < first.barDuration.quarterLength:
         pickup = float(first.duration.quarterLength)
-    phrase = five.pitches[0]  # (time, tracks): the first two full bars
+    phrase = five.grids[0]  # (time, tracks): the first two full bars
     for k in (0, 3):  # soprano is track 0, bass is track 3
         notes = [n for n in score.parts[k].flatten().notes if pickup <= n.offset < pickup + 8]
         assert len(notes) >= 4
@@ -94,8 +94,8 @@ def test_rebuilt_when_parameters_change(tmp_path):
     with np.load(tmp_path / "jsb_chorales.npz") as f:
         assert json.loads(str(f["meta"]))["params"]["hop_bars"] == 1
     name = back_to_back.names[0]
-    a = back_to_back.pitches[[n == name for n in back_to_back.names]]
-    b = overlapping.pitches[[n == name for n in overlapping.names]]
+    a = back_to_back.grids[[n == name for n in back_to_back.names]]
+    b = overlapping.grids[[n == name for n in overlapping.names]]
     # k back-to-back phrases cover 2k full bars; one-bar hops give 2k - 1 (or 2k with a bar left over)
     assert len(b) in (2 * len(a) - 1, 2 * len(a))
     np.testing.assert_array_equal(b[::2][: len(a)], a)
@@ -181,5 +181,5 @@ def test_load_jsb16th_npz_errors_and_range(tmp_path):
     with pytest.raises(ValueError, match="junk.npz: not a readable"):
         load_jsb16th_npz(tmp_path / "junk.npz")
     with pytest.warns(UserWarning, match="dropped 1 of 1"):
-        out = load_jsb16th_npz(path, "train", n_pitches=48, lowest_pitch=48)
+        out = load_jsb16th_npz(path, "train", pitches=48, lowest_pitch=48)
     assert out.shape == (0, 4, 2, 16, 48)

@@ -55,6 +55,20 @@ def run_example(script: str, *args: object, env: dict[str, str] | None = None) -
     return result.stdout
 
 
+def run_example_failing(script: str, *args: object, env: dict[str, str] | None = None) -> str:
+    """Run ``python examples/<script> args...``, which must fail; return its stderr."""
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+    )
+    assert result.returncode != 0, f"{script} {args} should have failed:\n{result.stdout}"
+    return result.stderr
+
+
 def load_example(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """Import ``examples/<name>.py`` as a module (nothing runs at import)."""
     monkeypatch.syspath_prepend(str(EXAMPLES))  # for its `import _common`
@@ -115,7 +129,8 @@ def train_resume_generate(
     generated: list[str],
     env: dict[str, str] | None = None,
 ) -> str:
-    """Train 2 steps, resume to 4, check the files; then --generate 2. Returns the 2nd run's output."""
+    """Train 2 steps, resume to 4, check the files; then --generate 2, twice (the second run is
+    refused: it would replace the first one's files). Returns the 2nd run's output."""
     first = run_example(script, "--out", out, "--steps", 2, *extra, env=env)
     assert "starting a new run" in first
     assert load_checkpoint(out / "checkpoints" / "step_00000002.pt")["step"] == 2
@@ -133,11 +148,18 @@ def train_resume_generate(
     check_round(out / "samples" / "step_000004", suffix, stems)
 
     third = run_example(script, "--out", out, "--generate", 2, env=env)
-    files = sorted((out / "generated").iterdir())
+    folder = out / "generated" / "step_00000004"  # one folder per checkpoint
+    files = sorted(folder.iterdir())
     assert [p.name for p in files] == sorted(generated)
     for path in files:
         check_wav(path) if suffix == ".wav" else check_midi(path)
         assert str(path) in third
+
+    # From the same checkpoint again: refused, the earlier files left as they were.
+    written = {path: path.read_bytes() for path in files}
+    error = run_example_failing(script, "--out", out, "--generate", 1, env=env)
+    assert str(folder) in error and "--overwrite" in error
+    assert {path: path.read_bytes() for path in folder.iterdir()} == written
     return second
 
 
@@ -162,7 +184,46 @@ def test_help(
             and "--steps" in text
             and "--device" in text
             and "--precision" in text
+            and "--overwrite" in text
         )
+
+
+def test_generate_writes_a_folder_per_checkpoint_and_never_silently_over_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--generate``'s file handling, without a model: ``generate`` is replaced by a fake."""
+    common = load_example("_common", monkeypatch)
+
+    def fake_generate(checkpoint: Path, out_dir: Path, n_per_class: int, **_: object) -> list:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        paths = [out_dir / f"sample_{i:03d}.wav" for i in range(n_per_class)]
+        for path in paths:
+            path.write_text(f"from {checkpoint.name}")
+        return paths
+
+    monkeypatch.setattr(common, "generate", fake_generate)
+    out = tmp_path / "run"
+    (out / "checkpoints").mkdir(parents=True)
+    (out / "checkpoints" / "step_00000002.pt").touch()
+    first = common.generate_from_newest(out, 3, torch.device("cpu"))
+    folder = out / "generated" / "step_00000002"
+    assert first == [folder / f"sample_{i:03d}.wav" for i in range(3)]
+    assert f"to {folder}/" in capsys.readouterr().out  # it says where the files went
+
+    with pytest.raises(SystemExit, match=r"step_00000002 already holds .* --overwrite"):
+        common.generate_from_newest(out, 1, torch.device("cpu"))
+    assert sorted(folder.iterdir()) == first  # untouched
+
+    (out / "checkpoints" / "step_00000004.pt").touch()  # a newer checkpoint: its own folder
+    common.generate_from_newest(out, 1, torch.device("cpu"))
+    assert sorted(folder.iterdir()) == first
+    assert [p.name for p in (out / "generated" / "step_00000004").iterdir()] == ["sample_000.wav"]
+
+    common.generate_from_newest(out, 2, torch.device("cpu"), overwrite=True)
+    assert sorted(p.name for p in (out / "generated" / "step_00000004").iterdir()) == [
+        "sample_000.wav",
+        "sample_001.wav",
+    ]
 
 
 @pytest.mark.parametrize("name", ["audio_cgan", "onehot_cgan", "resnet9_gan", "musegan_chorales"])
@@ -187,21 +248,6 @@ def test_audio_cgan_full_size_is_seed_001(monkeypatch: pytest.MonkeyPatch) -> No
     # the default (demo) run is short and learns faster; --steps/--epochs still decide the length
     demo = module.parse_args(module.build_parser(), [], module.FULL_SIZE)
     assert (demo.n_mels, demo.frames, demo.steps, demo.epochs) == (64, 64, 800, None)
-
-
-def test_chunk_framer_matches_whole_signal(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Frames made chunk by chunk equal those of the whole signal, for any chunk size."""
-    module = load_example("event_classifier", monkeypatch)
-    frontend = module.LogMel(n_mels=8, n_fft=512, hop_length=160)
-    wave = torch.randn(6000) * 0.1
-    whole = frontend.encode(wave)
-    for chunk in (1, 97, 160, 1000, 6000):
-        framer = module.ChunkFramer(frontend)
-        frames = torch.cat(
-            [framer.push(wave[i : i + chunk]) for i in range(0, len(wave), chunk)], dim=-1
-        )
-        assert frames.shape[-1] == framer.frames_out > 30
-        torch.testing.assert_close(frames, whole[..., framer.skip : framer.skip + frames.shape[-1]])
 
 
 # ----------------------------------------------------------------------------- end to end
@@ -283,7 +329,12 @@ def test_resnet9_gan(tmp_path: Path) -> None:
     )
     with open(tmp_path / "run" / "metrics.csv", newline="") as f:
         columns = next(csv.reader(f))
-    assert {"d_loss", "g_loss"} <= set(columns)
+    assert {"critic_loss", "generator_loss"} <= set(columns)
+    # --overwrite replaces the earlier generation from that checkpoint: no stale file is left
+    folder = tmp_path / "run" / "generated" / "step_00000004"
+    text = run_example("resnet9_gan.py", "--out", tmp_path / "run", "--generate", 1, "--overwrite")
+    assert sorted(p.name for p in folder.iterdir()) == ["sample_000.wav"]
+    assert str(folder / "sample_000.wav") in text
 
 
 @pytest.mark.slow

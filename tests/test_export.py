@@ -1,4 +1,4 @@
-"""export_features: .wav for audio frontends, .mid through to_midi for piano rolls, errors."""
+"""export_features: files through the frontend's save hook (.wav, .mid, a user's own), errors."""
 
 from __future__ import annotations
 
@@ -35,37 +35,63 @@ def test_audio_features_become_peak_normalized_wavs(tmp_path: Path) -> None:
         assert float(spectrum.argmax()) * SR / wave.shape[-1] == pytest.approx(freq, abs=60.0)
 
 
-class StandInRoll:
-    """The piano-roll frontend's export contract: kind, feature_shape, to_midi(item, path) -> Path."""
+class UserFrontend:
+    """A user's own frontend, subclassing nothing from audiogan: text files of numbers."""
 
-    kind = "pianoroll"
-    feature_shape = (4, 2, 16, 84)
+    feature_shape = (2, 3)
+    sample_rate = 0
+    config: dict = {}
+    suffix = ".txt"
 
     def __init__(self) -> None:
-        self.calls: list[tuple[torch.Tensor, Path]] = []
+        self.calls: list[tuple[torch.Tensor, list[Path]]] = []
 
-    def to_midi(self, roll: torch.Tensor, path: str | Path) -> Path:
-        self.calls.append((roll, Path(path)))
-        Path(path).write_bytes(b"MThd")
-        return Path(path)
+    def encode(self, wave: torch.Tensor) -> torch.Tensor:
+        return wave.reshape(*wave.shape[:-1], 2, 3)
+
+    def decode(self, features: torch.Tensor) -> torch.Tensor:
+        return features.flatten(-2)
+
+    def save(self, features: torch.Tensor, paths: list[Path]) -> list[Path]:
+        self.calls.append((features, list(paths)))
+        for item, path in zip(features, paths, strict=True):
+            Path(path).write_text(" ".join(f"{v:g}" for v in item.flatten().tolist()))
+        return [Path(p) for p in paths]
+
+    def plot(self, features: torch.Tensor, ax) -> None:
+        ax.imshow(features.numpy())
 
 
-def test_pianoroll_features_go_through_to_midi(tmp_path: Path) -> None:
-    fe = StandInRoll()
-    rolls = torch.randn(3, 4, 2, 16, 84)
+def test_a_user_frontend_saves_the_whole_batch_in_one_call(tmp_path: Path) -> None:
+    from audiogan.protocols import Frontend
+
+    fe = UserFrontend()
+    assert isinstance(fe, Frontend)
+    features = torch.arange(18.0).reshape(3, 2, 3)
+    paths = export_features(features, fe, tmp_path, ["a", "b", "c.txt"])
+    assert paths == [tmp_path / "a.txt", tmp_path / "b.txt", tmp_path / "c.txt"]
+    assert paths[1].read_text() == "6 7 8 9 10 11"
+    ((batch, given),) = fe.calls  # one batched call
+    assert torch.equal(batch, features) and given == paths
+
+
+def test_pianoroll_features_become_midi_files(tmp_path: Path) -> None:
+    pytest.importorskip("pretty_midi")
+    from audiogan.frontends.pianoroll import PianoRoll
+
+    fe = PianoRoll(tracks=2, bars=1, steps_per_bar=4, pitches=12, lowest_pitch=60)
+    rolls = torch.randn(3, 2, 1, 4, 12)
     paths = export_features(rolls, fe, tmp_path, ["a", "b", "c.mid"])
     assert paths == [tmp_path / "a.mid", tmp_path / "b.mid", tmp_path / "c.mid"]
-    assert all(p.read_bytes() == b"MThd" for p in paths)
-    assert [p for _, p in fe.calls] == paths
-    for i, (roll, _) in enumerate(fe.calls):
-        assert torch.equal(roll, rolls[i])
+    for path, roll in zip(paths, rolls, strict=True):
+        assert torch.equal(fe.from_midi(path)[0], fe.binarize(roll))
 
 
 def test_errors(tmp_path: Path) -> None:
     class Other:
-        kind = "text"
+        feature_shape = (3,)
 
-    with pytest.raises(ValueError, match="kind 'text'"):
+    with pytest.raises(TypeError, match="has no suffix, save"):
         export_features(torch.zeros(1, 3), Other(), tmp_path, ["x"])
     fe = small_logmel()
     x = torch.zeros(2, 1, 32, 32)

@@ -55,7 +55,7 @@ db_range = st.tuples(st.floats(-150.0, 0.0), st.floats(1.0, 100.0)).map(
 # -- frame arithmetic and helpers ----------------------------------------------------------
 
 
-def test_seed_sizes_have_the_documented_sample_counts() -> None:
+def test_recipe_sizes_have_the_documented_sample_counts() -> None:
     assert LogMel(frames=256).num_samples_for_frames() == 65280
     assert LogMel(frames=512).num_samples_for_frames() == 130816
     fe = LogMel(frames=64, **SMALL)
@@ -327,6 +327,50 @@ def test_logspec_errors() -> None:
     fe = LogSpectrogram(frames=8).fit(torch.randn(1000))
     with pytest.raises(ValueError, match="decode"):
         fe.decode(torch.zeros(1, 129, 8))
+
+
+# -- output hooks: suffix, save, plot --------------------------------------------------------
+
+
+def test_both_frontends_meet_the_frontend_protocol() -> None:
+    from audiogan.protocols import Frontend
+
+    for fe in (LogMel(**SMALL), LogSpectrogram()):
+        assert isinstance(fe, Frontend) and fe.suffix == ".wav"
+        assert not hasattr(fe, "kind")  # output code calls the hooks, never a kind string
+
+
+def test_save_decodes_the_batch_once_and_writes_normalized_wavs(tmp_path, monkeypatch) -> None:
+    from audiogan.audio.io import load_audio
+
+    fe = LogMel(frames=16, griffin_lim_iters=4, **SMALL)
+    features = fe.encode(torch.stack([tone(500.0, 0.1), tone(2000.0, 0.1, amplitude=0.1)]))
+    calls = []
+    decode = fe.decode
+    monkeypatch.setattr(fe, "decode", lambda x: calls.append(x.shape) or decode(x))
+    paths = fe.save(features, [tmp_path / "a.wav", tmp_path / "sub" / "b.wav"])
+    assert paths == [tmp_path / "a.wav", tmp_path / "sub" / "b.wav"]
+    assert calls == [(2, 1, 32, 16)]  # one batched Griffin-Lim
+    for path in paths:
+        wave, sr = load_audio(path)
+        assert sr == SR and wave.shape == (1, fe.num_samples_for_frames())
+        assert wave.abs().max().item() == pytest.approx(0.99, abs=1e-3)
+    with pytest.raises(ValueError, match="expected 2 paths"):
+        fe.save(features, [tmp_path / "c.wav"])
+    with pytest.raises(ValueError, match=r"save: expected features \(batch, channels"):
+        fe.save(features[0], [tmp_path / "c.wav"])
+
+
+def test_plot_draws_one_spectrogram() -> None:
+    figure = pytest.importorskip("matplotlib.figure")
+    fe = LogSpectrogram(frames=8).fit(torch.randn(2000))
+    features = fe.encode(torch.randn(2000))[..., :8]  # (1, 128, 8)
+    ax = figure.Figure().subplots()
+    fe.plot(features, ax)
+    (image,) = ax.get_images()
+    assert image.get_array().shape == (128, 8) and image.origin == "lower"
+    with pytest.raises(ValueError, match=r"plot: expected one item"):
+        fe.plot(features[None], ax)
 
 
 # -- devices -------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def make_round(
     (folder / "notes.txt").write_text("not linked")
     if epoch is not None:
         (folder / "round.json").write_text(
-            json.dumps({"step": step, "epoch": epoch, "metrics": {"d_loss": 0.25}})
+            json.dumps({"step": step, "epoch": epoch, "metrics": {"critic_loss": 0.25}})
         )
     return folder
 
@@ -111,7 +111,7 @@ def test_every_file_is_linked_and_links_resolve(tmp_path):
     assert parser.headings[:3] == ["Losses", "step 20 · epoch 2", "step 10 · epoch 1"]
     html_text = page.read_text(encoding="utf-8")
     assert "<run & co>" not in html_text and "&lt;run &amp; co&gt;" in html_text
-    assert "d_loss 0.25" in html_text
+    assert "critic_loss 0.25" in html_text
 
 
 def test_gallery_follows_the_folder_contents(tmp_path):

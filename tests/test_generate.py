@@ -77,6 +77,53 @@ def test_generate_conditional_with_rebuilt_generator_and_stored_frontend(
     )
 
 
+class CsvFrontend:
+    """A user's own frontend, subclassing nothing from audiogan: each item as one CSV line."""
+
+    feature_shape = (1, 4, 4)
+    sample_rate = 0
+    config = {"decimals": 3}
+    suffix = ".csv"
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    def encode(self, wave: torch.Tensor) -> torch.Tensor:
+        return wave[..., :16].reshape(*wave.shape[:-1], 1, 4, 4)
+
+    def decode(self, features: torch.Tensor) -> torch.Tensor:
+        return features.flatten(-3)
+
+    def save(self, features: torch.Tensor, paths) -> list[Path]:
+        self.batches.append(len(features))
+        for item, path in zip(features, paths, strict=True):
+            Path(path).write_text(",".join(f"{v:.3f}" for v in item.flatten().tolist()))
+        return [Path(p) for p in paths]
+
+    def plot(self, features: torch.Tensor, ax) -> None:
+        ax.plot(features.flatten().numpy())
+
+
+def test_generate_with_a_users_own_frontend(tmp_path, audiogan_generator_class):
+    from audiogan.protocols import Frontend
+
+    fe = CsvFrontend()
+    assert isinstance(fe, Frontend)
+    ckpt, _ = _trained(
+        tmp_path / "run",
+        audiogan_generator_class(num_classes=2),
+        metadata={"class_names": ["a", "b"], "frontend": module_spec(fe)},
+    )
+    with pytest.raises(ValueError, match=r"only audiogan classes.*pass frontend="):
+        generate(ckpt, tmp_path / "out")  # never rebuilt from a checkpoint: not audiogan's
+    paths = generate(ckpt, tmp_path / "out", n_per_class=2, seed=1, frontend=fe)
+    assert [p.name for p in paths] == ["a_000.csv", "a_001.csv", "b_000.csv", "b_001.csv"]
+    assert fe.batches == [2, 2]  # one batched save per class
+    assert len(paths[0].read_text().split(",")) == 16
+    again = generate(ckpt, tmp_path / "again", n_per_class=2, seed=1, frontend=CsvFrontend())
+    assert [p.read_text() for p in paths] == [p.read_text() for p in again]
+
+
 def test_load_generator_uses_ema_weights_unless_told(tmp_path, audiogan_generator_class):
     ckpt, trainer = _trained(tmp_path, audiogan_generator_class())
     ema = load_generator(ckpt)

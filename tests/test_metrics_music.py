@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audiogan.metrics.music import (
-    binarize_roll,
     drum_pattern_rate,
     empty_bar_rate,
     empty_beat_rate,
@@ -22,6 +21,7 @@ from audiogan.metrics.music import (
     polyphony,
     polyphony_rate,
     qualified_note_rate,
+    roll_mask,
     scale_consistency,
     tonal_centroid,
     tonal_distance,
@@ -119,7 +119,7 @@ def test_one_step_notes_are_not_qualified():
 def test_signed_float_roll_is_thresholded_at_zero():
     r = play(roll(), C4, 0, 3)
     signed = r.float() * 2 - 1  # {-1, 1}: the generator's tanh range
-    assert torch.equal(binarize_roll(signed), r)
+    assert torch.equal(roll_mask(signed), r)
     assert qualified_note_rate(signed).item() == 1.0
     assert empty_bar_rate(signed).item() == 0.0
 

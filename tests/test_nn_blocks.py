@@ -19,7 +19,7 @@ from audiogan.nn.recurrent import RecurrentClassifier
 from audiogan.nn.resnet9 import ResNet9, ResNet9Classifier, ResNet9Critic
 
 B = 3
-TINY_MUSE = {"n_tracks": 2, "n_bars": 2, "n_steps_per_bar": 8, "n_pitches": 24}
+TINY_ROLL = (2, 2, 8, 24)  # (tracks, bars, steps_per_bar, pitches)
 
 
 @dataclass
@@ -100,11 +100,35 @@ CASES: dict[str, Case] = {
         _critic_call((1, 16, 16)),
         (),
     ),
+    "gen2d-onehot-instance": Case(
+        lambda: ConvGenerator2d(
+            8, (1, 8, 16), conditioning=OneHot(4), base_channels=8, n_upsamples=2, norm="layer"
+        ),
+        _gen_call,
+        (1, 8, 16),
+    ),
+    "critic2d-embedding-instance": Case(
+        lambda: ConvCritic2d(
+            (1, 16, 16), conditioning=LabelEmbedding(3, 2), base_channels=4, norm="layer"
+        ),
+        _critic_call((1, 16, 16)),
+        (),
+    ),
+    "critic2d-projection-instance": Case(
+        lambda: ConvCritic2d((1, 16, 16), conditioning=Projection(3, 32), base_channels=4),
+        _critic_call((1, 16, 16)),
+        (),
+    ),
     "resnet9": Case(lambda: ResNet9(1, 5, width=4), _plain_call((1, 16, 16)), (5,)),
     "resnet9-critic": Case(lambda: ResNet9Critic(1, width=4), _critic_call((1, 16, 24)), ()),
     "resnet9-critic-projection-layer": Case(
         lambda: ResNet9Critic(3, num_classes=4, width=4, norm="layer", activation="leaky_relu"),
         _critic_call((3, 8, 8)),
+        (),
+    ),
+    "resnet9-critic-onehot-instance": Case(
+        lambda: ResNet9Critic(2, conditioning=OneHot(3), width=4, norm="layer"),
+        _critic_call((2, 8, 8)),
         (),
     ),
     "resnet9-critic-spectral": Case(
@@ -113,19 +137,39 @@ CASES: dict[str, Case] = {
     "resnet9-classifier": Case(
         lambda: ResNet9Classifier(1, 6, width=4, dropout=0.2), _plain_call((1, 16, 16)), (6,)
     ),
-    "temporal": Case(lambda: TemporalNetwork(4, 8, n_bars=3), _plain_call((4,)), (4, 3)),
+    "temporal": Case(lambda: TemporalNetwork(4, 8, bars=3), _plain_call((4,)), (4, 3)),
     "bar": Case(
-        lambda: BarGenerator(4, 16, 8, n_steps_per_bar=8, n_pitches=24), _plain_call((16,)), (8, 24)
+        lambda: BarGenerator(4, 16, 8, steps_per_bar=8, pitches=24), _plain_call((16,)), (8, 24)
     ),
-    "muse-gen": Case(lambda: MuseGenerator(4, 8, 8, **TINY_MUSE), _gen_call, (2, 2, 8, 24)),
+    "muse-gen": Case(
+        lambda: MuseGenerator(4, TINY_ROLL, hid_channels=8, hid_features=8), _gen_call, TINY_ROLL
+    ),
     "muse-gen-conditional": Case(
-        lambda: MuseGenerator(4, 8, 8, **TINY_MUSE, num_classes=3, embed_dim=2),
+        lambda: MuseGenerator(
+            4, TINY_ROLL, hid_channels=8, hid_features=8, num_classes=3, embed_dim=2
+        ),
         _gen_call,
-        (2, 2, 8, 24),
+        TINY_ROLL,
     ),
-    "muse-critic": Case(lambda: MuseCritic(4, 8, **TINY_MUSE), _critic_call((2, 2, 8, 24)), ()),
+    "muse-critic": Case(
+        lambda: MuseCritic(TINY_ROLL, hid_channels=4, hid_features=8), _critic_call(TINY_ROLL), ()
+    ),
     "muse-critic-conditional": Case(
-        lambda: MuseCritic(4, 8, **TINY_MUSE, num_classes=3), _critic_call((2, 2, 8, 24)), ()
+        lambda: MuseCritic(TINY_ROLL, hid_channels=4, hid_features=8, num_classes=3),
+        _critic_call(TINY_ROLL),
+        (),
+    ),
+    "muse-gen-onehot-instance": Case(
+        lambda: MuseGenerator(4, TINY_ROLL, hid_channels=8, hid_features=8, conditioning=OneHot(3)),
+        _gen_call,
+        TINY_ROLL,
+    ),
+    "muse-critic-embedding-instance": Case(
+        lambda: MuseCritic(
+            TINY_ROLL, hid_channels=4, hid_features=8, conditioning=LabelEmbedding(3, 2)
+        ),
+        _critic_call(TINY_ROLL),
+        (),
     ),
     "rnn": Case(lambda: RecurrentClassifier(8, 3, 6, 1, cell="rnn"), _plain_call((1, 8, 5)), (3,)),
     "gru-bidirectional": Case(
@@ -189,8 +233,9 @@ def test_config_round_trip(case: Case) -> None:
 
 def test_num_classes_attribute(case: Case) -> None:
     m = case.build()
-    if "num_classes" in m.config or "n_classes" in m.config:
-        assert m.num_classes == m.config.get("num_classes", m.config.get("n_classes"))
+    assert "n_classes" not in m.config  # one name per concept
+    if "num_classes" in m.config:
+        assert m.num_classes == m.config["num_classes"]
         assert isinstance(m.num_classes, int)
 
 
@@ -208,3 +253,49 @@ def test_sample_latent_is_reproducible(name: str) -> None:
     ):
         assert x.shape[0] == 2
         torch.testing.assert_close(x, y)
+
+
+def _tensors(z: Any) -> tuple[torch.Tensor, ...]:
+    return tuple(z) if isinstance(z, (tuple, list)) else (z,)
+
+
+def _labels_for(m: nn.Module, n: int, device: torch.device | str = "cpu") -> torch.Tensor | None:
+    return torch.arange(n, device=device) % m.num_classes if m.num_classes else None
+
+
+@pytest.mark.parametrize("name", _generators())
+def test_sample_latent_follows_the_module_dtype(name: str) -> None:
+    m = CASES[name].build().double()
+    z = m.sample_latent(2)
+    assert all(t.dtype == torch.float64 and t.device.type == "cpu" for t in _tensors(z))
+    out = m(z, _labels_for(m, 2))
+    assert out.dtype == torch.float64 and torch.isfinite(out).all()
+    told = m.sample_latent(2, dtype=torch.float32)
+    assert all(t.dtype == torch.float32 for t in _tensors(told))
+    # the same draws as an unconverted module's, up to the dtype
+    a = CASES[name].build().sample_latent(2, generator=torch.Generator().manual_seed(5))
+    b = m.sample_latent(2, generator=torch.Generator().manual_seed(5), dtype=torch.float32)
+    for x, y in zip(_tensors(a), _tensors(b), strict=True):
+        torch.testing.assert_close(x, y)
+
+
+def test_double_generator_runs_on_its_own_latent() -> None:
+    g = ConvGenerator2d(8, (1, 16, 16), num_classes=3, base_channels=8)
+    g.double()
+    assert g(g.sample_latent(2), torch.tensor([0, 2])).dtype == torch.float64
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("name", _generators())
+def test_sample_latent_follows_the_module_device(name: str) -> None:
+    m = CASES[name].build().cuda()
+    z = m.sample_latent(2)
+    assert all(t.device.type == "cuda" for t in _tensors(z))
+    assert m(z, _labels_for(m, 2, "cuda")).device.type == "cuda"
+    # a CPU generator draws on the CPU: the same numbers for a model on any device
+    on_gpu = m.sample_latent(2, generator=torch.Generator().manual_seed(3))
+    on_cpu = CASES[name].build().sample_latent(2, generator=torch.Generator().manual_seed(3))
+    for x, y in zip(_tensors(on_gpu), _tensors(on_cpu), strict=True):
+        assert x.device.type == "cuda"
+        torch.testing.assert_close(x.cpu(), y)
+    assert m.sample_latent(2, device="cpu")[0].device.type == "cpu"

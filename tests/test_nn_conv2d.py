@@ -235,3 +235,20 @@ def test_dcgan_init_is_the_default_and_can_be_turned_off(make):
     assert any(abs(w.std().item() - 0.02) > 0.01 for w in default)
     with pytest.raises(ValueError, match="init must be"):
         make("xavier")
+
+
+@pytest.mark.slow
+def test_conditional_blocks_compile_with_fullgraph_on_cpu() -> None:
+    """No host sync nor graph break in forward: the label value check is skipped when compiling."""
+    torch.compiler.reset()
+    g = ConvGenerator2d(8, (1, 16, 16), num_classes=3, base_channels=8, n_upsamples=2).eval()
+    critic = ConvCritic2d((1, 16, 16), num_classes=3, base_channels=4, n_downsamples=2).eval()
+    z, y = g.sample_latent(4), torch.tensor([0, 1, 2, 1])
+    compiled_g = torch.compile(g, fullgraph=True)
+    compiled_critic = torch.compile(critic, fullgraph=True)
+    with torch.no_grad():
+        x = compiled_g(z, y)
+        torch.testing.assert_close(x, g(z, y), rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(compiled_critic(x, y), critic(x, y), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):  # eager CPU calls still check values
+        g(z, torch.tensor([0, 1, 2, 3]))

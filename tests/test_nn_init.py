@@ -13,6 +13,7 @@ from audiogan.nn.init import (
     BatchNormInCriticWarning,
     batchnorm_layers,
     dcgan_init_,
+    has_spectral_norm,
     warn_if_batchnorm,
 )
 from audiogan.nn.layers import apply_spectral_norm
@@ -61,7 +62,7 @@ def test_warns_on_batchnorm_in_critic(critic: nn.Module) -> None:
     [
         ConvCritic2d((1, 16, 16), base_channels=4, norm="layer"),
         ResNet9Critic(1, width=2, norm="spectral"),
-        MuseCritic(4, 8),
+        MuseCritic(hid_channels=4, hid_features=8),
     ],
     ids=["conv2d-layer", "resnet9-spectral", "musecritic"],
 )
@@ -80,3 +81,39 @@ def test_batchnorm_layers_lists_every_rank_and_sync_bn() -> None:
     )
     assert batchnorm_layers(model) == ["0", "1.0", "2"]
     assert batchnorm_layers(nn.BatchNorm2d(3)) == ["BatchNorm2d"]
+
+
+def test_batchnorm_layers_lists_lazy_batchnorm() -> None:
+    assert batchnorm_layers(nn.Sequential(nn.LazyBatchNorm2d(), nn.GroupNorm(1, 2))) == ["0"]
+    dcgan_init_(nn.Sequential(nn.LazyBatchNorm2d()))  # uninitialized weights are left alone
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        (lambda: nn.Linear(3, 4), False),
+        (lambda: nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Linear(2, 1)), False),
+        (lambda: nn.utils.parametrizations.spectral_norm(nn.Linear(3, 4)), True),
+        (
+            lambda: nn.Sequential(
+                nn.Conv2d(1, 2, 3), nn.utils.parametrizations.spectral_norm(nn.Linear(2, 1))
+            ),
+            True,
+        ),
+        (lambda: apply_spectral_norm(nn.Sequential(nn.Conv2d(1, 2, 3))), True),
+        # spectral norm of another tensor than ``weight``
+        (lambda: nn.utils.parametrizations.spectral_norm(nn.Bilinear(2, 2, 3), "weight"), True),
+        # other parametrizations are not spectral norm
+        (lambda: nn.utils.parametrizations.weight_norm(nn.Linear(3, 4)), False),
+        (lambda: nn.utils.parametrizations.orthogonal(nn.Linear(3, 3)), False),
+        # the older hook-style API
+        (lambda: nn.Sequential(nn.utils.spectral_norm(nn.Linear(3, 4))), True),
+        (lambda: nn.utils.spectral_norm(nn.Conv2d(1, 2, 3), name="bias", dim=0), True),
+        (lambda: nn.utils.remove_spectral_norm(nn.utils.spectral_norm(nn.Linear(3, 4))), False),
+        (lambda: ConvCritic2d((1, 16, 16), base_channels=4, norm="spectral"), True),
+        (lambda: ConvCritic2d((1, 16, 16), base_channels=4, norm="layer"), False),
+        (lambda: ResNet9Critic(1, width=2, norm="spectral"), True),
+    ],
+)
+def test_has_spectral_norm(build, expected: bool) -> None:
+    assert has_spectral_norm(build()) is expected

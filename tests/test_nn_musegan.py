@@ -127,9 +127,9 @@ def _seed_order_reference(g: MuseGenerator, z: tuple[torch.Tensor, ...]) -> torc
     chords, style, melody, groove = z
     chord_outs = g.chords_network(chords)
     bar_outs = []
-    for bar in range(g.n_bars):
+    for bar in range(g.bars):
         track_outs = []
-        for track in range(g.n_tracks):
+        for track in range(g.tracks):
             melody_out = g.melody_networks[f"melodygen_{track}"](melody[:, track, :])[:, :, bar]
             zz = torch.cat([chord_outs[:, :, bar], style, melody_out, groove[:, track, :]], dim=1)
             roll = g.bar_generators[f"bargen_{track}"](zz)  # (B, steps, pitches)
@@ -142,7 +142,7 @@ def _seed_order_reference(g: MuseGenerator, z: tuple[torch.Tensor, ...]) -> torc
 
 @pytest.mark.parametrize("train", [True, False])
 def test_generator_matches_seed_bar_track_order(train: bool) -> None:
-    g = MuseGenerator(4, 8, 8, n_tracks=3, n_bars=3, n_steps_per_bar=4, n_pitches=12)
+    g = MuseGenerator(4, (3, 3, 4, 12), hid_channels=8, hid_features=8)
     g.train(train)
     z = g.sample_latent(4)
     with torch.no_grad():
@@ -154,9 +154,9 @@ def test_generator_matches_seed_bar_track_order(train: bool) -> None:
     [(1, 1, 2, 12, 8), (3, 4, 12, 36, 12), (2, 2, 32, 24, 8), (2, 3, 6, 12, 12)],
 )
 def test_other_sizes(tracks: int, bars: int, steps: int, pitches: int, hid_features: int) -> None:
-    sizes = {"n_tracks": tracks, "n_bars": bars, "n_steps_per_bar": steps, "n_pitches": pitches}
-    g = MuseGenerator(4, 8, hid_features, **sizes)
-    critic = MuseCritic(4, 8, **sizes)
+    shape = (tracks, bars, steps, pitches)
+    g = MuseGenerator(4, shape, hid_channels=8, hid_features=hid_features)
+    critic = MuseCritic(shape, hid_channels=4, hid_features=8)
     out = g(g.sample_latent(2))
     assert out.shape == (2, tracks, bars, steps, pitches)
     scores = critic(out)
@@ -166,22 +166,20 @@ def test_other_sizes(tracks: int, bars: int, steps: int, pitches: int, hid_featu
 
 @pytest.mark.parametrize("steps", [2, 3, 4, 6, 12, 16, 24, 48, 96])
 def test_critic_step_plan_reaches_one(steps: int) -> None:
-    critic = MuseCritic(2, 4, n_tracks=1, n_bars=1, n_steps_per_bar=steps, n_pitches=12)
+    critic = MuseCritic((1, 1, steps, 12), hid_channels=2, hid_features=4)
     assert critic(torch.randn(1, 1, 1, steps, 12)).shape == (1,)
     assert critic.hidden[0].in_features == 4 * 2  # everything collapsed to one position
 
 
 def test_temporal_network_shapes() -> None:
     for bars in (1, 2, 5):
-        t = TemporalNetwork(3, 4, n_bars=bars)
+        t = TemporalNetwork(3, 4, bars=bars)
         assert t(torch.randn(2, 3)).shape == (2, 3, bars)
 
 
 def test_conditional_generator_and_critic_use_labels() -> None:
-    g = MuseGenerator(
-        4, 8, 8, n_tracks=2, n_bars=2, n_steps_per_bar=4, n_pitches=12, num_classes=3
-    ).eval()
-    critic = MuseCritic(4, 8, n_tracks=2, n_bars=2, n_steps_per_bar=4, n_pitches=12, num_classes=3)
+    g = MuseGenerator(4, (2, 2, 4, 12), hid_channels=8, hid_features=8, num_classes=3).eval()
+    critic = MuseCritic((2, 2, 4, 12), hid_channels=4, hid_features=8, num_classes=3)
     nn.init.normal_(critic.projection.embedding.weight)
     z = g.sample_latent(2)
     a, b = g(z, torch.tensor([0, 1])), g(z, torch.tensor([2, 2]))
@@ -192,36 +190,49 @@ def test_conditional_generator_and_critic_use_labels() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"n_pitches": 100}, "multiple of 12"),
-        ({"n_steps_per_bar": 24}, "hid_features"),
+        ({"out_shape": (4, 2, 16, 100)}, "multiple of 12"),
+        ({"out_shape": (4, 2, 24, 84)}, "hid_features"),
         ({"out_channels": 2}, "out_channels"),
-        ({"n_tracks": 0}, "n_tracks"),
-        ({"n_bars": 0}, "n_bars"),
+        (
+            {"out_shape": (0, 2, 16, 84)},
+            r"out_shape \(tracks, bars, steps_per_bar, pitches\) needs tracks >= 1, got \(0, 2, 16, 84\)",
+        ),
+        ({"out_shape": (4, 0, 16, 84)}, "needs bars >= 1"),
+        (
+            {"out_shape": (4, 2, 16)},
+            r"out_shape must be \(tracks, bars, steps_per_bar, pitches\) \(4 sizes\), got \(4, 2, 16\)",
+        ),
+        ({"latent_dim": 0}, "latent_dim"),
         ({"hid_features": 10}, "divide"),
     ],
 )
 def test_generator_errors(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
-        MuseGenerator(4, 8, **{"hid_features": 8, **kwargs})
+        MuseGenerator(**{"latent_dim": 4, "hid_channels": 8, "hid_features": 8, **kwargs})
 
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"n_pitches": 30}, "multiple of 12"),
-        ({"n_steps_per_bar": 5}, "power of two"),
-        ({"n_steps_per_bar": 1}, "power of two"),
-        ({"n_steps_per_bar": 20}, "power of two"),
+        ({"in_shape": (4, 2, 16, 30)}, "multiple of 12"),
+        ({"in_shape": (4, 2, 5, 84)}, "power of two"),
+        ({"in_shape": (4, 2, 1, 84)}, "power of two"),
+        ({"in_shape": (4, 2, 20, 84)}, "power of two"),
+        (
+            {"in_shape": (4, 2, 16, 84, 1)},
+            r"in_shape must be \(tracks, bars, steps_per_bar, pitches\)",
+        ),
+        ({"in_shape": (4, 2, -16, 84)}, "needs steps_per_bar >= 1"),
         ({"out_features": 2}, "out_features"),
     ],
 )
 def test_critic_errors(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
-        MuseCritic(4, 8, **kwargs)
+        MuseCritic(**{"hid_channels": 4, "hid_features": 8, **kwargs})
 
 
 def test_forward_errors_name_the_culprit() -> None:
-    g = MuseGenerator(4, 8, 8, n_tracks=2, n_bars=2, n_steps_per_bar=4, n_pitches=12)
+    g = MuseGenerator(4, (2, 2, 4, 12), hid_channels=8, hid_features=8)
     chords, style, melody, groove = g.sample_latent(2)
     with pytest.raises(ValueError, match="tuple"):
         g(chords)
@@ -231,10 +242,10 @@ def test_forward_errors_name_the_culprit() -> None:
         g((chords, style[:1], melody, groove))
     with pytest.raises(ValueError, match="unconditional"):
         g((chords, style, melody, groove), torch.tensor([0, 1]))
-    critic = MuseCritic(4, 8, n_tracks=2, n_bars=2, n_steps_per_bar=4, n_pitches=12, num_classes=2)
+    critic = MuseCritic((2, 2, 4, 12), hid_channels=4, hid_features=8, num_classes=2)
     with pytest.raises(ValueError, match=r"MuseCritic input: expected shape \(\*, 2, 2, 4, 12\)"):
         critic(torch.randn(2, 2, 2, 4, 13), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="labels"):
         critic(torch.randn(2, 2, 2, 4, 12))
     with pytest.raises(ValueError, match="BarGenerator input"):
-        BarGenerator(4, 8, 4, n_steps_per_bar=4, n_pitches=12)(torch.randn(2, 15))
+        BarGenerator(4, 8, 4, steps_per_bar=4, pitches=12)(torch.randn(2, 15))

@@ -95,5 +95,5 @@ def test_errors() -> None:
         RecurrentClassifier(8, 3, cell="transformer")
     with pytest.raises(ValueError, match="pooling"):
         RecurrentClassifier(8, 3, pooling="max")
-    with pytest.raises(ValueError, match="n_classes"):
+    with pytest.raises(ValueError, match="num_classes"):
         RecurrentClassifier(8, 0)

@@ -31,7 +31,7 @@ def test_fast_cifar_layout_and_parameter_count() -> None:
 @pytest.mark.parametrize("shape", [(1, 64, 64), (1, 128, 256), (3, 8, 8), (1, 9, 17)])
 def test_any_spectrogram_size(shape: tuple[int, int, int]) -> None:
     critic = ResNet9Critic(shape[0], width=2)
-    classifier = ResNet9Classifier(shape[0], n_classes=4, width=2)
+    classifier = ResNet9Classifier(shape[0], num_classes=4, width=2)
     x = torch.randn(2, *shape)
     assert critic(x).shape == (2,)
     assert classifier(x).shape == (2, 4)
@@ -84,7 +84,7 @@ def test_errors() -> None:
         ResNet9(1, 1, norm="weird")
     with pytest.raises(ValueError, match="dropout"):
         ResNet9(1, 1, dropout=1.0)
-    with pytest.raises(ValueError, match="n_classes"):
+    with pytest.raises(ValueError, match="num_classes"):
         ResNet9Classifier(1, 0)
     with pytest.raises(ValueError, match="unconditional"):
         ResNet9Critic(1, width=2)(torch.randn(2, 1, 8, 8), torch.tensor([0, 1]))

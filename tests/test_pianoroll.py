@@ -43,15 +43,16 @@ def same(a: torch.Tensor, b: torch.Tensor) -> bool:
 
 def test_frontend_attributes_and_config_rebuild():
     pr = PianoRoll()
-    assert pr.kind == "pianoroll"
+    assert pr.suffix == ".mid"
     assert pr.feature_shape == (4, 2, 16, 84)
+    assert (pr.tracks, pr.bars, pr.steps_per_bar, pr.pitches) == (4, 2, 16, 84)
     assert pr.sample_rate == 0
     assert pr.track_names == ("soprano", "alto", "tenor", "bass")
     assert pr.steps_per_second == pytest.approx(66 / 60 * 4)
     clone = type(pr)(**pr.config)
     assert clone.config == pr.config
     assert isinstance(pr.config["programs"], list)
-    assert PianoRoll(n_tracks=2).track_names == ("track0", "track1")
+    assert PianoRoll(tracks=2).track_names == ("track0", "track1")
 
 
 def test_encode_shape_range_and_one_hot():
@@ -76,7 +77,7 @@ def test_encode_places_time_and_track_on_the_right_axes():
 
 
 def test_lowest_pitch_offsets_the_index():
-    pr = PianoRoll(n_pitches=48, lowest_pitch=36)
+    pr = PianoRoll(pitches=48, lowest_pitch=36)
     p = torch.full((32, 4), 36.0)
     p[5, 2] = 83
     roll = pr.encode(p)
@@ -132,9 +133,9 @@ def test_constructor_errors():
     with pytest.raises(ValueError, match="programs"):
         PianoRoll(programs=(0, 0))
     with pytest.raises(ValueError, match="MIDI 0..127"):
-        PianoRoll(lowest_pitch=60, n_pitches=84)
+        PianoRoll(lowest_pitch=60, pitches=84)
     with pytest.raises(ValueError, match="distinct"):
-        PianoRoll(n_tracks=2, track_names=("a", "A"))
+        PianoRoll(tracks=2, track_names=("a", "A"))
     with pytest.raises(ValueError, match="tempo"):
         PianoRoll(tempo=0)
 
@@ -249,6 +250,32 @@ def test_to_midi_writes_notes_programs_and_tempo(tmp_path):
     assert b.pitch == 48 and b.end == pytest.approx(32 * step)
 
 
+def test_save_writes_one_midi_file_per_item_as_to_midi_does(tmp_path):
+    pr = PianoRoll(tracks=2, pitches=24, lowest_pitch=48)
+    raw = torch.rand(3, 2, 2, 16, 24) * 2 - 1  # a generator's tanh output: binarized on the way
+    paths = pr.save(raw, [tmp_path / "a.mid", tmp_path / "b.mid", tmp_path / "c.mid"])
+    assert paths == [tmp_path / "a.mid", tmp_path / "b.mid", tmp_path / "c.mid"]
+    for path, item in zip(paths, raw, strict=True):
+        assert torch.equal(pr.from_midi(path)[0], pr.binarize(item))
+    with pytest.raises(ValueError, match="expected 3 paths"):
+        pr.save(raw, [tmp_path / "x.mid"])
+    with pytest.raises(ValueError, match=r"expected features \(batch, 2, 2, 16, 24\)"):
+        pr.save(raw[0], [tmp_path / "x.mid"])
+
+
+def test_plot_draws_the_binarized_roll_with_track_names():
+    figure = pytest.importorskip("matplotlib.figure")
+    pr = PianoRoll(tracks=2, pitches=24, lowest_pitch=48, track_names=("melody", "bass"))
+    ax = figure.Figure().subplots()
+    raw = torch.rand(2, 2, 16, 24) * 2 - 1
+    pr.plot(raw, ax)
+    (image,) = ax.get_images()
+    assert set(np.unique(image.get_array()).tolist()) == {-1.0, 1.0}  # as the MIDI file holds it
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["melody", "bass"]
+    with pytest.raises(ValueError, match=r"expected one roll \(2, 2, 16, 24\)"):
+        pr.plot(raw[None], ax)
+
+
 def test_to_midi_of_segments_plays_them_in_order(tmp_path):
     pr = PianoRoll()
     p = random_pitches((3, 32, 4), seed=4, low=40, high=80)
@@ -261,7 +288,7 @@ def test_to_midi_of_segments_plays_them_in_order(tmp_path):
 
 
 def test_from_midi_track_assignment_and_range(tmp_path):
-    pr = PianoRoll(n_tracks=2, n_pitches=24, lowest_pitch=48)
+    pr = PianoRoll(tracks=2, pitches=24, lowest_pitch=48)
     tracks = [
         Track("piano", 0, False, [Note(0, 4, 30)]),
         Track("bass", 33, False, [Note(0, 4, 50)]),
@@ -276,7 +303,7 @@ def test_from_midi_track_assignment_and_range(tmp_path):
         pr.from_midi(path, out_of_range="raise")
     swapped = pr.decode(pr.from_midi(path, instruments=[1, 0])[0])
     assert swapped[0].tolist() == [50.0, 54.0]
-    one = PianoRoll(n_tracks=1)
+    one = PianoRoll(tracks=1)
     with pytest.raises(ValueError, match="2 instruments/parts but the piano roll has 1"):
         one.from_midi(path)
 

@@ -66,7 +66,7 @@ def _assert_same_state(a: Trainer, b: Trainer) -> None:
             assert torch.equal(sa[k], sb[k]), f"{name}.{k} differs"
     for k, v in a.ema.module.state_dict().items():
         assert torch.equal(v, b.ema.module.state_dict()[k]), f"ema.{k} differs"
-    for name in ("g_optimizer", "d_optimizer"):
+    for name in ("generator_optimizer", "critic_optimizer"):
         sa, sb = getattr(a, name).state_dict()["state"], getattr(b, name).state_dict()["state"]
         for i in sa:
             for k in sa[i]:

@@ -112,10 +112,10 @@ def params(module: nn.Module) -> list[torch.Tensor]:
 def test_n_critic_steps_consume_n_batches_per_generator_step(tmp_path):
     trainer = make_trainer(tmp_path, n_critic=3)
     calls = {"critic_updates": 0, "generator_updates": 0}
-    trainer.d_optimizer.register_step_post_hook(
+    trainer.critic_optimizer.register_step_post_hook(
         lambda *a: calls.__setitem__("critic_updates", calls["critic_updates"] + 1)
     )
-    trainer.g_optimizer.register_step_post_hook(
+    trainer.generator_optimizer.register_step_post_hook(
         lambda *a: calls.__setitem__("generator_updates", calls["generator_updates"] + 1)
     )
     trainer.fit(
@@ -133,8 +133,8 @@ def test_steps_limit_and_metrics_sink(tmp_path):
     assert [h["step"] for h in trainer.history] == [1, 2, 3, 4, 5]
     assert [h["epoch"] for h in trainer.history] == [0, 0, 0, 0, 1]
     for key in (
-        "d_loss",
-        "g_loss",
+        "critic_loss",
+        "generator_loss",
         "real_score",
         "fake_score",
         "penalty",
@@ -158,7 +158,7 @@ def test_training_changes_both_models_and_wasserstein_metrics_are_consistent(tmp
         False,
     ]  # the head's bias cancels in mean(fake) - mean(real)
     m = trainer.metrics
-    assert m["d_loss"] == pytest.approx(m["fake_score"] - m["real_score"], abs=1e-5)  # n_critic=1
+    assert m["critic_loss"] == pytest.approx(m["fake_score"] - m["real_score"], abs=1e-5)  # n_critic=1
     assert all(p.abs().max() <= 0.5 for p in trainer.critic.parameters())  # weight clipping
 
 
@@ -210,31 +210,31 @@ def test_r1_penalty_and_nonsaturating(tmp_path):
 
 
 def test_ttur_learning_rates_and_custom_optimizers(tmp_path):
-    trainer = make_trainer(tmp_path, g_lr=2e-4, d_lr=2e-5)
-    assert trainer.g_optimizer.param_groups[0]["lr"] == 2e-4
-    assert trainer.d_optimizer.param_groups[0]["lr"] == 2e-5
-    assert trainer.g_optimizer.param_groups[0]["betas"] == (0.5, 0.9)
+    trainer = make_trainer(tmp_path, generator_lr=2e-4, critic_lr=2e-5)
+    assert trainer.generator_optimizer.param_groups[0]["lr"] == 2e-4
+    assert trainer.critic_optimizer.param_groups[0]["lr"] == 2e-5
+    assert trainer.generator_optimizer.param_groups[0]["betas"] == (0.5, 0.9)
     g, d = TinyGenerator(), TinyCritic()
     t = Trainer(
         g,
         d,
         Wasserstein(),
         GradientPenalty(),
-        g_optimizer=torch.optim.SGD(g.parameters(), lr=0.1),
-        d_optimizer=lambda ps: torch.optim.RMSprop(ps, lr=5e-5),
+        generator_optimizer=torch.optim.SGD(g.parameters(), lr=0.1),
+        critic_optimizer=lambda ps: torch.optim.RMSprop(ps, lr=5e-5),
         device="cpu",
         out_dir=tmp_path,
     )
-    assert isinstance(t.g_optimizer, torch.optim.SGD) and isinstance(
-        t.d_optimizer, torch.optim.RMSprop
+    assert isinstance(t.generator_optimizer, torch.optim.SGD) and isinstance(
+        t.critic_optimizer, torch.optim.RMSprop
     )
-    with pytest.raises(ValueError, match="g_optimizer"):
+    with pytest.raises(ValueError, match="generator_optimizer"):
         Trainer(
             g,
             d,
             Wasserstein(),
             GradientPenalty(),
-            g_optimizer=torch.optim.SGD(d.parameters(), lr=0.1),
+            generator_optimizer=torch.optim.SGD(d.parameters(), lr=0.1),
             device="cpu",
             out_dir=tmp_path,
         )
@@ -292,8 +292,8 @@ def test_grad_clip_bounds_update(tmp_path):
         grad_clip=1e-3,
         device="cpu",
         out_dir=tmp_path,
-        d_optimizer=lambda ps: torch.optim.SGD(ps, lr=1.0),
-        g_optimizer=lambda ps: torch.optim.SGD(ps, lr=1.0),
+        critic_optimizer=lambda ps: torch.optim.SGD(ps, lr=1.0),
+        generator_optimizer=lambda ps: torch.optim.SGD(ps, lr=1.0),
     )
     d0 = torch.cat([p.detach().flatten() for p in d.parameters()])
     trainer.fit(make_loader(), steps=1, resume=False)
@@ -306,9 +306,9 @@ def test_grad_clip_bounds_update(tmp_path):
 
 def test_bf16_autocast_trains_on_cpu(tmp_path):
     trainer = make_trainer(tmp_path, precision="bf16")
-    assert not trainer.d_scaler.is_enabled() and not trainer.g_scaler.is_enabled()
+    assert not trainer.critic_scaler.is_enabled() and not trainer.generator_scaler.is_enabled()
     trainer.fit(make_loader(), steps=2)
-    assert math.isfinite(trainer.metrics["d_loss"])
+    assert math.isfinite(trainer.metrics["critic_loss"])
 
 
 def test_fp16_on_cpu_is_a_clear_error(tmp_path):
@@ -322,8 +322,8 @@ def test_fp16_on_cpu_is_a_clear_error(tmp_path):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_fp16_scalers_on_cuda(tmp_path):
     trainer = make_trainer(tmp_path, precision="16", device="cuda", n_critic=2)
-    assert trainer.d_scaler.is_enabled() and trainer.g_scaler.is_enabled()
-    assert trainer.d_scaler is not trainer.g_scaler
+    assert trainer.critic_scaler.is_enabled() and trainer.generator_scaler.is_enabled()
+    assert trainer.critic_scaler is not trainer.generator_scaler
     trainer.fit(make_loader(), steps=3)
     assert math.isfinite(trainer.metrics["penalty"])
     assert torch.backends.cudnn.benchmark

@@ -133,6 +133,18 @@ def _collate(items: list[Any]) -> tuple[torch.Tensor, list[int] | None]:
     return torch.stack(waves), (labels or None)
 
 
+def _has_mono_axis(feats: Any, feature_shape: Any) -> bool:
+    """Whether ``feats`` is ``(batch, 1, *feature_shape)``: encoded mono items with their channel
+    axis still in front (``None`` entries of ``feature_shape`` match any size)."""
+    if feature_shape is None or not isinstance(feats, torch.Tensor):
+        return False
+    want = (1, *tuple(feature_shape))
+    got = tuple(feats.shape[1:])
+    return len(got) == len(want) and all(
+        w is None or w == g for w, g in zip(want, got, strict=True)
+    )
+
+
 def _frontend_device(frontend: Any) -> torch.device:
     if isinstance(frontend, torch.nn.Module):
         for t in (*frontend.buffers(), *frontend.parameters()):
@@ -145,16 +157,19 @@ class FeatureCache(Dataset):
 
     The first open encodes the data set batch by batch (on ``device``) and writes the cache
     folder; later opens with the same key only map the file: ``__getitem__`` is a slice of the
-    memory map (the fast path of seed 001). A changed file, frontend config or fitted frontend
-    state gives a different key and the cache is rebuilt.
+    memory map (the fast path of the conditional WGAN-GP recipe). A changed file, frontend
+    config or fitted frontend state gives a different key and the cache is rebuilt.
 
-    Mono items ``(1, time)`` (what :class:`~audiogan.data.AudioFolder` yields) are encoded as
-    ``(time,)``, so each cached item has the frontend's ``feature_shape``, e.g. ``(1, n_mels,
-    frames)``, and batches are ``(batch, 1, n_mels, frames)`` as critics expect.
+    Items are encoded as they come, in batches. When the encoded items have one axis of size 1
+    in front of the frontend's ``feature_shape`` (mono items ``(1, time)``, what
+    :class:`~audiogan.data.AudioFolder` yields, encoded to ``(1, 1, n_mels, frames)``), that
+    axis is dropped, so each cached item has the frontend's ``feature_shape``, e.g. ``(1,
+    n_mels, frames)``, and batches are ``(batch, 1, n_mels, frames)`` as critics expect.
 
     Args:
         dataset: Items ``(wave (..., time), label_int)`` or ``wave``; must have ``cache_key()``.
-        frontend: Has ``encode(wave (batch, ..., time)) -> (batch, *feature_shape)`` and ``config``.
+        frontend: Has ``encode(wave (batch, ..., time)) -> (batch, ..., *feature_shape)``,
+            ``feature_shape`` and ``config`` (see :class:`~audiogan.protocols.Frontend`).
         path: Cache folder (created); holds ``features.npy`` and ``index.json``.
         batch_size: Items encoded at once.
         device: Where to encode (default: the frontend's device). The frontend is copied there;
@@ -294,7 +309,7 @@ class FeatureCache(Dataset):
             num_workers=num_workers,
             collate_fn=_collate,
         )
-        squeeze_mono = getattr(frontend, "kind", "audio") == "audio"
+        feature_shape = getattr(frontend, "feature_shape", None)
         out: np.ndarray | None = None
         labels: list[int] | None = None
         item_shape: tuple[int, ...] = ()
@@ -307,10 +322,10 @@ class FeatureCache(Dataset):
                 disable=not progress,
             ) as bar:
                 for waves, batch_labels in loader:
-                    if squeeze_mono and waves.dim() == 3 and waves.shape[1] == 1:
-                        waves = waves[:, 0]  # mono (batch, 1, time) -> (batch, time)
                     with torch.no_grad():
                         feats = frontend.encode(waves.to(target))
+                    if _has_mono_axis(feats, feature_shape):
+                        feats = feats[:, 0]  # (batch, 1, *feature_shape) -> (batch, *feature_shape)
                     if (
                         not isinstance(feats, torch.Tensor)
                         or feats.dim() < 1

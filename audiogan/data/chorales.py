@@ -1,4 +1,4 @@
-"""Bach chorales as ``(4, 2, 16, 84)`` piano rolls (seed 004), built offline from music21's corpus.
+"""Bach chorales as the ``(4, 2, 16, 84)`` piano rolls of MuseGAN on the JSB chorales, built offline.
 
 Two sources give the same layout, ``(phrases, tracks=4 SATB, bars, steps, pitches)`` in {-1, 1}
 with pitch index = MIDI number - ``lowest_pitch`` and a rest as -1 at every pitch:
@@ -17,11 +17,11 @@ How :class:`JSBChorales` builds its phrases:
   (``"too_short"``).
 - Tracks are the four parts in score order: soprano, alto, tenor, bass. Each part is read on a
   sixteenth-note grid (``steps_per_beat=4``); a chord in a part keeps its highest note.
-- Phrases are ``n_bars`` bars that start on the piece's bar lines, every ``hop_bars`` bars
-  (default ``n_bars``: back to back, no overlap). A pickup (anacrusis) is not a bar, so the
+- Phrases are ``bars`` bars that start on the piece's bar lines, every ``hop_bars`` bars
+  (default ``bars``: back to back, no overlap). A pickup (anacrusis) is not a bar, so the
   first phrase starts at the first full bar; the trailing partial bar that balances a pickup
   never fills a phrase and is dropped, like any incomplete phrase at the end.
-- A phrase with a pitch outside ``lowest_pitch .. lowest_pitch + n_pitches - 1`` is skipped and
+- A phrase with a pitch outside ``lowest_pitch .. lowest_pitch + pitches - 1`` is skipped and
   counted (``"out_of_range_phrases"``); with the defaults (MIDI 0..83, chorales span 36..81)
   none is.
 - Splits are by chorale, never by phrase, so no chorale's phrases are in two splits:
@@ -86,12 +86,10 @@ def _check_split(split: str | None) -> None:
 
 
 def _to_rolls(
-    pitches: np.ndarray, n_bars: int, steps_per_bar: int, n_pitches: int, lowest_pitch: int
+    grids: np.ndarray, bars: int, steps_per_bar: int, pitches: int, lowest_pitch: int
 ) -> np.ndarray:
     """``(N, time, 4)`` pitch grids -> ``(N, 4, bars, steps, pitches)`` int8 rolls in {-1, 1}."""
-    rolls = pitches_to_roll(
-        torch.from_numpy(pitches), n_bars, steps_per_bar, n_pitches, lowest_pitch
-    )
+    rolls = pitches_to_roll(torch.from_numpy(grids), bars, steps_per_bar, pitches, lowest_pitch)
     return rolls.to(torch.int8).numpy()
 
 
@@ -105,26 +103,26 @@ def _in_range(phrases: np.ndarray, low: int, high: int) -> np.ndarray:
 class JSBChorales(Dataset):
     """Two-bar SATB phrases of the Bach chorales that music21 ships, as piano rolls.
 
-    Yields ``x`` alone (no label): a float32 tensor ``(4, n_bars, steps_per_bar, n_pitches)``
+    Yields ``x`` alone (no label): a float32 tensor ``(4, bars, steps_per_bar, pitches)``
     in {-1, 1}. See the module docstring for how phrases are cut and what is skipped.
 
     Args:
         root: Cache folder (default :func:`default_cache_dir`).
         split: ``None`` (all), ``"train"``, ``"valid"`` or ``"test"`` (by chorale).
-        n_bars: Bars per phrase.
+        bars: Bars per phrase.
         steps_per_bar: Steps per bar (16: sixteenth notes in a 4/4 bar).
-        n_pitches: Pitch axis size.
+        pitches: Pitch axis size.
         lowest_pitch: MIDI number of pitch index 0.
         hop_bars: Bars between the starts of consecutive phrases of a chorale (default
-            ``n_bars``: no overlap; 1: phrases overlap by ``n_bars - 1`` bars).
+            ``bars``: no overlap; 1: phrases overlap by ``bars - 1`` bars).
         rebuild: Rebuild the cache even if it matches.
         max_chorales: Build from only the first this many chorales of the catalogue (tests).
         progress: Show a tqdm progress bar while parsing.
 
     Attributes:
-        data: ``(N, 4, n_bars, steps_per_bar, n_pitches)`` int8 numpy array in {-1, 1}
+        data: ``(N, 4, bars, steps_per_bar, pitches)`` int8 numpy array in {-1, 1}
             (compact; ``__getitem__`` returns float32).
-        pitches: ``(N, n_bars * steps_per_bar, 4)`` float32 MIDI numbers, NaN = rest.
+        grids: ``(N, bars * steps_per_bar, 4)`` pitch grids: float32 MIDI numbers, NaN = rest.
         names: Chorale name (e.g. ``"bach/bwv66.6"``) of each phrase.
         skipped: Chorales (or phrases, for ``"out_of_range_phrases"``) skipped, by reason.
         n_chorales: Chorales considered; ``n_four_voice``: of those, with four parts.
@@ -137,9 +135,9 @@ class JSBChorales(Dataset):
         self,
         root: str | os.PathLike | None = None,
         split: str | None = None,
-        n_bars: int = 2,
+        bars: int = 2,
         steps_per_bar: int = 16,
-        n_pitches: int = 84,
+        pitches: int = 84,
         lowest_pitch: int = 0,
         hop_bars: int | None = None,
         rebuild: bool = False,
@@ -148,9 +146,9 @@ class JSBChorales(Dataset):
     ) -> None:
         _check_split(split)
         for what, value in (
-            ("n_bars", n_bars),
+            ("bars", bars),
             ("steps_per_bar", steps_per_bar),
-            ("n_pitches", n_pitches),
+            ("pitches", pitches),
         ):
             if value < 1:
                 raise ValueError(f"{what} must be >= 1, got {value}")
@@ -158,17 +156,17 @@ class JSBChorales(Dataset):
             raise ValueError(f"hop_bars must be >= 1 or None, got {hop_bars}")
         if max_chorales is not None and max_chorales < 1:
             raise ValueError(f"max_chorales must be >= 1 or None, got {max_chorales}")
-        if lowest_pitch < 0 or lowest_pitch + n_pitches > 128:
+        if lowest_pitch < 0 or lowest_pitch + pitches > 128:
             raise ValueError(
-                f"pitches {lowest_pitch}..{lowest_pitch + n_pitches - 1} must lie in MIDI 0..127"
+                f"pitches {lowest_pitch}..{lowest_pitch + pitches - 1} must lie in MIDI 0..127"
             )
         self.root = Path(root).expanduser() if root is not None else default_cache_dir()
         self.split = split
-        self.n_bars = n_bars
+        self.bars = bars
         self.steps_per_bar = steps_per_bar
-        self.n_pitches = n_pitches
+        self.pitches = pitches
         self.lowest_pitch = lowest_pitch
-        self.hop_bars = n_bars if hop_bars is None else hop_bars
+        self.hop_bars = bars if hop_bars is None else hop_bars
         self.max_chorales = max_chorales
         self.cache_path = self.root / CACHE_NAME
 
@@ -176,7 +174,7 @@ class JSBChorales(Dataset):
         if cached is None:
             cached = self._build(progress)
             self._save_cache(cached)
-        pitches, phrase_chorale, chorales, meta = cached
+        grids, phrase_chorale, chorales, meta = cached
         self.skipped: dict[str, int] = dict(meta["skipped"])
         self.n_chorales: int = int(meta["n_chorales"])
         self.n_four_voice: int = int(meta["n_four_voice"])
@@ -185,20 +183,20 @@ class JSBChorales(Dataset):
             keep = np.array(
                 [chorale_split(chorales[i]) == split for i in phrase_chorale], dtype=bool
             )
-            pitches, phrase_chorale = pitches[keep], phrase_chorale[keep]
-        self.pitches: np.ndarray = pitches
+            grids, phrase_chorale = grids[keep], phrase_chorale[keep]
+        self.grids: np.ndarray = grids
         self.names: list[str] = [chorales[i] for i in phrase_chorale]
-        self.data: np.ndarray = _to_rolls(pitches, n_bars, steps_per_bar, n_pitches, lowest_pitch)
+        self.data: np.ndarray = _to_rolls(grids, bars, steps_per_bar, pitches, lowest_pitch)
 
     def build_params(self) -> dict[str, Any]:
         """What the cached array depends on (the split is applied after loading)."""
         music21 = require("music21", feature="the JSB chorales data set")
         return {
             "format": FORMAT_VERSION,
-            "n_bars": self.n_bars,
+            "bars": self.bars,
             "steps_per_bar": self.steps_per_bar,
             "steps_per_beat": self.steps_per_beat,
-            "n_pitches": self.n_pitches,
+            "pitches": self.pitches,
             "lowest_pitch": self.lowest_pitch,
             "hop_bars": self.hop_bars,
             "max_chorales": self.max_chorales,
@@ -213,7 +211,7 @@ class JSBChorales(Dataset):
         return len(self.data)
 
     def __getitem__(self, index: int) -> torch.Tensor:
-        """Phrase ``index`` as a float32 ``(4, n_bars, steps_per_bar, n_pitches)`` tensor."""
+        """Phrase ``index`` as a float32 ``(4, bars, steps_per_bar, pitches)`` tensor."""
         return torch.from_numpy(self.data[index].astype(np.float32))
 
     def __repr__(self) -> str:
@@ -230,11 +228,11 @@ class JSBChorales(Dataset):
         if self.max_chorales is not None:
             names = names[: self.max_chorales]
         bar_quarters = self.steps_per_bar / self.steps_per_beat
-        phrase_steps = self.n_bars * self.steps_per_bar
-        high = self.lowest_pitch + self.n_pitches - 1
+        phrase_steps = self.bars * self.steps_per_bar
+        high = self.lowest_pitch + self.pitches - 1
         skipped = dict.fromkeys(SKIP_REASONS, 0)
         chorales: list[str] = []
-        grids: list[np.ndarray] = []
+        found: list[np.ndarray] = []
         owner: list[int] = []
         n_four = 0
         for name in tqdm(names, desc="JSB chorales", unit="chorale", disable=not progress):
@@ -265,11 +263,9 @@ class JSBChorales(Dataset):
             skipped["out_of_range_phrases"] += int((~ok).sum())
             if ok.any():
                 chorales.append(name)
-                grids.append(phrases[ok])
+                found.append(phrases[ok])
                 owner.extend([len(chorales) - 1] * int(ok.sum()))
-        pitches = (
-            np.concatenate(grids) if grids else np.zeros((0, phrase_steps, 4), dtype=np.float32)
-        )
+        grids = np.concatenate(found) if found else np.zeros((0, phrase_steps, 4), dtype=np.float32)
         meta = {
             "params": self.build_params(),
             "skipped": skipped,
@@ -277,7 +273,7 @@ class JSBChorales(Dataset):
             "n_four_voice": n_four,
             "build_seconds": time.perf_counter() - t0,
         }
-        return pitches.astype(np.float32), np.asarray(owner, dtype=np.int32), chorales, meta
+        return grids.astype(np.float32), np.asarray(owner, dtype=np.int32), chorales, meta
 
     def _load_cache(self) -> tuple[np.ndarray, np.ndarray, list[str], dict[str, Any]] | None:
         """The cached arrays if the cache exists, is readable and matches the parameters."""
@@ -293,11 +289,11 @@ class JSBChorales(Dataset):
             return None  # unreadable or from another layout: rebuild
 
     def _save_cache(self, cached: tuple[np.ndarray, np.ndarray, list[str], dict[str, Any]]) -> None:
-        pitches, phrase_chorale, chorales, meta = cached
+        grids, phrase_chorale, chorales, meta = cached
         with atomic_path(self.cache_path) as tmp, open(tmp, "wb") as fh:
             np.savez_compressed(
                 fh,
-                pitches=pitches,
+                pitches=grids,
                 phrase_chorale=phrase_chorale,
                 chorales=np.asarray(chorales, dtype=str),
                 meta=np.asarray(json.dumps(meta)),
@@ -307,36 +303,36 @@ class JSBChorales(Dataset):
 def load_jsb16th_npz(
     path: str | os.PathLike,
     split: str = "train",
-    n_bars: int = 2,
+    bars: int = 2,
     steps_per_bar: int = 16,
-    n_pitches: int = 84,
+    pitches: int = 84,
     lowest_pitch: int = 0,
     steps_per_beat: int = 4,
     hop_steps: int | None = None,
 ) -> np.ndarray:
-    """Load ``Jsb16thSeparated.npz`` into ``(N, 4, n_bars, steps_per_bar, n_pitches)`` int8 rolls.
+    """Load ``Jsb16thSeparated.npz`` into ``(N, 4, bars, steps_per_bar, pitches)`` int8 rolls.
 
     The file has keys ``train``/``valid``/``test`` (229/76/77 pieces), each an object array of
     pieces, each a ``(T, 4)`` array of MIDI pitches (SATB, sixteenth notes) with NaN for
     silence. As in the book's pipeline, the leading beats (``steps_per_beat`` rows at a time)
     that contain a rest in any voice are skipped; then by default one phrase per piece is taken
-    (the first ``n_bars * steps_per_bar`` steps; pieces too short are dropped). Unlike the
+    (the first ``bars * steps_per_bar`` steps; pieces too short are dropped). Unlike the
     book, a rest is -1 at every pitch (never pitch 83) and voices are never mixed with time.
     The file has no bar lines, so phrases start on a beat, not necessarily on a downbeat.
 
     Args:
         path: The ``.npz`` file.
         split: ``"train"``, ``"valid"`` or ``"test"``.
-        n_bars: Bars per phrase.
+        bars: Bars per phrase.
         steps_per_bar: Steps per bar.
-        n_pitches: Pitch axis size.
+        pitches: Pitch axis size.
         lowest_pitch: MIDI number of pitch index 0.
         steps_per_beat: Rows per beat, the unit in which leading rests are skipped.
         hop_steps: ``None``: one phrase per piece (the book's data). A number: every phrase
             starting every ``hop_steps`` steps after the skipped beats.
 
     Returns:
-        ``(N, 4, n_bars, steps_per_bar, n_pitches)`` int8 in {-1, 1}. Phrases with a pitch
+        ``(N, 4, bars, steps_per_bar, pitches)`` int8 in {-1, 1}. Phrases with a pitch
         outside the range are dropped with a warning saying how many.
 
     Raises:
@@ -354,7 +350,7 @@ def load_jsb16th_npz(
         if split not in npz.files:
             raise ValueError(f"{path}: has no split {split!r}; its keys are {sorted(npz.files)}")
         pieces: Sequence[Any] = npz[split]
-    phrase_steps = n_bars * steps_per_bar
+    phrase_steps = bars * steps_per_bar
     out = []
     for k, piece in enumerate(pieces):
         x = np.asarray(piece, dtype=np.float32)
@@ -372,11 +368,11 @@ def load_jsb16th_npz(
         else:
             out.append(segment_pitches(x, phrase_steps, hop_steps, pad=False))
     phrases = np.concatenate(out) if out else np.zeros((0, phrase_steps, 4), dtype=np.float32)
-    ok = _in_range(phrases, lowest_pitch, lowest_pitch + n_pitches - 1)
+    ok = _in_range(phrases, lowest_pitch, lowest_pitch + pitches - 1)
     if not ok.all():
         warnings.warn(
             f"{path}: dropped {int((~ok).sum())} of {len(ok)} {split} phrases with pitches outside "
-            f"{lowest_pitch}..{lowest_pitch + n_pitches - 1}",
+            f"{lowest_pitch}..{lowest_pitch + pitches - 1}",
             stacklevel=2,
         )
-    return _to_rolls(phrases[ok], n_bars, steps_per_bar, n_pitches, lowest_pitch)
+    return _to_rolls(phrases[ok], bars, steps_per_bar, pitches, lowest_pitch)

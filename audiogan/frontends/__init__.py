@@ -1,7 +1,8 @@
 """Frontends: waveforms (or pitch sequences) to the features a GAN models, and back.
 
-Every frontend is an ``nn.Module`` with ``encode``, ``decode``, ``feature_shape``, ``kind`` and
-``config``, and a pure-function twin in the same module.
+Every frontend is an ``nn.Module`` that meets :class:`audiogan.protocols.Frontend`
+(``encode``, ``decode``, ``feature_shape``, ``sample_rate``, ``config`` and the output hooks
+``suffix``, ``save`` and ``plot``), with a pure-function twin in the same module.
 """
 
 from audiogan.frontends.base import (
@@ -20,12 +21,14 @@ from audiogan.frontends.pianoroll import (
     roll_to_tracks,
     segment_pitches,
 )
+from audiogan.frontends.streaming import StreamingEncoder
 
 __all__ = [
     "AudioFrontend",
     "LogMel",
     "LogSpectrogram",
     "PianoRoll",
+    "StreamingEncoder",
     "binarize_roll",
     "db_to_unit",
     "fix_frames",

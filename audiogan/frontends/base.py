@@ -1,4 +1,5 @@
-"""What the spectrogram frontends share: frame arithmetic, frame fixing, leading-dim packing.
+"""What the spectrogram frontends share: frame arithmetic, frame fixing, leading-dim packing,
+and the output hooks (``suffix``, ``save`` as ``.wav``, ``plot`` as a spectrogram image).
 
 Both :class:`~audiogan.frontends.logmel.LogMel` and
 :class:`~audiogan.frontends.logspec.LogSpectrogram` run a centred STFT (``center=True``), so a
@@ -8,6 +9,9 @@ Griffin-Lim turns ``frames`` frames back into ``(frames - 1) * hop_length`` samp
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -15,6 +19,9 @@ import torch.nn.functional as F
 import torchaudio.functional as AF
 from einops import pack, unpack
 from torch import nn
+
+from audiogan.audio.io import save_audio
+from audiogan.viz.spectrogram import draw_spectrogram
 
 
 def frames_for_samples(num_samples: int, hop_length: int) -> int:
@@ -29,8 +36,9 @@ def frames_for_samples(num_samples: int, hop_length: int) -> int:
 def samples_for_frames(frames: int, hop_length: int) -> int:
     """The shortest waveform length giving exactly ``frames`` frames: ``(frames - 1) * hop``.
 
-    This is also the length Griffin-Lim returns for ``frames`` frames. For the seeds'
-    128x256 and 128x512 log-mels (hop 256): 65280 and 130816 samples at 16 kHz.
+    This is also the length Griffin-Lim returns for ``frames`` frames. For the 128x256 log-mels
+    of the conditional WGAN-GP and the 128x512 ones of the one-hot cGAN (hop 256): 65280 and
+    130816 samples at 16 kHz.
     """
     if frames < 1 or hop_length <= 0:
         raise ValueError(
@@ -102,7 +110,10 @@ class AudioFrontend(nn.Module):
     """Base class of the STFT-based frontends: ``(..., time) <-> (..., 1, freq, frames)``.
 
     Subclasses set ``self.config`` (their constructor arguments), ``self.freq_bins`` and
-    implement :meth:`encode` and :meth:`decode`; ``forward`` is ``encode``.
+    implement :meth:`encode` and :meth:`decode`; ``forward`` is ``encode``. The output hooks of
+    the :class:`~audiogan.protocols.Frontend` protocol are shared: :meth:`save` decodes a batch
+    at once (one batched Griffin-Lim) and writes ``.wav`` files, :meth:`plot` draws a
+    spectrogram.
 
     Args:
         sample_rate: Samples per second of the waveforms.
@@ -112,7 +123,8 @@ class AudioFrontend(nn.Module):
             ``None`` to let the frame count follow the input length.
     """
 
-    kind: str = "audio"
+    #: File suffix of :meth:`save`.
+    suffix: str = ".wav"
     config: dict[str, Any]
 
     def __init__(self, sample_rate: int, n_fft: int, hop_length: int, frames: int | None) -> None:
@@ -161,6 +173,62 @@ class AudioFrontend(nn.Module):
         """Same as :meth:`encode`."""
         return self.encode(wave)
 
+    @torch.no_grad()
+    def save(self, features: torch.Tensor, paths: Sequence[str | os.PathLike]) -> list[Path]:
+        """Decode a batch of features at once and write one ``.wav`` file per item.
+
+        Each waveform is written at :attr:`sample_rate`, peak-normalized to 0.99 (silence stays
+        silent). The features are moved to this frontend's device for decoding.
+
+        Args:
+            features: ``(batch, 1, freq, frames)``.
+            paths: ``batch`` destination files, written as given (parent folders are created).
+
+        Returns:
+            The paths written, in order.
+
+        Raises:
+            ValueError: If ``features`` is not ``(batch, 1, freq, frames)`` or ``paths`` does
+                not have one entry per item.
+        """
+        if not isinstance(features, torch.Tensor) or features.dim() != 4:
+            shape = tuple(features.shape) if isinstance(features, torch.Tensor) else type(features)
+            raise ValueError(
+                f"{type(self).__name__}.save: expected features (batch, channels, freq, frames), got {shape}"
+            )
+        self._check_features(features, "save")
+        if len(paths) != features.shape[0]:
+            raise ValueError(
+                f"{type(self).__name__}.save: expected {features.shape[0]} paths (one per item), got {len(paths)}"
+            )
+        device = next(iter(self.buffers()), features).device
+        waves = self.decode(features.detach().to(device))  # (batch, time)
+        return [
+            save_audio(path, wave, self.sample_rate, normalize=True)
+            for path, wave in zip(paths, waves, strict=True)
+        ]
+
+    def plot(self, features: torch.Tensor, ax: Any) -> None:
+        """Draw one item's spectrogram on a matplotlib Axes (low frequencies at the bottom).
+
+        The colour scale is the features' [-1, 1] range, so pictures of different rounds
+        compare (see :func:`audiogan.viz.draw_spectrogram`).
+
+        Args:
+            features: ``(1, freq, frames)``, one item.
+            ax: A :class:`matplotlib.axes.Axes`.
+
+        Raises:
+            ValueError: If ``features`` is not ``(1, freq, frames)``.
+        """
+        if not isinstance(features, torch.Tensor) or features.dim() != 3:
+            shape = tuple(features.shape) if isinstance(features, torch.Tensor) else type(features)
+            raise ValueError(
+                f"{type(self).__name__}.plot: expected one item (channels, freq, frames), got {shape}"
+            )
+        self._check_features(features, "plot")
+        draw_spectrogram(features, ax)
+
     def _check_wave(self, wave: torch.Tensor) -> None:
         if not isinstance(wave, torch.Tensor) or wave.dim() < 1:
             shape = tuple(wave.shape) if isinstance(wave, torch.Tensor) else type(wave).__name__
@@ -172,7 +240,7 @@ class AudioFrontend(nn.Module):
                 f"{type(self).__name__}.encode: expected a floating waveform, got {wave.dtype}"
             )
 
-    def _check_features(self, features: torch.Tensor) -> None:
+    def _check_features(self, features: torch.Tensor, what: str = "decode") -> None:
         expected = (1, self.freq_bins) if self.frames is None else (1, self.freq_bins, self.frames)
         shape = tuple(features.shape)
         ok = features.dim() >= 3 and tuple(shape[-3:][: len(expected)]) == expected
@@ -181,7 +249,7 @@ class AudioFrontend(nn.Module):
                 "" if self.frames is not None else ", frames"
             )
             raise ValueError(
-                f"{type(self).__name__}.decode: expected features (..., {want}) (..., channels, freq, frames), got {shape}"
+                f"{type(self).__name__}.{what}: expected features (..., {want}) (..., channels, freq, frames), got {shape}"
             )
 
     def extra_repr(self) -> str:

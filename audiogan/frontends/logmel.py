@@ -134,9 +134,11 @@ class LogMel(AudioFrontend):
     """Log-mel frontend: ``encode (..., time) -> (..., 1, n_mels, frames)`` in [-1, 1], ``decode`` back.
 
     The dB mapping is fixed and documented in :mod:`audiogan.frontends.logmel`. Defaults follow
-    seeds 000/001 (16 kHz, n_fft 1024, hop 256, 128 mels); their 1x128x512 and 1x128x256
-    features come from ``LogMel(frames=512)`` / ``LogMel(frames=256)`` fed
-    ``num_samples_for_frames()`` samples.
+    the one-hot cGAN and the conditional WGAN-GP recipes (16 kHz, n_fft 1024, hop 256, 128
+    mels); their 1x128x512 and 1x128x256 features come from ``LogMel(frames=512)`` /
+    ``LogMel(frames=256)`` fed ``num_samples_for_frames()`` samples. :meth:`save` writes
+    ``.wav`` files, :meth:`plot` draws a spectrogram (see
+    :class:`~audiogan.frontends.base.AudioFrontend`).
 
     Args:
         sample_rate: Samples per second.

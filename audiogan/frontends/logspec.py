@@ -101,7 +101,8 @@ class LogSpectrogram(AudioFrontend):
 
     Call :meth:`fit` on training audio before :meth:`encode`; the fitted ``mean``/``std`` buffers
     are saved and restored with ``state_dict``. The full recipe is in
-    :mod:`audiogan.frontends.logspec`.
+    :mod:`audiogan.frontends.logspec`. :meth:`save` writes ``.wav`` files, :meth:`plot` draws a
+    spectrogram (see :class:`~audiogan.frontends.base.AudioFrontend`).
 
     Args:
         sample_rate: Samples per second (for saving decoded audio).

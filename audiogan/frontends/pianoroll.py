@@ -1,4 +1,4 @@
-"""Multi-track piano rolls ``(tracks, bars, steps, pitches)`` in {-1, 1}, as in MuseGAN (seed 004).
+"""Multi-track piano rolls ``(tracks, bars, steps, pitches)`` in {-1, 1}, as in MuseGAN on the JSB chorales.
 
 A piano roll holds, for each track (voice or instrument), bar, step of the bar and pitch, +1 where
 the pitch sounds and -1 elsewhere. A monophonic track has at most one +1 per step; a rest is a
@@ -41,6 +41,7 @@ from audiogan.music.midi import (
     tracks_to_grid,
     write_midi,
 )
+from audiogan.viz.pianoroll import draw_pianoroll
 
 ROLL_AXES = "(..., tracks, bars, steps, pitches)"
 GRID_AXES = "(..., time, tracks)"
@@ -49,20 +50,20 @@ _OUT_OF_RANGE = ("octave", "drop", "raise")
 
 
 def pitches_to_roll(
-    pitches: torch.Tensor | np.ndarray,
-    n_bars: int,
+    grid: torch.Tensor | np.ndarray,
+    bars: int,
     steps_per_bar: int,
-    n_pitches: int = 84,
+    pitches: int = 84,
     lowest_pitch: int = 0,
 ) -> torch.Tensor:
     """One-hot encode a pitch grid as a piano roll in {-1, 1}.
 
     Args:
-        pitches: ``(..., time, tracks)`` MIDI numbers (whole numbers), NaN for a rest;
-            ``time == n_bars * steps_per_bar``. Integer tensors/arrays are accepted (no rests).
-        n_bars: Bars per roll.
+        grid: ``(..., time, tracks)`` MIDI numbers (whole numbers), NaN for a rest;
+            ``time == bars * steps_per_bar``. Integer tensors/arrays are accepted (no rests).
+        bars: Bars per roll.
         steps_per_bar: Steps per bar.
-        n_pitches: Pitch axis size.
+        pitches: Pitch axis size.
         lowest_pitch: MIDI number of pitch index 0.
 
     Returns:
@@ -71,31 +72,33 @@ def pitches_to_roll(
 
     Raises:
         ValueError: If the time axis has the wrong length, or a pitch is not a whole number or
-            lies outside ``lowest_pitch .. lowest_pitch + n_pitches - 1``.
+            lies outside ``lowest_pitch .. lowest_pitch + pitches - 1``.
     """
-    x = torch.as_tensor(pitches)
+    x = torch.as_tensor(grid)
     if not x.is_floating_point():
         x = x.to(torch.float32)
-    if x.ndim < 2 or x.shape[-2] != n_bars * steps_per_bar:
+    if x.ndim < 2 or x.shape[-2] != bars * steps_per_bar:
         raise ValueError(
-            f"pitches: expected shape (..., {n_bars * steps_per_bar}, tracks) {GRID_AXES} "
-            f"with time = n_bars * steps_per_bar = {n_bars} * {steps_per_bar}, got {tuple(x.shape)}"
+            f"pitch grid: expected shape (..., {bars * steps_per_bar}, tracks) {GRID_AXES} "
+            f"with time = bars * steps_per_bar = {bars} * {steps_per_bar}, got {tuple(x.shape)}"
         )
     rest = torch.isnan(x)
     idx = torch.where(rest, torch.zeros_like(x), x - lowest_pitch)
     if bool((idx != idx.round()).any()):
-        raise ValueError("pitches: expected whole MIDI numbers (or NaN for a rest), got fractions")
-    if bool(((idx < 0) | (idx >= n_pitches)).any()):
+        raise ValueError(
+            "pitch grid: expected whole MIDI numbers (or NaN for a rest), got fractions"
+        )
+    if bool(((idx < 0) | (idx >= pitches)).any()):
         sounding = x[~rest]
         raise ValueError(
-            f"pitches: expected MIDI numbers in {lowest_pitch}..{lowest_pitch + n_pitches - 1} "
-            f"(lowest_pitch={lowest_pitch}, n_pitches={n_pitches}), got values from "
+            f"pitch grid: expected MIDI numbers in {lowest_pitch}..{lowest_pitch + pitches - 1} "
+            f"(lowest_pitch={lowest_pitch}, pitches={pitches}), got values from "
             f"{sounding.min().item():g} to {sounding.max().item():g}"
         )
-    onehot = F.one_hot(idx.long(), n_pitches).to(x.dtype)  # (..., time, tracks, pitches)
+    onehot = F.one_hot(idx.long(), pitches).to(x.dtype)  # (..., time, tracks, pitches)
     onehot = onehot * (~rest).unsqueeze(-1).to(x.dtype)
     roll = onehot * 2 - 1
-    return rearrange(roll, "... (bars steps) tracks p -> ... tracks bars steps p", bars=n_bars)
+    return rearrange(roll, "... (bars steps) tracks p -> ... tracks bars steps p", bars=bars)
 
 
 def _top(roll: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -305,16 +308,19 @@ class PianoRoll(nn.Module):
 
     It has no waveform: ``encode`` takes a pitch grid ``(..., time, tracks)`` (MIDI numbers,
     NaN = rest) and ``decode`` gives one back; audio output is MIDI (:meth:`to_midi`).
-    ``sample_rate`` is 0 to say so; :attr:`steps_per_second` gives the playback rate.
+    ``sample_rate`` is 0 to say so; :attr:`steps_per_second` gives the playback rate. The
+    output hooks of the :class:`~audiogan.protocols.Frontend` protocol write and draw the
+    binarized roll: :meth:`save` writes ``.mid`` files, :meth:`plot` a piano-roll image.
 
     Args:
-        n_tracks: Tracks (voices or instruments).
-        n_bars: Bars per roll.
+        tracks: Tracks (voices or instruments).
+        bars: Bars per roll.
         steps_per_bar: Steps per bar.
-        n_pitches: Pitch axis size.
-        lowest_pitch: MIDI number of pitch index 0 (``lowest_pitch + n_pitches <= 128``).
+        pitches: Pitch axis size.
+        lowest_pitch: MIDI number of pitch index 0 (``lowest_pitch + pitches <= 128``).
         steps_per_beat: Steps per quarter note (4: a sixteenth-note grid).
-        tempo: Quarter notes per minute in written MIDI (66, as in seed 004).
+        tempo: Quarter notes per minute in written MIDI (66, as in the MuseGAN recipe on the
+            JSB chorales).
         programs: General MIDI program per track (default 0, acoustic grand piano).
         track_names: Name per track (default soprano, alto, tenor, bass for four tracks,
             ``track0``, ``track1``... otherwise); :meth:`from_midi` matches instruments by them.
@@ -328,14 +334,15 @@ class PianoRoll(nn.Module):
         torch.Size([4, 2, 16, 84])
     """
 
-    kind = "pianoroll"
+    #: File suffix of :meth:`save`.
+    suffix = ".mid"
 
     def __init__(
         self,
-        n_tracks: int = 4,
-        n_bars: int = 2,
+        tracks: int = 4,
+        bars: int = 2,
         steps_per_bar: int = 16,
-        n_pitches: int = 84,
+        pitches: int = 84,
         lowest_pitch: int = 0,
         steps_per_beat: int = 4,
         tempo: float = 66.0,
@@ -346,46 +353,46 @@ class PianoRoll(nn.Module):
     ) -> None:
         super().__init__()
         for name, value in (
-            ("n_tracks", n_tracks),
-            ("n_bars", n_bars),
+            ("tracks", tracks),
+            ("bars", bars),
             ("steps_per_bar", steps_per_bar),
-            ("n_pitches", n_pitches),
+            ("pitches", pitches),
             ("steps_per_beat", steps_per_beat),
         ):
             if int(value) != value or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if lowest_pitch < 0 or lowest_pitch + n_pitches > 128:
+        if lowest_pitch < 0 or lowest_pitch + pitches > 128:
             raise ValueError(
-                f"pitch range lowest_pitch..lowest_pitch + n_pitches - 1 = {lowest_pitch}.."
-                f"{lowest_pitch + n_pitches - 1} must lie within MIDI 0..127"
+                f"pitch range lowest_pitch..lowest_pitch + pitches - 1 = {lowest_pitch}.."
+                f"{lowest_pitch + pitches - 1} must lie within MIDI 0..127"
             )
         if not tempo > 0:
             raise ValueError(f"tempo must be positive (quarter notes per minute), got {tempo}")
         if track_names is None:
             track_names = (
                 ("soprano", "alto", "tenor", "bass")
-                if n_tracks == 4
-                else tuple(f"track{k}" for k in range(n_tracks))
+                if tracks == 4
+                else tuple(f"track{k}" for k in range(tracks))
             )
-        programs = (0,) * n_tracks if programs is None else tuple(int(p) for p in programs)
-        is_drum = (False,) * n_tracks if is_drum is None else tuple(bool(d) for d in is_drum)
+        programs = (0,) * tracks if programs is None else tuple(int(p) for p in programs)
+        is_drum = (False,) * tracks if is_drum is None else tuple(bool(d) for d in is_drum)
         for what, seq in (
             ("programs", programs),
             ("track_names", track_names),
             ("is_drum", is_drum),
         ):
-            if len(seq) != n_tracks:
+            if len(seq) != tracks:
                 raise ValueError(
-                    f"{what}: expected {n_tracks} entries (one per track), got {len(seq)}"
+                    f"{what}: expected {tracks} entries (one per track), got {len(seq)}"
                 )
         if not all(0 <= p <= 127 for p in programs):
             raise ValueError(f"programs: General MIDI programs are 0..127, got {list(programs)}")
-        if len({n.lower() for n in track_names}) != n_tracks:
+        if len({n.lower() for n in track_names}) != tracks:
             raise ValueError(f"track_names must be distinct, got {list(track_names)}")
-        self.n_tracks = int(n_tracks)
-        self.n_bars = int(n_bars)
+        self.tracks = int(tracks)
+        self.bars = int(bars)
         self.steps_per_bar = int(steps_per_bar)
-        self.n_pitches = int(n_pitches)
+        self.pitches = int(pitches)
         self.lowest_pitch = int(lowest_pitch)
         self.steps_per_beat = int(steps_per_beat)
         self.tempo = float(tempo)
@@ -393,13 +400,13 @@ class PianoRoll(nn.Module):
         self.track_names = tuple(str(n) for n in track_names)
         self.is_drum = is_drum
         self.velocity = int(velocity)
-        self.feature_shape = (self.n_tracks, self.n_bars, self.steps_per_bar, self.n_pitches)
+        self.feature_shape = (self.tracks, self.bars, self.steps_per_bar, self.pitches)
         self.sample_rate = 0
         self.config: dict[str, Any] = {
-            "n_tracks": self.n_tracks,
-            "n_bars": self.n_bars,
+            "tracks": self.tracks,
+            "bars": self.bars,
             "steps_per_bar": self.steps_per_bar,
-            "n_pitches": self.n_pitches,
+            "pitches": self.pitches,
             "lowest_pitch": self.lowest_pitch,
             "steps_per_beat": self.steps_per_beat,
             "tempo": self.tempo,
@@ -411,8 +418,8 @@ class PianoRoll(nn.Module):
 
     @property
     def n_steps(self) -> int:
-        """Steps per roll, ``n_bars * steps_per_bar``."""
-        return self.n_bars * self.steps_per_bar
+        """Steps per roll, ``bars * steps_per_bar`` (the ``time`` axis of a pitch grid)."""
+        return self.bars * self.steps_per_bar
 
     @property
     def steps_per_second(self) -> float:
@@ -422,17 +429,15 @@ class PianoRoll(nn.Module):
     def extra_repr(self) -> str:
         return f"feature_shape={self.feature_shape}, lowest_pitch={self.lowest_pitch}, tempo={self.tempo:g}"
 
-    def encode(self, pitches: torch.Tensor | np.ndarray) -> torch.Tensor:
+    def encode(self, grid: torch.Tensor | np.ndarray) -> torch.Tensor:
         """Pitch grid ``(..., time, tracks)`` (NaN = rest) -> roll ``(..., tracks, bars, steps, pitches)``."""
-        x = torch.as_tensor(pitches)
-        check_trailing(x, (self.n_steps, self.n_tracks), "PianoRoll.encode input", GRID_AXES)
-        return pitches_to_roll(
-            x, self.n_bars, self.steps_per_bar, self.n_pitches, self.lowest_pitch
-        )
+        x = torch.as_tensor(grid)
+        check_trailing(x, (self.n_steps, self.tracks), "PianoRoll.encode input", GRID_AXES)
+        return pitches_to_roll(x, self.bars, self.steps_per_bar, self.pitches, self.lowest_pitch)
 
-    def forward(self, pitches: torch.Tensor | np.ndarray) -> torch.Tensor:
+    def forward(self, grid: torch.Tensor | np.ndarray) -> torch.Tensor:
         """Same as :meth:`encode`."""
-        return self.encode(pitches)
+        return self.encode(grid)
 
     def decode(
         self, roll: torch.Tensor | np.ndarray, threshold: float | None = 0.0
@@ -499,13 +504,64 @@ class PianoRoll(nn.Module):
             velocity=self.velocity,
         )
 
+    def save(
+        self, features: torch.Tensor | np.ndarray, paths: Sequence[str | os.PathLike]
+    ) -> list[Path]:
+        """Write each roll of a batch to its own MIDI file (see :meth:`to_midi`).
+
+        Rolls are binarized first (argmax per track and step, a rest where no value is above 0),
+        so a generator's raw output can be passed.
+
+        Args:
+            features: ``(batch, tracks, bars, steps, pitches)``.
+            paths: ``batch`` destination ``.mid`` files, written as given.
+
+        Returns:
+            The paths written, in order.
+
+        Raises:
+            ValueError: If ``features`` is not ``(batch, *feature_shape)`` or ``paths`` does not
+                have one entry per item.
+        """
+        x = torch.as_tensor(features).detach().cpu()
+        if x.ndim != 5:
+            raise ValueError(
+                f"PianoRoll.save: expected features (batch, {', '.join(map(str, self.feature_shape))}) "
+                f"(batch, tracks, bars, steps, pitches), got {tuple(x.shape)}"
+            )
+        check_trailing(x, self.feature_shape, "PianoRoll.save features", ROLL_AXES)
+        if len(paths) != x.shape[0]:
+            raise ValueError(
+                f"PianoRoll.save: expected {x.shape[0]} paths (one per item), got {len(paths)}"
+            )
+        return [self.to_midi(roll, path) for roll, path in zip(x, paths, strict=True)]
+
+    def plot(self, features: torch.Tensor | np.ndarray, ax: Any) -> None:
+        """Draw one roll on a matplotlib Axes as :meth:`save` writes it (binarized), tracks
+        stacked top to bottom and labelled with :attr:`track_names`.
+
+        Args:
+            features: ``(tracks, bars, steps, pitches)``, one item.
+            ax: A :class:`matplotlib.axes.Axes`.
+
+        Raises:
+            ValueError: If ``features`` is not ``feature_shape``.
+        """
+        x = torch.as_tensor(features).detach().cpu()
+        if tuple(x.shape) != self.feature_shape:
+            raise ValueError(
+                f"PianoRoll.plot: expected one roll {self.feature_shape} (tracks, bars, steps, "
+                f"pitches), got {tuple(x.shape)}"
+            )
+        draw_pianoroll(self.binarize(x), ax, self.track_names)
+
     def _assign(
         self, tracks: list[Track], source: str, select: Sequence[int] | None
     ) -> list[Track]:
         """Map read tracks to roll tracks: chosen by index, else by name, else in order."""
         if select is not None:
-            if len(select) > self.n_tracks:
-                raise ValueError(f"instruments: at most {self.n_tracks} indices, got {len(select)}")
+            if len(select) > self.tracks:
+                raise ValueError(f"instruments: at most {self.tracks} indices, got {len(select)}")
             bad = [i for i in select if not 0 <= i < len(tracks)]
             if bad:
                 raise ValueError(
@@ -518,13 +574,13 @@ class PianoRoll(nn.Module):
             if tracks and len(set(names)) == len(names) and all(n in wanted for n in names):
                 by_name = dict(zip(names, tracks, strict=True))
                 return [by_name.get(w, Track(w)) for w in wanted]
-            if len(tracks) > self.n_tracks:
+            if len(tracks) > self.tracks:
                 raise ValueError(
                     f"{source}: has {len(tracks)} instruments/parts but the piano roll has "
-                    f"{self.n_tracks} tracks; pass instruments=[...] to choose which ones"
+                    f"{self.tracks} tracks; pass instruments=[...] to choose which ones"
                 )
             chosen = list(tracks)
-        return chosen + [Track() for _ in range(self.n_tracks - len(chosen))]
+        return chosen + [Track() for _ in range(self.tracks - len(chosen))]
 
     def _tracks_to_roll(self, tracks: list[Track], hop_bars: int | None) -> torch.Tensor:
         grid = tracks_to_grid(tracks)
@@ -532,9 +588,9 @@ class PianoRoll(nn.Module):
         segments = segment_pitches(grid, self.n_steps, hop, pad=True)
         return pitches_to_roll(
             torch.from_numpy(segments),
-            self.n_bars,
+            self.bars,
             self.steps_per_bar,
-            self.n_pitches,
+            self.pitches,
             self.lowest_pitch,
         )
 
@@ -551,7 +607,7 @@ class PianoRoll(nn.Module):
         Tracks are matched to roll tracks by name when every name is one of
         :attr:`track_names`, otherwise in order (missing ones stay silent). Each roll track keeps
         the highest sounding pitch per step. The piece is cut into rolls from step 0 every
-        ``hop_bars`` bars (default ``n_bars``: back to back); the last one is padded with rests.
+        ``hop_bars`` bars (default ``bars``: back to back); the last one is padded with rests.
 
         Args:
             tracks: The notes (see :mod:`audiogan.music.midi`).
@@ -565,7 +621,7 @@ class PianoRoll(nn.Module):
             ``(segments, tracks, bars, steps, pitches)`` float32 in {-1, 1} (0 segments if no notes).
         """
         chosen = self._assign(list(tracks), source, instruments)
-        high = self.lowest_pitch + self.n_pitches - 1
+        high = self.lowest_pitch + self.pitches - 1
         chosen = _fit_range(chosen, self.lowest_pitch, high, out_of_range, source)
         return self._tracks_to_roll(chosen, hop_bars)
 

@@ -33,7 +33,6 @@ from audiogan.metrics.frechet import (
 )
 from audiogan.metrics.music import (
     MUSIC_METRIC_LABELS,
-    binarize_roll,
     drum_pattern_rate,
     empty_bar_rate,
     empty_beat_rate,
@@ -45,6 +44,7 @@ from audiogan.metrics.music import (
     polyphony,
     polyphony_rate,
     qualified_note_rate,
+    roll_mask,
     scale_consistency,
     tonal_centroid,
     tonal_distance,
@@ -56,7 +56,7 @@ __all__ = [
     "MUSIC_METRIC_LABELS",
     "accuracy_from_logits",
     "audio_report",
-    "binarize_roll",
+    "roll_mask",
     "classifier_accuracy",
     "drum_pattern_rate",
     "embed_features",

@@ -44,12 +44,12 @@ from audiogan.metrics.music_rhythm import (
     polyphony_rate,
     qualified_note_rate,
 )
-from audiogan.metrics.music_roll import binarize_roll
+from audiogan.metrics.music_roll import roll_mask
 from audiogan.metrics.music_tonal import tonal_centroid, tonal_distance, tonal_matrix
 
 __all__ = [
     "MUSIC_METRIC_LABELS",
-    "binarize_roll",
+    "roll_mask",
     "drum_pattern_rate",
     "empty_bar_rate",
     "empty_beat_rate",

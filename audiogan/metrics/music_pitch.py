@@ -14,11 +14,11 @@ import math
 import torch
 
 from audiogan.metrics.music_roll import (
-    binarize_roll,
     flatten_time,
     note_onsets,
     pitch_class_matrix,
     reduce_batch,
+    roll_mask,
     safe_ratio,
     scale_masks,
 )
@@ -42,7 +42,7 @@ def used_pitch_classes(
         ``(tracks,)`` (or ``(batch, tracks)``) in ``[1, 12]``; NaN for a sample/track whose bars are
         all empty.
     """
-    on = binarize_roll(roll)
+    on = roll_mask(roll)
     classes = pitch_class_matrix(on.shape[-1], lowest_pitch, on.device)
     used = on.any(dim=3).float() @ classes > 0  # (b, t, bars, 12)
     per_bar = used.sum(dim=-1)
@@ -62,7 +62,7 @@ def pitch_range(roll: torch.Tensor, *, reduce: bool = True) -> torch.Tensor:
     Returns:
         ``(tracks,)`` (or ``(batch, tracks)``) ``>= 0``; NaN for a sample/track with no notes.
     """
-    on = binarize_roll(roll)
+    on = roll_mask(roll)
     n_pitches = on.shape[-1]
     used = on.any(dim=3).any(dim=2)  # (b, t, p)
     index = torch.arange(n_pitches, device=on.device)
@@ -84,7 +84,7 @@ def n_pitches_used(roll: torch.Tensor, *, reduce: bool = True) -> torch.Tensor:
     Returns:
         ``(tracks,)`` (or ``(batch, tracks)``) in ``[0, pitches]``.
     """
-    on = binarize_roll(roll)
+    on = roll_mask(roll)
     return reduce_batch(on.any(dim=3).any(dim=2).sum(dim=-1).float(), reduce)
 
 
@@ -138,7 +138,7 @@ def scale_consistency(
 
 def _note_class_histogram(roll: torch.Tensor, lowest_pitch: int) -> torch.Tensor:
     """Count notes (runs of on-steps) by pitch class: ``(batch, tracks, 12)`` float32."""
-    on = binarize_roll(roll)
+    on = roll_mask(roll)
     classes = pitch_class_matrix(on.shape[-1], lowest_pitch, on.device)
     per_pitch = note_onsets(flatten_time(on)).sum(dim=2).float()  # (b, t, p)
     return per_pitch @ classes

@@ -22,7 +22,7 @@ from audiogan.metrics.music_rhythm import (
     polyphony_rate,
     qualified_note_rate,
 )
-from audiogan.metrics.music_roll import binarize_roll
+from audiogan.metrics.music_roll import roll_mask
 from audiogan.metrics.music_tonal import tonal_distance
 
 #: Report key -> row label in the table.
@@ -74,7 +74,7 @@ def music_report(
             differ from ``real``).
         track_names: One name per track; default ``"track0"``, ``"track1"``, ...
         lowest_pitch: MIDI number of pitch index 0; it decides the pitch classes (0 for rolls
-            whose pitch index is the MIDI number, as in seed 004's chorale rolls).
+            whose pitch index is the MIDI number, as in the chorale rolls of MuseGAN on the JSB chorales).
         min_length: Shortest qualified note in steps (see :func:`qualified_note_rate`; 3 at 96 steps
             per bar as in MuseGAN, 2 suggested at 16 steps per bar).
         polyphony_threshold: :func:`polyphony_rate` counts steps with MORE than this many pitches.
@@ -96,8 +96,8 @@ def music_report(
         ValueError: If the rolls are not 5-d, their tracks, steps or pitches differ, or the names
             or drum track do not match the number of tracks.
     """
-    real_on = binarize_roll(real, name="real")
-    fake_on = binarize_roll(fake, name="fake")
+    real_on = roll_mask(real, name="real")
+    fake_on = roll_mask(fake, name="fake")
     n_tracks, steps, n_pitches = real_on.shape[1], real_on.shape[3], real_on.shape[4]
     if (fake_on.shape[1], fake_on.shape[3], fake_on.shape[4]) != (n_tracks, steps, n_pitches):
         raise ValueError(

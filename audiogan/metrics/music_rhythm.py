@@ -14,12 +14,12 @@ import torch
 from einops import rearrange
 
 from audiogan.metrics.music_roll import (
-    binarize_roll,
     check_divides,
     flatten_time,
     note_onsets,
     reduce_batch,
     resolve_steps_per_beat,
+    roll_mask,
     safe_ratio,
 )
 
@@ -37,7 +37,7 @@ def empty_bar_rate(roll: torch.Tensor, *, reduce: bool = True) -> torch.Tensor:
     Returns:
         ``(tracks,)`` (or ``(batch, tracks)``) in ``[0, 1]``.
     """
-    on = binarize_roll(roll)
+    on = roll_mask(roll)
     nonempty = on.any(dim=-1).any(dim=-1)  # (b, t, bars)
     return reduce_batch(1.0 - nonempty.float().mean(dim=-1), reduce)
 
@@ -60,7 +60,7 @@ def empty_beat_rate(
     Returns:
         ``(tracks,)`` (or ``(batch, tracks)``) in ``[0, 1]``.
     """
-    on = binarize_roll(roll)
+    on = roll_mask(roll)
     steps = on.shape[3]
     spb = resolve_steps_per_beat(steps, steps_per_beat)
     beats = rearrange(on, "b t bars (beats s) p -> b t (bars beats) (s p)", s=spb)
@@ -95,7 +95,7 @@ def qualified_note_rate(
     """
     if not isinstance(min_length, (int, np.integer)) or min_length < 1:
         raise ValueError(f"min_length: expected an integer >= 1, got {min_length!r}")
-    on = flatten_time(binarize_roll(roll))  # (b, t, time, p)
+    on = flatten_time(roll_mask(roll))  # (b, t, time, p)
     time = on.shape[2]
     onsets = note_onsets(on)
     n_notes = onsets.sum(dim=(-1, -2))
@@ -125,7 +125,7 @@ def polyphony(roll: torch.Tensor, *, reduce: bool = True) -> torch.Tensor:
     Returns:
         ``(tracks,)`` (or ``(batch, tracks)``) ``>= 1``; NaN for a sample/track that is all silent.
     """
-    on = flatten_time(binarize_roll(roll))
+    on = flatten_time(roll_mask(roll))
     per_step = on.sum(dim=-1)  # (b, t, time)
     return reduce_batch(safe_ratio(per_step.sum(dim=-1), (per_step > 0).sum(dim=-1)), reduce)
 
@@ -148,7 +148,7 @@ def polyphony_rate(roll: torch.Tensor, *, threshold: int = 2, reduce: bool = Tru
     """
     if not isinstance(threshold, (int, np.integer)) or threshold < 0:
         raise ValueError(f"threshold: expected an integer >= 0, got {threshold!r}")
-    on = flatten_time(binarize_roll(roll))
+    on = flatten_time(roll_mask(roll))
     per_step = on.sum(dim=-1)
     return reduce_batch((per_step > threshold).float().mean(dim=-1), reduce)
 
@@ -177,7 +177,7 @@ def drum_pattern_rate(roll: torch.Tensor, *, grid: int = 16, reduce: bool = True
     Returns:
         ``(tracks,)`` (or ``(batch, tracks)``) in ``[0, 1]``; NaN for a sample/track with no onsets.
     """
-    on = binarize_roll(roll)
+    on = roll_mask(roll)
     steps = on.shape[3]
     check_divides(steps, grid, "steps per bar", "grid")
     period = steps // grid

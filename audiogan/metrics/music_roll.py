@@ -1,4 +1,4 @@
-"""Shared helpers for the music metrics: binarizing piano rolls, notes, pitch classes, reduction.
+"""Shared helpers for the music metrics: note masks of piano rolls, notes, pitch classes, reduction.
 
 Every music metric takes a piano roll ``(batch, tracks, bars, steps, pitches)``. A cell counts as
 *on* when its value is ``> 0``: bool rolls, ``uint8`` / integer ``{0, 1}`` rolls and float rolls in
@@ -20,8 +20,11 @@ MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)
 
 
-def binarize_roll(roll: torch.Tensor | np.ndarray, name: str = "roll") -> torch.Tensor:
-    """Return the boolean on/off version of a piano roll (cells ``> 0`` are on).
+def roll_mask(roll: torch.Tensor | np.ndarray, name: str = "roll") -> torch.Tensor:
+    """The bool note mask of a piano roll: True where a cell is on (``> 0``).
+
+    Not to be confused with :func:`audiogan.frontends.binarize_roll`, which turns a generator's
+    real-valued output into a {-1, 1} roll in the model's range (argmax or threshold).
 
     Args:
         roll: Piano roll ``(batch, tracks, bars, steps, pitches)``: bool, integer or float.
@@ -56,11 +59,11 @@ def check_lowest_pitch(lowest_pitch: int) -> None:
         )
 
 
-def pitch_class_matrix(n_pitches: int, lowest_pitch: int, device: torch.device) -> torch.Tensor:
+def pitch_class_matrix(pitches: int, lowest_pitch: int, device: torch.device) -> torch.Tensor:
     """One-hot map from pitch index to pitch class.
 
     Args:
-        n_pitches: Size of the roll's pitch axis.
+        pitches: Size of the roll's pitch axis.
         lowest_pitch: MIDI number of pitch index 0.
         device: Where to put the matrix.
 
@@ -68,7 +71,7 @@ def pitch_class_matrix(n_pitches: int, lowest_pitch: int, device: torch.device) 
         ``(pitches, 12)`` float32 matrix with a 1 at ``[i, (i + lowest_pitch) % 12]``.
     """
     check_lowest_pitch(lowest_pitch)
-    classes = (torch.arange(n_pitches, device=device) + int(lowest_pitch)) % 12
+    classes = (torch.arange(pitches, device=device) + int(lowest_pitch)) % 12
     return torch.nn.functional.one_hot(classes, 12).float()
 
 

@@ -8,10 +8,10 @@ import torch
 from einops import rearrange
 
 from audiogan.metrics.music_roll import (
-    binarize_roll,
     pitch_class_matrix,
     reduce_batch,
     resolve_steps_per_beat,
+    roll_mask,
     safe_ratio,
 )
 
@@ -84,7 +84,7 @@ def tonal_distance(
         ``(tracks, tracks)`` (or ``(batch, tracks, tracks)``) symmetric, entry ``[i, j]`` the
         distance between tracks ``i`` and ``j``; NaN where the two never play in the same beat.
     """
-    on = binarize_roll(roll)
+    on = roll_mask(roll)
     spb = resolve_steps_per_beat(on.shape[3], steps_per_beat)
     classes = pitch_class_matrix(on.shape[-1], lowest_pitch, on.device)
     beats = rearrange(on, "b t bars (beats s) p -> b t (bars beats) s p", s=spb)

@@ -1,28 +1,47 @@
 """Class conditioning: one-hot vectors, learned label embeddings, and the projection head.
 
 Generators concatenate a conditioning vector ``(batch, out_features)`` to their latent. Critics
-either stack label maps ``(batch, map_channels, *spatial)`` onto their input channels (seeds 000
-and 001), or add a projection term to their score (Miyato & Koyama 2018).
+either stack label maps ``(batch, map_channels, *spatial)`` onto their input channels (the one-hot
+cGAN and the conditional WGAN-GP with label embedding), or add a projection term to their score
+(Miyato & Koyama 2018).
 
-Naming: conditioning modules and classifiers take ``n_classes`` (always >= 1); generators and
-critics take ``num_classes``, where 0 means unconditional.
+A block takes its conditioning as a name (``"embedding"``, ``"onehot"``, ``"projection"``, with
+``num_classes``) or as a module instance: :class:`OneHot`, :class:`LabelEmbedding`,
+:class:`Projection`, or a user's own ``nn.Module`` that meets
+:class:`audiogan.protocols.Conditioning`. An instance sets the block's ``num_classes``.
+
+A block's ``config`` stores an instance as ``{"class": "audiogan.nn.conditioning.OneHot",
+"config": {"num_classes": 5}}`` and the block rebuilds it from that dict, so checkpoints rebuild
+the block. Only audiogan classes are rebuilt this way (a config cannot import code): a block
+built with a user's conditioning class raises a ``ValueError`` naming that class when it is
+rebuilt from its ``config``; build it with an instance again and load its ``state_dict``.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
 from audiogan._shapes import check_shape
 
+ConditioningSpec = str | nn.Module | Mapping[str, Any]
+"""A block's conditioning: a name, a module instance, or the ``{"class", "config"}`` dict that a
+block's ``config`` stores for an instance."""
+
 
 def check_labels(
     labels: torch.Tensor | None, num_classes: int, batch: int | None, name: str
 ) -> torch.Tensor | None:
     """Check the labels given to a block with ``num_classes`` classes (0: unconditional).
+
+    The value check reads the labels' minimum and maximum, a host sync; it runs in eager mode on
+    the CPU only, never on CUDA tensors nor under :func:`torch.compile` (so a compiled block has
+    no graph break here). The shape and dtype checks always run.
 
     Args:
         labels: Integer class indices ``(batch,)``, or ``None``.
@@ -35,8 +54,8 @@ def check_labels(
 
     Raises:
         ValueError: Labels given to an unconditional block, none given to a conditional one, a
-            wrong shape or dtype, or (for tensors on the CPU; a CUDA check would sync) a label
-            outside ``[0, num_classes)``.
+            wrong shape or dtype, or (CPU tensors in eager mode) a label outside
+            ``[0, num_classes)``.
     """
     if num_classes == 0:
         if labels is not None:
@@ -55,7 +74,7 @@ def check_labels(
     if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
         raise ValueError(f"{name}: labels must be integer class indices, got dtype {labels.dtype}")
     check_shape(labels, (batch,), f"{name} labels", "(batch,)")
-    if labels.device.type == "cpu" and labels.numel() > 0:
+    if not torch.compiler.is_compiling() and labels.device.type == "cpu" and labels.numel() > 0:
         lo, hi = int(labels.min()), int(labels.max())
         if lo < 0 or hi >= num_classes:
             raise ValueError(
@@ -65,46 +84,50 @@ def check_labels(
 
 
 class OneHot(nn.Module):
-    """One-hot class vectors (seed 000), without parameters.
+    """One-hot class vectors (the one-hot cGAN's conditioning), without parameters.
 
     Args:
-        n_classes: Number of classes.
+        num_classes: Number of classes.
 
     Shapes:
-        ``forward(labels (batch,)) -> (batch, n_classes)``;
-        ``label_map(labels (batch,), size) -> (batch, n_classes, *size)`` (one constant map per class).
+        ``forward(labels (batch,)) -> (batch, num_classes)``;
+        ``label_map(labels (batch,), size) -> (batch, num_classes, *size)`` (one constant map per
+        class).
     """
 
-    def __init__(self, n_classes: int) -> None:
+    def __init__(self, num_classes: int) -> None:
         super().__init__()
-        if n_classes < 1:
-            raise ValueError(f"OneHot: n_classes must be >= 1, got {n_classes}")
-        self.config = {"n_classes": n_classes}
-        self.num_classes = n_classes
-        self.out_features = n_classes
-        self.map_channels = n_classes
+        if num_classes < 1:
+            raise ValueError(f"OneHot: num_classes must be >= 1, got {num_classes}")
+        self.config = {"num_classes": num_classes}
+        self.num_classes = num_classes
+        self.out_features = num_classes
+        self.map_channels = num_classes
 
     def forward(self, labels: torch.Tensor) -> torch.Tensor:
+        """One-hot vectors ``(batch, num_classes)`` (float32) of ``labels (batch,)``."""
         labels = check_labels(labels, self.num_classes, None, "OneHot")
         return nn.functional.one_hot(labels.long(), self.num_classes).float()
 
     def label_map(self, labels: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
-        """Constant per-class channels ``(batch, n_classes, *size)`` to stack onto a critic's input."""
+        """Constant per-class channels ``(batch, num_classes, *size)`` to stack onto a critic's input."""
         vec = self(labels)
         return vec.view(*vec.shape, *([1] * len(size))).expand(*vec.shape, *size)
 
 
 class LabelEmbedding(nn.Module):
-    """A learned ``dim``-vector per class (seed 001: ``dim=16``).
+    """A learned ``dim``-vector per class (the conditional WGAN-GP with label embedding: ``dim=16``).
 
-    With ``map_size`` set, the embedding is also mapped by a linear layer to one plane of that size,
-    the single extra input channel of seed 001's critic (spectrogram + label map: 2 channels).
+    With ``map_size`` set, the embedding is also mapped by a linear layer to one plane of that
+    size, the single extra input channel of that system's critic (spectrogram + label plane: 2
+    channels).
 
     Args:
-        n_classes: Number of classes.
+        num_classes: Number of classes.
         dim: Embedding size.
-        map_size: Spatial size ``(freq, frames)`` of the label plane, or ``None`` for the vector only
-            (then :meth:`label_map` broadcasts the ``dim`` vector to ``dim`` constant channels).
+        map_size: Spatial size (e.g. ``(freq, frames)``) of the label plane, or ``None`` for the
+            vector only (then :meth:`label_map` broadcasts the ``dim`` vector to ``dim``
+            constant channels of any size).
 
     Shapes:
         ``forward(labels (batch,)) -> (batch, dim)``;
@@ -112,27 +135,28 @@ class LabelEmbedding(nn.Module):
     """
 
     def __init__(
-        self, n_classes: int, dim: int = 16, map_size: Sequence[int] | None = None
+        self, num_classes: int, dim: int = 16, map_size: Sequence[int] | None = None
     ) -> None:
         super().__init__()
-        if n_classes < 1:
-            raise ValueError(f"LabelEmbedding: n_classes must be >= 1, got {n_classes}")
+        if num_classes < 1:
+            raise ValueError(f"LabelEmbedding: num_classes must be >= 1, got {num_classes}")
         if dim < 1:
             raise ValueError(f"LabelEmbedding: dim must be >= 1, got {dim}")
         self.config = {
-            "n_classes": n_classes,
+            "num_classes": num_classes,
             "dim": dim,
             "map_size": None if map_size is None else list(map_size),
         }
-        self.num_classes = n_classes
+        self.num_classes = num_classes
         self.out_features = dim
-        self.embedding = nn.Embedding(n_classes, dim)
+        self.embedding = nn.Embedding(num_classes, dim)
         self.map_size = None if map_size is None else tuple(int(s) for s in map_size)
         if self.map_size is not None:
             self.to_plane = nn.Linear(dim, math.prod(self.map_size))
         self.map_channels = dim if self.map_size is None else 1
 
     def forward(self, labels: torch.Tensor) -> torch.Tensor:
+        """Embeddings ``(batch, dim)`` of ``labels (batch,)``."""
         labels = check_labels(labels, self.num_classes, None, "LabelEmbedding")
         return self.embedding(labels.long())
 
@@ -153,49 +177,233 @@ class Projection(nn.Module):
     """Projection-discriminator term ``<embed(y), h>`` (Miyato & Koyama 2018).
 
     A critic computes its unconditional score ``psi(h)`` from pooled features ``h`` and adds this
-    term, so the score becomes ``psi(h) + <embed(y), h>``.
+    term, so the score becomes ``psi(h) + <embed(y), h>``. This is the projection-style
+    conditioning of :class:`audiogan.protocols.Conditioning`: it has ``num_classes`` and
+    ``features`` and no ``label_map``.
 
     Args:
-        n_classes: Number of classes.
+        num_classes: Number of classes.
         features: Size of the pooled feature vector ``h``.
 
     Shapes:
         ``forward(h (batch, features), labels (batch,)) -> (batch,)``.
     """
 
-    def __init__(self, n_classes: int, features: int) -> None:
+    def __init__(self, num_classes: int, features: int) -> None:
         super().__init__()
-        if n_classes < 1:
-            raise ValueError(f"Projection: n_classes must be >= 1, got {n_classes}")
+        if num_classes < 1:
+            raise ValueError(f"Projection: num_classes must be >= 1, got {num_classes}")
         if features < 1:
             raise ValueError(f"Projection: features must be >= 1, got {features}")
-        self.config = {"n_classes": n_classes, "features": features}
-        self.num_classes = n_classes
+        self.config = {"num_classes": num_classes, "features": features}
+        self.num_classes = num_classes
         self.features = features
-        self.embedding = nn.Embedding(n_classes, features)
+        self.embedding = nn.Embedding(num_classes, features)
         nn.init.normal_(self.embedding.weight, 0.0, 0.02)
 
     def forward(self, h: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The projection term ``(batch,)`` of features ``h (batch, features)``."""
         check_shape(h, (None, self.features), "Projection features", "(batch, features)")
         labels = check_labels(labels, self.num_classes, h.shape[0], "Projection")
         return (self.embedding(labels.long()) * h).sum(dim=1)
 
 
-def vector_conditioning(
-    kind: str, num_classes: int, embed_dim: int, name: str
-) -> OneHot | LabelEmbedding | None:
-    """The conditioning module a generator concatenates to its latent (``None`` if unconditional).
+# ----------------------------------------------------------------------------- blocks' helpers
+
+
+def conditioning_config(module: nn.Module) -> dict[str, Any]:
+    """What a block's ``config`` stores for a conditioning instance.
+
+    Returns:
+        ``{"class": "module.QualName", "config": module.config or None}``.
+    """
+    cls = type(module)
+    config = getattr(module, "config", None)
+    return {
+        "class": f"{cls.__module__}.{cls.__qualname__}",
+        "config": None if config is None else dict(config),
+    }
+
+
+def build_conditioning(spec: Mapping[str, Any], name: str = "block") -> nn.Module:
+    """Rebuild a conditioning module from what :func:`conditioning_config` stored.
+
+    Only audiogan classes are imported (as :func:`audiogan.train.checkpoint.build_module` does):
+    a config cannot make this import or run arbitrary code.
 
     Args:
-        kind: ``"embedding"`` or ``"onehot"``.
-        num_classes: 0 for an unconditional generator.
-        embed_dim: Embedding size for ``"embedding"``.
-        name: The block, for the error message.
+        spec: ``{"class": str, "config": dict}``.
+        name: The block, for the message.
+
+    Raises:
+        ValueError: For a class outside audiogan (a user's own conditioning class: build the
+            block with an instance of it instead), a missing config, or an unknown class.
+    """
+    path = spec.get("class")
+    config = spec.get("config")
+    if not isinstance(path, str):
+        raise ValueError(
+            f"{name}: a conditioning dict must be {{'class': str, 'config': dict}} as a block's "
+            f"config stores it, got {dict(spec)!r}"
+        )
+    module_name, _, cls_name = path.rpartition(".")
+    if not (module_name == "audiogan" or module_name.startswith("audiogan.")) or not cls_name:
+        raise ValueError(
+            f"{name}: cannot rebuild the conditioning module {path!r} from a config: only audiogan "
+            f"classes are rebuilt (a config cannot import code). Build the block with an instance "
+            f"again, {name}(..., conditioning={cls_name or path}(...)), then load its state_dict"
+        )
+    if config is None:
+        raise ValueError(f"{name}: cannot rebuild the conditioning module {path}: it has no config")
+    try:
+        cls = getattr(importlib.import_module(module_name), cls_name)
+    except (ImportError, AttributeError) as e:
+        raise ValueError(f"{name}: cannot rebuild the conditioning module {path}: {e}") from e
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise ValueError(f"{name}: cannot rebuild {path}: not an nn.Module class")
+    return cls(**config)
+
+
+def resolve_conditioning(
+    conditioning: ConditioningSpec,
+    num_classes: int,
+    names: Mapping[str, Callable[[int], nn.Module]],
+    name: str,
+) -> tuple[nn.Module | None, int, str | dict[str, Any]]:
+    """A block's conditioning module, its number of classes and what its ``config`` stores.
+
+    Args:
+        conditioning: A name of ``names``, a module instance, or a stored ``{"class", "config"}``.
+        num_classes: The block's ``num_classes`` argument (0: unconditional for a name; taken
+            from the instance for an instance).
+        names: The names the block understands, each with its factory ``f(num_classes)``.
+        name: The block, for the messages.
+
+    Returns:
+        ``(module or None when unconditional, num_classes, config value)``.
+
+    Raises:
+        ValueError: An unknown name, a negative ``num_classes``, something that is not an
+            ``nn.Module``, an instance without ``num_classes >= 1``, or a ``num_classes`` that
+            conflicts with the instance's.
     """
     if num_classes < 0:
         raise ValueError(f"{name}: num_classes must be >= 0, got {num_classes}")
-    if kind not in ("embedding", "onehot"):
-        raise ValueError(f"{name}: conditioning must be 'embedding' or 'onehot', got {kind!r}")
-    if num_classes == 0:
-        return None
-    return LabelEmbedding(num_classes, embed_dim) if kind == "embedding" else OneHot(num_classes)
+    if isinstance(conditioning, str):
+        if conditioning not in names:
+            choices = ", ".join(repr(n) for n in names)
+            raise ValueError(
+                f"{name}: conditioning must be one of {choices} or a conditioning module "
+                f"(see audiogan.protocols.Conditioning), got {conditioning!r}"
+            )
+        module = names[conditioning](num_classes) if num_classes > 0 else None
+        return module, num_classes, conditioning
+    if isinstance(conditioning, Mapping):
+        conditioning = build_conditioning(conditioning, name)
+    if not isinstance(conditioning, nn.Module):
+        raise ValueError(
+            f"{name}: conditioning must be a name or an nn.Module instance "
+            f"(see audiogan.protocols.Conditioning), got {type(conditioning).__name__}"
+        )
+    k = getattr(conditioning, "num_classes", None)
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise ValueError(
+            f"{name}: the conditioning module {type(conditioning).__name__} must have an integer "
+            f"num_classes >= 1, got {k!r}"
+        )
+    if num_classes not in (0, k):
+        raise ValueError(
+            f"{name}: num_classes={num_classes} conflicts with the conditioning module's "
+            f"num_classes={k}; leave num_classes at 0 (it is taken from the module) or make them equal"
+        )
+    return conditioning, k, conditioning_config(conditioning)
+
+
+def vector_conditioning(
+    conditioning: ConditioningSpec, num_classes: int, embed_dim: int, name: str
+) -> tuple[nn.Module | None, int, str | dict[str, Any]]:
+    """The conditioning a generator concatenates to its latent.
+
+    Args:
+        conditioning: ``"embedding"`` (a learned ``embed_dim`` vector), ``"onehot"``, or an
+            instance with ``out_features`` and ``forward(labels (batch,)) -> (batch, out_features)``.
+        num_classes: 0 for an unconditional generator (with a name).
+        embed_dim: Embedding size for ``"embedding"``.
+        name: The block, for the messages.
+
+    Returns:
+        See :func:`resolve_conditioning`.
+    """
+    module, k, config = resolve_conditioning(
+        conditioning,
+        num_classes,
+        {"embedding": lambda n: LabelEmbedding(n, embed_dim), "onehot": OneHot},
+        name,
+    )
+    if module is not None:
+        out = getattr(module, "out_features", None)
+        if not isinstance(out, int) or isinstance(out, bool) or out < 1:
+            raise ValueError(
+                f"{name}: a generator concatenates the conditioning vector (batch, out_features) to "
+                f"its latent, so its conditioning module needs an integer out_features >= 1; "
+                f"{type(module).__name__} has {out!r} (a projection is for critics)"
+            )
+    return module, k, config
+
+
+def critic_conditioning(
+    conditioning: ConditioningSpec,
+    num_classes: int,
+    names: Mapping[str, Callable[[int], nn.Module]],
+    name: str,
+    features: int,
+    grid: Sequence[int] | None = None,
+) -> tuple[nn.Module | None, nn.Module | None, int, str | dict[str, Any]]:
+    """A critic's conditioning: label maps stacked on its input, or a projection term.
+
+    A module with a ``label_map`` method is a label-map conditioning (it needs ``map_channels``);
+    otherwise it must be projection-style, with ``features`` equal to the critic's pooled
+    feature size.
+
+    Args:
+        conditioning: A name of ``names``, an instance, or a stored ``{"class", "config"}``.
+        num_classes: The critic's ``num_classes`` argument.
+        names: The names the critic understands, each with its factory ``f(num_classes)``.
+        name: The critic, for the messages.
+        features: Size of the pooled features a projection works on.
+        grid: The critic's input grid (the ``size`` it asks label maps for), when fixed; a
+            module's ``map_size`` must equal it.
+
+    Returns:
+        ``(label_maps or None, projection or None, num_classes, config value)``.
+    """
+    module, k, config = resolve_conditioning(conditioning, num_classes, names, name)
+    if module is None:
+        return None, None, k, config
+    kind = type(module).__name__
+    if callable(getattr(module, "label_map", None)):
+        channels = getattr(module, "map_channels", None)
+        if not isinstance(channels, int) or isinstance(channels, bool) or channels < 1:
+            raise ValueError(
+                f"{name}: a label-map conditioning needs an integer map_channels >= 1 (the channels "
+                f"label_map stacks onto the input), {kind} has {channels!r}"
+            )
+        map_size = getattr(module, "map_size", None)
+        if map_size is not None and grid is not None and tuple(map_size) != tuple(grid):
+            raise ValueError(
+                f"{name}: the conditioning module's label maps have size {tuple(map_size)}, the "
+                f"critic's input grid is {tuple(grid)}"
+            )
+        return module, None, k, config
+    got = getattr(module, "features", None)
+    if not isinstance(got, int) or isinstance(got, bool):
+        raise ValueError(
+            f"{name}: {kind} is neither a label-map conditioning (label_map, map_channels) nor a "
+            f"projection (features, forward(h, labels)); see audiogan.protocols.Conditioning"
+        )
+    if got != features:
+        raise ValueError(
+            f"{name}: the projection works on {got} features, but the critic's pooled features "
+            f"have {features}; build it with features={features}"
+        )
+    return None, module, k, config

@@ -1,4 +1,7 @@
-"""DCGAN-style 2D critic for spectrograms ``(channels, freq, frames)`` (seeds 000 and 001)."""
+"""DCGAN-style 2D critic for spectrograms ``(channels, freq, frames)``.
+
+The critics of the one-hot cGAN and of the conditional WGAN-GP with label embedding.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,14 @@ from einops import rearrange
 from torch import nn
 
 from audiogan._shapes import check_shape
-from audiogan.nn.conditioning import LabelEmbedding, OneHot, Projection, check_labels
+from audiogan.nn.conditioning import (
+    ConditioningSpec,
+    LabelEmbedding,
+    OneHot,
+    Projection,
+    check_labels,
+    critic_conditioning,
+)
 from audiogan.nn.init import dcgan_init_
 from audiogan.nn.layers import (
     ActSpec,
@@ -29,17 +39,25 @@ class ConvCritic2d(nn.Module):
     """Spectrogram (and label) -> one raw score per sample.
 
     ``n_downsamples`` strided convolutions (k4 s2 p1) with LeakyReLU(0.2) halve the grid, the
-    feature maps are flattened and a linear layer gives the score (seed 001's critic: 32-64-128-256
-    channels on ``(2, 128, 256)`` inputs, then a linear read-out). No norm after the first conv.
+    feature maps are flattened and a linear layer gives the score (the critic of the conditional
+    WGAN-GP with label embedding: 32-64-128-256 channels on ``(2, 128, 256)`` inputs, then a linear
+    read-out). No norm after the first conv.
 
-    Conditioning: ``"embedding"`` stacks one learned label plane (seed 001: spectrogram + label
-    plane = 2 channels), ``"onehot"`` stacks ``num_classes`` constant one-hot planes (seed 000), and
-    ``"projection"`` adds ``<embed(y), h>`` on the spatially averaged features ``h``.
+    Conditioning: ``"embedding"`` stacks one learned label plane (the conditional WGAN-GP:
+    spectrogram + label plane = 2 channels), ``"onehot"`` stacks ``num_classes`` constant one-hot
+    planes (the one-hot cGAN), and ``"projection"`` adds ``<embed(y), h>`` on the spatially
+    averaged features ``h``. An instance works too: a label-map module (``OneHot(5)``,
+    ``LabelEmbedding(5, 16)`` for 16 constant channels, ``LabelEmbedding(5, 16, map_size=(freq,
+    frames))`` for one plane, or a user's module meeting :class:`audiogan.protocols.Conditioning`)
+    stacks its ``map_channels``; a projection-style module (``Projection(5, channels[-1])``) adds
+    its term.
 
     Args:
         in_shape: ``(channels, freq, frames)``; ``freq`` and ``frames`` divisible by ``2**n_downsamples``.
-        num_classes: Number of classes to condition on; 0 for unconditional.
-        conditioning: ``"embedding"``, ``"onehot"`` or ``"projection"``.
+        num_classes: Number of classes to condition on; 0 for unconditional. With a conditioning
+            instance, 0 or the instance's ``num_classes`` (it is taken from the instance).
+        conditioning: ``"embedding"``, ``"onehot"``, ``"projection"`` or a conditioning module
+            instance (stored in ``config`` as ``{"class", "config"}``).
         embed_dim: Label embedding size for ``"embedding"``.
         base_channels: Channels of the first conv; doubled at every stage up to ``max_channels``.
         channels: Explicit channels of each stage (``n_downsamples`` entries); overrides the above.
@@ -60,7 +78,7 @@ class ConvCritic2d(nn.Module):
         self,
         in_shape: Sequence[int] = (1, 128, 256),
         num_classes: int = 0,
-        conditioning: str = "embedding",
+        conditioning: ConditioningSpec = "embedding",
         embed_dim: int = 16,
         base_channels: int = 32,
         channels: Sequence[int] | None = None,
@@ -78,12 +96,6 @@ class ConvCritic2d(nn.Module):
         if len(in_shape) != 3 or min(in_shape) < 1:
             raise ValueError(
                 f"{name}: in_shape must be (channels, freq, frames) of positive sizes, got {in_shape}"
-            )
-        if num_classes < 0:
-            raise ValueError(f"{name}: num_classes must be >= 0, got {num_classes}")
-        if conditioning not in ("embedding", "onehot", "projection"):
-            raise ValueError(
-                f"{name}: conditioning must be 'embedding', 'onehot' or 'projection', got {conditioning!r}"
             )
         if n_downsamples < 1:
             raise ValueError(f"{name}: n_downsamples must be >= 1, got {n_downsamples}")
@@ -111,10 +123,22 @@ class ConvCritic2d(nn.Module):
                 f"1x1 grid after {n_downsamples} stages; use norm='layer' or fewer n_downsamples"
             )
 
+        self.label_maps, self.projection, num_classes, cond_config = critic_conditioning(
+            conditioning,
+            num_classes,
+            {
+                "embedding": lambda n: LabelEmbedding(n, embed_dim, map_size=(freq, frames)),
+                "onehot": OneHot,
+                "projection": lambda n: Projection(n, channels[-1]),
+            },
+            name,
+            features=channels[-1],
+            grid=(freq, frames),
+        )
         self.config = {
             "in_shape": list(in_shape),
             "num_classes": num_classes,
-            "conditioning": conditioning,
+            "conditioning": cond_config,
             "embed_dim": embed_dim,
             "base_channels": base_channels,
             "channels": channels,
@@ -126,19 +150,7 @@ class ConvCritic2d(nn.Module):
         }
         self.in_shape = in_shape
         self.num_classes = num_classes
-        self.conditioning_kind = conditioning
-
-        self.label_maps: OneHot | LabelEmbedding | None = None
-        self.projection: Projection | None = None
-        extra = 0
-        if num_classes > 0 and conditioning == "onehot":
-            self.label_maps = OneHot(num_classes)
-        elif num_classes > 0 and conditioning == "embedding":
-            self.label_maps = LabelEmbedding(num_classes, embed_dim, map_size=(freq, frames))
-        elif num_classes > 0:
-            self.projection = Projection(num_classes, channels[-1])
-        if self.label_maps is not None:
-            extra = self.label_maps.map_channels
+        extra = 0 if self.label_maps is None else self.label_maps.map_channels
 
         layer_norm = "none" if norm_kind == "spectral" else norm_kind
         bias = not has_bias_free_norm(layer_norm)

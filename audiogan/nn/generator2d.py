@@ -1,4 +1,7 @@
-"""DCGAN-style 2D generator for spectrograms ``(channels, freq, frames)`` (seeds 000 and 001)."""
+"""DCGAN-style 2D generator for spectrograms ``(channels, freq, frames)``.
+
+The generators of the one-hot cGAN and of the conditional WGAN-GP with label embedding.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ from einops import rearrange
 from torch import nn
 
 from audiogan._shapes import check_shape
-from audiogan.nn.conditioning import check_labels, vector_conditioning
+from audiogan.nn.conditioning import ConditioningSpec, check_labels, vector_conditioning
 from audiogan.nn.init import dcgan_init_
+from audiogan.nn.latent import sample_normal
 from audiogan.nn.layers import (
     ActSpec,
     NormSpec,
@@ -30,17 +34,23 @@ class ConvGenerator2d(nn.Module):
     of ``n_upsamples`` stages doubles the grid (ConvTranspose2d k4 s2 p1, or nearest upsampling and a
     3x3 conv), with norm and activation between stages and ``out_activation`` at the end.
 
-    Seed 000: ``ConvGenerator2d(100, (1, 128, 512), num_classes=n, conditioning="onehot",
-    base_channels=256)`` (base grid 8x32, channels 256-128-64-32-1). Seed 001:
-    ``ConvGenerator2d(100, (1, 128, 256), num_classes=n, embed_dim=16, base_channels=512)``.
-    Both seeds end in ReLU; pass ``out_activation="relu"`` for that.
+    The one-hot cGAN: ``ConvGenerator2d(100, (1, 128, 512), num_classes=n, conditioning="onehot",
+    base_channels=256)`` (base grid 8x32, channels 256-128-64-32-1). The conditional WGAN-GP with
+    label embedding: ``ConvGenerator2d(100, (1, 128, 256), num_classes=n, embed_dim=16,
+    base_channels=512)``. Both end in ReLU; pass ``out_activation="relu"`` for that.
+
+    Conditioning is pluggable: ``conditioning=OneHot(5)``, ``LabelEmbedding(5, 32)`` or a user's
+    module meeting :class:`audiogan.protocols.Conditioning` (its ``out_features`` vector is
+    concatenated to the latent) works as well as the names, and sets ``num_classes``.
 
     Args:
         latent_dim: Size of the latent vector.
         out_shape: ``(channels, freq, frames)``; ``freq`` and ``frames`` must be divisible by
             ``2**n_upsamples``.
-        num_classes: Number of classes to condition on; 0 for unconditional.
-        conditioning: ``"embedding"`` (learned ``embed_dim`` vector) or ``"onehot"``.
+        num_classes: Number of classes to condition on; 0 for unconditional. With a conditioning
+            instance, 0 or the instance's ``num_classes`` (it is taken from the instance).
+        conditioning: ``"embedding"`` (learned ``embed_dim`` vector), ``"onehot"``, or a
+            conditioning module instance (stored in ``config`` as ``{"class", "config"}``).
         embed_dim: Label embedding size for ``"embedding"``.
         base_channels: Channels on the base grid; stage ``i`` has ``base_channels // 2**i``
             (at least 1). Ignored when ``channels`` is given.
@@ -53,7 +63,7 @@ class ConvGenerator2d(nn.Module):
         out_activation: Output activation by name or class (``"tanh"`` matches features in
             [-1, 1]); ``None`` for raw outputs.
         init: ``"dcgan"`` (weights ~ N(0, 0.02), :func:`~audiogan.nn.init.dcgan_init_`; BCE
-            GANs of seeds 000/002 collapse without it) or ``"default"`` (PyTorch's).
+            GANs such as the one-hot cGAN collapse without it) or ``"default"`` (PyTorch's).
 
     Shapes:
         ``forward(z (batch, latent_dim), labels (batch,) | None) -> (batch, *out_shape)``.
@@ -64,7 +74,7 @@ class ConvGenerator2d(nn.Module):
         latent_dim: int = 100,
         out_shape: Sequence[int] = (1, 128, 256),
         num_classes: int = 0,
-        conditioning: str = "embedding",
+        conditioning: ConditioningSpec = "embedding",
         embed_dim: int = 16,
         base_channels: int = 512,
         channels: Sequence[int] | None = None,
@@ -115,11 +125,14 @@ class ConvGenerator2d(nn.Module):
                 f"from a 1x1 base grid with n_upsamples={n_upsamples}; use norm='layer' or fewer n_upsamples"
             )
 
+        cond_module, num_classes, cond_config = vector_conditioning(
+            conditioning, num_classes, embed_dim, name
+        )
         self.config = {
             "latent_dim": latent_dim,
             "out_shape": list(out_shape),
             "num_classes": num_classes,
-            "conditioning": conditioning,
+            "conditioning": cond_config,
             "embed_dim": embed_dim,
             "base_channels": base_channels,
             "channels": channels,
@@ -134,7 +147,7 @@ class ConvGenerator2d(nn.Module):
         self.out_shape = out_shape
         self.num_classes = num_classes
         self.base_grid = (freq // scale, frames // scale)
-        self.conditioning = vector_conditioning(conditioning, num_classes, embed_dim, name)
+        self.conditioning = cond_module
         cond_dim = 0 if self.conditioning is None else self.conditioning.out_features
 
         bias = not has_bias_free_norm(norm_kind)
@@ -165,9 +178,18 @@ class ConvGenerator2d(nn.Module):
         n: int,
         device: torch.device | str | None = None,
         generator: torch.Generator | None = None,
+        dtype: torch.dtype | None = None,
     ) -> torch.Tensor:
-        """Standard normal latents ``(n, latent_dim)`` (``generator`` must live on ``device``)."""
-        return torch.randn(n, self.latent_dim, device=device, generator=generator)
+        """Standard normal latents ``(n, latent_dim)``.
+
+        Args:
+            n: Batch size.
+            device: Default: the generator's parameters' device.
+            generator: Random generator, drawn from on its own device.
+            dtype: Default: the generator's parameters' dtype (so ``G.double()`` gets float64).
+        """
+        (z,) = sample_normal(self, [(n, self.latent_dim)], device, generator, dtype)
+        return z
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Generate ``(batch, *out_shape)`` from ``z (batch, latent_dim)`` and ``labels (batch,)``."""

@@ -1,12 +1,13 @@
-"""Weight initialization (DCGAN) and the BatchNorm-in-a-penalized-critic check."""
+"""Weight initialization (DCGAN), the BatchNorm-in-a-penalized-critic check, spectral-norm detection."""
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import torch
 from torch import nn
-from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.utils import parametrizations, parametrize
 
 from audiogan.nn.layers import weight_of
 
@@ -19,8 +20,17 @@ _WEIGHTED = (
     nn.ConvTranspose3d,
     nn.Linear,
 )
+_BATCHNORMS = (
+    nn.BatchNorm1d,
+    nn.BatchNorm2d,
+    nn.BatchNorm3d,
+    nn.SyncBatchNorm,
+    nn.LazyBatchNorm1d,
+    nn.LazyBatchNorm2d,
+    nn.LazyBatchNorm3d,
+)
 _NORMS = (
-    _BatchNorm,
+    *_BATCHNORMS,
     nn.InstanceNorm1d,
     nn.InstanceNorm2d,
     nn.InstanceNorm3d,
@@ -52,7 +62,11 @@ def dcgan_init_(module: nn.Module, std: float = 0.02) -> nn.Module:
             nn.init.normal_(weight_of(layer), 0.0, std)
             if getattr(layer, "bias", None) is not None:
                 nn.init.zeros_(layer.bias)
-        elif isinstance(layer, _NORMS) and getattr(layer, "weight", None) is not None:
+        elif (
+            isinstance(layer, _NORMS)
+            and getattr(layer, "weight", None) is not None
+            and not nn.parameter.is_lazy(layer.weight)
+        ):
             nn.init.normal_(layer.weight, 1.0, std)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
@@ -64,7 +78,7 @@ def batchnorm_layers(module: nn.Module) -> list[str]:
     return [
         name or type(module).__name__
         for name, layer in module.named_modules()
-        if isinstance(layer, _BatchNorm)
+        if isinstance(layer, _BATCHNORMS)
     ]
 
 
@@ -95,3 +109,45 @@ def warn_if_batchnorm(critic: nn.Module) -> bool:
         stacklevel=2,
     )
     return True
+
+
+@functools.cache
+def _spectral_norm_parametrization() -> type[nn.Module]:
+    """The class :func:`torch.nn.utils.parametrizations.spectral_norm` registers, found through it."""
+    probe = parametrizations.spectral_norm(nn.Linear(1, 1))
+    return type(probe.parametrizations.weight[0])
+
+
+def _hook_spectral_norm_names(layer: nn.Module) -> bool:
+    """True when ``layer`` has what the old :func:`torch.nn.utils.spectral_norm` adds to it."""
+    params = {name for name, _ in layer.named_parameters(recurse=False)}
+    buffers = {name for name, _ in layer.named_buffers(recurse=False)}
+    return any(p.endswith("_orig") and {f"{p[:-5]}_u", f"{p[:-5]}_v"} <= buffers for p in params)
+
+
+def has_spectral_norm(module: nn.Module) -> bool:
+    """True when ``module`` or any submodule has a spectral-normalized tensor.
+
+    Two styles are recognized, through public API only:
+
+    - :func:`torch.nn.utils.parametrizations.spectral_norm` (what
+      :func:`~audiogan.nn.layers.apply_spectral_norm` uses): a tensor parametrized
+      (:func:`torch.nn.utils.parametrize.is_parametrized`) with that function's parametrization
+      class, on any tensor name, not only ``weight``;
+    - the older hook-style :func:`torch.nn.utils.spectral_norm`: its hook is only reachable
+      through private attributes, so it is recognized by the tensors it documents adding: a
+      parameter ``<name>_orig`` with buffers ``<name>_u`` and ``<name>_v``.
+
+    Args:
+        module: A model; every submodule is visited (a ``DistributedDataParallel`` or compiled
+            wrapper is searched too).
+    """
+    spectral = _spectral_norm_parametrization()
+    for layer in module.modules():
+        if parametrize.is_parametrized(layer):
+            for plist in layer.parametrizations.values():
+                if any(isinstance(p, spectral) for p in plist):
+                    return True
+        if _hook_spectral_norm_names(layer):
+            return True
+    return False

@@ -1,61 +1,93 @@
-"""MuseGAN blocks for piano rolls ``(batch, tracks, bars, steps, pitches)`` (seed 004).
+"""MuseGAN blocks for piano rolls ``(batch, tracks, bars, steps_per_bar, pitches)``.
 
-The generator (Dong et al. 2018, as ported in Mark Liu's book) builds each bar of each track from
-four latents: ``chords`` (shared, varies over bars through a :class:`TemporalNetwork`), ``style``
-(shared, constant), ``melody`` (per track, varies over bars) and ``groove`` (per track, constant).
-The critic is a Conv3d stack with tracks as channels over ``(bars, steps, pitches)``.
+MuseGAN (Dong et al. 2018) on the JSB chorales, as ported in Mark Liu's book ("Learn Generative
+AI with PyTorch", chapter 13). The generator builds each bar of each track from four latents:
+``chords`` (shared, varies over bars through a :class:`TemporalNetwork`), ``style`` (shared,
+constant), ``melody`` (per track, varies over bars) and ``groove`` (per track, constant). The
+critic is a Conv3d stack with tracks as channels over ``(bars, steps_per_bar, pitches)``.
 
-At the seed's defaults (4 tracks, 2 bars, 16 steps, 84 pitches) the layers, shapes and parameter
-counts equal the seed's. Other sizes get a kernel plan computed from the sizes:
+Both blocks take the roll shape ``(tracks, bars, steps_per_bar, pitches)`` as the 2-D blocks
+take theirs: ``MuseGenerator(out_shape=PianoRoll().feature_shape)``,
+``MuseCritic(in_shape=...)``. At the book's defaults (4 tracks, 2 bars, 16 steps per bar, 84
+pitches) the layers, shapes and parameter counts equal the book's. Other sizes get a kernel plan
+computed from the sizes:
 
-- bars: kernels ``(min(2, n_bars), n_bars - min(2, n_bars) + 1)`` (seed: 2 then 1);
-- pitches: a multiple of 12; an octave kernel (12, stride 12) and one of ``n_pitches / 12``
-  (seed: 12 then 7);
-- critic steps: ``(1, 2, 1)`` stride-2 halvings down to 2, 3 or 4, then the seed's
+- bars: kernels ``(min(2, bars), bars - min(2, bars) + 1)`` (book: 2 then 1);
+- pitches: a multiple of 12; an octave kernel (12, stride 12) and one of ``pitches / 12``
+  (book: 12 then 7);
+- critic steps: ``(1, 2, 1)`` stride-2 halvings down to 2, 3 or 4, then the book's
   ``(1, 4, 1)`` and ``(1, 3, 1)`` stride-2 convs (so 2, 3 or 4 times a power of two);
-- generator steps: ``hid_features // bar_channels`` rows (seed: 1024 // 512 = 2) doubled by
-  ``(2, 1)`` transposed convs, so ``n_steps_per_bar`` must be that base times a power of two.
+- generator steps: ``hid_features // bar_channels`` rows (book: 1024 // 512 = 2) doubled by
+  ``(2, 1)`` transposed convs, so ``steps_per_bar`` must be that base times a power of two.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 from einops import rearrange
 from torch import nn
 
 from audiogan._shapes import check_shape
-from audiogan.nn.conditioning import LabelEmbedding, Projection, check_labels
+from audiogan.nn.conditioning import (
+    ConditioningSpec,
+    Projection,
+    check_labels,
+    critic_conditioning,
+    vector_conditioning,
+)
+from audiogan.nn.latent import sample_normal
 
 MuseLatent = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
-"""``(chords (n, z), style (n, z), melody (n, tracks, z), groove (n, tracks, z))``."""
+"""``(chords (n, latent_dim), style (n, latent_dim), melody (n, tracks, latent_dim),
+groove (n, tracks, latent_dim))``."""
+
+ROLL_AXES = "(tracks, bars, steps_per_bar, pitches)"
+"""The axes of a piano roll, as the shape arguments name them."""
 
 
-def _bar_kernels(n_bars: int) -> tuple[int, int]:
-    """Two kernels along bars whose combined extent is ``n_bars`` (seed at 2 bars: 2, 1)."""
-    if n_bars < 1:
-        raise ValueError(f"MuseGAN: n_bars must be >= 1, got {n_bars}")
-    first = min(2, n_bars)
-    return first, n_bars - first + 1
+def _roll_shape(shape: Sequence[int], name: str, arg: str) -> tuple[int, int, int, int]:
+    """Check a ``(tracks, bars, steps_per_bar, pitches)`` shape of positive sizes."""
+    try:
+        out = tuple(int(s) for s in shape)
+    except TypeError as e:
+        raise ValueError(f"{name}: {arg} must be {ROLL_AXES}, got {shape!r}") from e
+    if len(out) != 4:
+        raise ValueError(f"{name}: {arg} must be {ROLL_AXES} (4 sizes), got {out}")
+    for axis, size in zip(("tracks", "bars", "steps_per_bar", "pitches"), out, strict=True):
+        if size < 1:
+            raise ValueError(f"{name}: {arg} {ROLL_AXES} needs {axis} >= 1, got {out}")
+    return out  # type: ignore[return-value]
 
 
-def _pitch_groups(n_pitches: int, name: str) -> int:
-    """Octaves in ``n_pitches`` (seed: 84 -> 7)."""
-    if n_pitches < 12 or n_pitches % 12:
+def _bar_kernels(bars: int) -> tuple[int, int]:
+    """Two kernels along bars whose combined extent is ``bars`` (book at 2 bars: 2, 1)."""
+    if bars < 1:
+        raise ValueError(f"MuseGAN: bars must be >= 1, got {bars}")
+    first = min(2, bars)
+    return first, bars - first + 1
+
+
+def _pitch_groups(pitches: int, name: str) -> int:
+    """Octaves in ``pitches`` (book: 84 -> 7)."""
+    if pitches < 12 or pitches % 12:
         raise ValueError(
-            f"{name}: n_pitches must be a positive multiple of 12 (octave kernels), got {n_pitches}"
+            f"{name}: pitches must be a positive multiple of 12 (octave kernels), got {pitches}"
         )
-    return n_pitches // 12
+    return pitches // 12
 
 
-def _critic_step_halvings(n_steps: int) -> int:
-    """Number of ``(1, 2, 1)`` stride-2 convs before the final two (seed at 16 steps: 2)."""
-    steps, halvings = n_steps, 0
+def _critic_step_halvings(steps_per_bar: int) -> int:
+    """Number of ``(1, 2, 1)`` stride-2 convs before the final two (book at 16 steps: 2)."""
+    steps, halvings = steps_per_bar, 0
     while steps > 4 and steps % 2 == 0:
         steps //= 2
         halvings += 1
     if steps not in (2, 3, 4):
         raise ValueError(
-            f"MuseCritic: n_steps_per_bar must be 2, 3 or 4 times a power of two (e.g. 16, 12, 48, 96), got {n_steps}"
+            "MuseCritic: steps_per_bar must be 2, 3 or 4 times a power of two (e.g. 16, 12, 48, 96), "
+            f"got {steps_per_bar}"
         )
     return halvings
 
@@ -64,39 +96,40 @@ class TemporalNetwork(nn.Module):
     """One latent -> one latent per bar, through two transposed convs along bars.
 
     Args:
-        z_dimension: Latent size.
+        latent_dim: Latent size.
         hid_channels: Channels between the two convs.
-        n_bars: Number of bars.
+        bars: Number of bars.
 
     Shapes:
-        ``forward(z (batch, z_dimension)) -> (batch, z_dimension, n_bars)``.
+        ``forward(z (batch, latent_dim)) -> (batch, latent_dim, bars)``.
     """
 
-    def __init__(self, z_dimension: int = 32, hid_channels: int = 1024, n_bars: int = 2) -> None:
+    def __init__(self, latent_dim: int = 32, hid_channels: int = 1024, bars: int = 2) -> None:
         super().__init__()
-        if z_dimension < 1 or hid_channels < 1:
+        if latent_dim < 1 or hid_channels < 1:
             raise ValueError(
-                f"TemporalNetwork: z_dimension and hid_channels must be >= 1, got {z_dimension}, {hid_channels}"
+                f"TemporalNetwork: latent_dim and hid_channels must be >= 1, got {latent_dim}, {hid_channels}"
             )
-        k1, k2 = _bar_kernels(n_bars)
-        self.config = {"z_dimension": z_dimension, "hid_channels": hid_channels, "n_bars": n_bars}
-        self.z_dimension = z_dimension
-        self.n_bars = n_bars
+        k1, k2 = _bar_kernels(bars)
+        self.config = {"latent_dim": latent_dim, "hid_channels": hid_channels, "bars": bars}
+        self.latent_dim = latent_dim
+        self.bars = bars
         self.net = nn.Sequential(
             nn.ConvTranspose2d(
-                z_dimension, hid_channels, kernel_size=(k1, 1), stride=(1, 1), padding=0
+                latent_dim, hid_channels, kernel_size=(k1, 1), stride=(1, 1), padding=0
             ),
             nn.BatchNorm2d(hid_channels),
             nn.ReLU(),
             nn.ConvTranspose2d(
-                hid_channels, z_dimension, kernel_size=(k2, 1), stride=(1, 1), padding=0
+                hid_channels, latent_dim, kernel_size=(k2, 1), stride=(1, 1), padding=0
             ),
-            nn.BatchNorm2d(z_dimension),
+            nn.BatchNorm2d(latent_dim),
             nn.ReLU(),
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        check_shape(z, (None, self.z_dimension), "TemporalNetwork input", "(batch, z_dimension)")
+        """One latent per bar ``(batch, latent_dim, bars)`` from ``z (batch, latent_dim)``."""
+        check_shape(z, (None, self.latent_dim), "TemporalNetwork input", "(batch, latent_dim)")
         h = self.net(z[:, :, None, None])  # (B, z, bars, 1)
         return h[..., 0]
 
@@ -105,30 +138,31 @@ class BarGenerator(nn.Module):
     """Concatenated latents of one bar of one track -> that bar's piano roll.
 
     Linear + BN + ReLU, reshape to ``(hid_channels, hid_features // hid_channels, 1)``, ``(2, 1)``
-    stride-2 transposed convs along steps, then ``(1, n_pitches / 12)`` and ``(1, 12)`` transposed
+    stride-2 transposed convs along steps, then ``(1, pitches / 12)`` and ``(1, 12)`` transposed
     convs along pitches (BN + ReLU between all of them).
 
     Args:
-        z_dimension: Size of each of the four latents (input: ``4 * z_dimension + cond_dim``).
+        latent_dim: Size of each of the four latents (input: ``4 * latent_dim + cond_dim``).
         hid_features: Output of the linear layer.
         hid_channels: Channels after the reshape (must divide ``hid_features``).
-        out_channels: Output channels; must be 1 (one roll per track), kept for the seed's signature.
-        n_steps_per_bar: Time steps per bar.
-        n_pitches: Pitches (a multiple of 12).
+        out_channels: Output channels; must be 1 (one roll per track), kept for the book's
+            signature.
+        steps_per_bar: Time steps per bar.
+        pitches: Pitches (a multiple of 12).
         cond_dim: Size of a label vector appended to the input (0: none).
 
     Shapes:
-        ``forward(z (batch, 4 * z_dimension + cond_dim)) -> (batch, n_steps_per_bar, n_pitches)``.
+        ``forward(z (batch, 4 * latent_dim + cond_dim)) -> (batch, steps_per_bar, pitches)``.
     """
 
     def __init__(
         self,
-        z_dimension: int = 32,
+        latent_dim: int = 32,
         hid_features: int = 1024,
         hid_channels: int = 512,
         out_channels: int = 1,
-        n_steps_per_bar: int = 16,
-        n_pitches: int = 84,
+        steps_per_bar: int = 16,
+        pitches: int = 84,
         cond_dim: int = 0,
     ) -> None:
         super().__init__()
@@ -143,27 +177,27 @@ class BarGenerator(nn.Module):
             )
         base = hid_features // hid_channels
         ups, steps = 0, base
-        while steps < n_steps_per_bar:
+        while steps < steps_per_bar:
             steps *= 2
             ups += 1
-        if steps != n_steps_per_bar:
+        if steps != steps_per_bar:
             raise ValueError(
-                f"{name}: n_steps_per_bar ({n_steps_per_bar}) must be hid_features // hid_channels ({base}) times a "
-                f"power of two; choose hid_features = hid_channels * (n_steps_per_bar / 2**k)"
+                f"{name}: steps_per_bar ({steps_per_bar}) must be hid_features // hid_channels ({base}) times a "
+                f"power of two; choose hid_features = hid_channels * (steps_per_bar / 2**k)"
             )
-        octaves = _pitch_groups(n_pitches, name)
+        octaves = _pitch_groups(pitches, name)
         self.config = {
-            "z_dimension": z_dimension,
+            "latent_dim": latent_dim,
             "hid_features": hid_features,
             "hid_channels": hid_channels,
             "out_channels": out_channels,
-            "n_steps_per_bar": n_steps_per_bar,
-            "n_pitches": n_pitches,
+            "steps_per_bar": steps_per_bar,
+            "pitches": pitches,
             "cond_dim": cond_dim,
         }
-        self.in_features = 4 * z_dimension + cond_dim
-        self.n_steps_per_bar = n_steps_per_bar
-        self.n_pitches = n_pitches
+        self.in_features = 4 * latent_dim + cond_dim
+        self.steps_per_bar = steps_per_bar
+        self.pitches = pitches
         self.hid_channels = hid_channels
         self.base_steps = base
 
@@ -172,7 +206,7 @@ class BarGenerator(nn.Module):
         )
         layers: list[nn.Module] = []
         c_in = hid_channels
-        for i in range(ups):  # seed: 512 -> 512 -> 256 -> 256 along steps 2 -> 4 -> 8 -> 16
+        for i in range(ups):  # book: 512 -> 512 -> 256 -> 256 along steps 2 -> 4 -> 8 -> 16
             c_out = hid_channels if i == 0 else hid_channels // 2
             layers += [
                 nn.ConvTranspose2d(c_in, c_out, (2, 1), stride=(2, 1)),
@@ -194,8 +228,9 @@ class BarGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """One bar ``(batch, steps_per_bar, pitches)`` from ``z (batch, 4 * latent_dim + cond_dim)``."""
         check_shape(
-            z, (None, self.in_features), "BarGenerator input", "(batch, 4 * z_dimension + cond_dim)"
+            z, (None, self.in_features), "BarGenerator input", "(batch, 4 * latent_dim + cond_dim)"
         )
         h = self.project(z).view(
             z.shape[0], self.hid_channels, self.base_steps, 1
@@ -207,86 +242,90 @@ class MuseGenerator(nn.Module):
     """MuseGAN generator: ``(chords, style, melody, groove)`` -> piano rolls in [-1, 1].
 
     A chords :class:`TemporalNetwork`, one melody :class:`TemporalNetwork` and one
-    :class:`BarGenerator` per track (seed 004), called bar by bar as in the seed (so BatchNorm
-    statistics are per bar); the output is squashed by tanh.
+    :class:`BarGenerator` per track, called bar by bar as in the book (so BatchNorm statistics
+    are per bar); the output is squashed by tanh.
 
     Args:
-        z_dimension: Size of each latent.
+        latent_dim: Size of each of the four latents.
+        out_shape: ``(tracks, bars, steps_per_bar, pitches)``, e.g. a
+            :class:`~audiogan.frontends.PianoRoll`'s ``feature_shape``; ``pitches`` a multiple
+            of 12, ``steps_per_bar`` ``hid_features // (hid_channels // 2)`` times a power of two.
         hid_channels: Temporal networks' hidden channels; bar generators get ``hid_channels // 2``.
         hid_features: Bar generators' linear width.
-        out_channels: Must be 1 (kept for the seed's signature).
-        n_tracks: Instruments / voices.
-        n_bars: Bars.
-        n_steps_per_bar: Time steps per bar.
-        n_pitches: Pitches (a multiple of 12).
-        num_classes: Classes to condition on (a learned ``embed_dim`` vector appended to every bar
-            generator's input); 0 for unconditional (the seed).
-        embed_dim: Label embedding size.
+        out_channels: Must be 1 (kept for the book's signature).
+        num_classes: Classes to condition on (the conditioning vector is appended to every bar
+            generator's input); 0 for unconditional (the book). With a conditioning instance, 0
+            or the instance's ``num_classes`` (it is taken from the instance).
+        conditioning: ``"embedding"`` (a learned ``embed_dim`` vector), ``"onehot"``, or a
+            conditioning module instance with ``out_features`` (see
+            :class:`audiogan.protocols.Conditioning`; stored in ``config`` as
+            ``{"class", "config"}``).
+        embed_dim: Label embedding size for ``"embedding"``.
 
     Shapes:
-        ``forward((chords (B, z), style (B, z), melody (B, tracks, z), groove (B, tracks, z)),
-        labels (B,) | None) -> (B, tracks, bars, steps, pitches)``.
+        ``forward((chords (batch, latent_dim), style (batch, latent_dim), melody (batch, tracks,
+        latent_dim), groove (batch, tracks, latent_dim)), labels (batch,) | None)
+        -> (batch, tracks, bars, steps_per_bar, pitches)``.
     """
 
     def __init__(
         self,
-        z_dimension: int = 32,
+        latent_dim: int = 32,
+        out_shape: Sequence[int] = (4, 2, 16, 84),
         hid_channels: int = 1024,
         hid_features: int = 1024,
         out_channels: int = 1,
-        n_tracks: int = 4,
-        n_bars: int = 2,
-        n_steps_per_bar: int = 16,
-        n_pitches: int = 84,
         num_classes: int = 0,
+        conditioning: ConditioningSpec = "embedding",
         embed_dim: int = 16,
     ) -> None:
         super().__init__()
-        if n_tracks < 1:
-            raise ValueError(f"MuseGenerator: n_tracks must be >= 1, got {n_tracks}")
-        if num_classes < 0:
-            raise ValueError(f"MuseGenerator: num_classes must be >= 0, got {num_classes}")
+        name = "MuseGenerator"
+        tracks, bars, steps_per_bar, pitches = _roll_shape(out_shape, name, "out_shape")
+        if latent_dim < 1:
+            raise ValueError(f"{name}: latent_dim must be >= 1, got {latent_dim}")
+        cond_module, num_classes, cond_config = vector_conditioning(
+            conditioning, num_classes, embed_dim, name
+        )
         self.config = {
-            "z_dimension": z_dimension,
+            "latent_dim": latent_dim,
+            "out_shape": [tracks, bars, steps_per_bar, pitches],
             "hid_channels": hid_channels,
             "hid_features": hid_features,
             "out_channels": out_channels,
-            "n_tracks": n_tracks,
-            "n_bars": n_bars,
-            "n_steps_per_bar": n_steps_per_bar,
-            "n_pitches": n_pitches,
             "num_classes": num_classes,
+            "conditioning": cond_config,
             "embed_dim": embed_dim,
         }
-        self.z_dimension = z_dimension
-        self.n_tracks = n_tracks
-        self.n_bars = n_bars
-        self.n_steps_per_bar = n_steps_per_bar
-        self.n_pitches = n_pitches
+        self.latent_dim = latent_dim
+        self.tracks = tracks
+        self.bars = bars
+        self.steps_per_bar = steps_per_bar
+        self.pitches = pitches
         self.num_classes = num_classes
-        self.out_shape = (n_tracks, n_bars, n_steps_per_bar, n_pitches)
-        self.label_embedding = LabelEmbedding(num_classes, embed_dim) if num_classes > 0 else None
-        cond_dim = embed_dim if num_classes > 0 else 0
+        self.out_shape = (tracks, bars, steps_per_bar, pitches)
+        self.conditioning = cond_module
+        cond_dim = 0 if cond_module is None else cond_module.out_features
 
-        self.chords_network = TemporalNetwork(z_dimension, hid_channels, n_bars=n_bars)
+        self.chords_network = TemporalNetwork(latent_dim, hid_channels, bars=bars)
         self.melody_networks = nn.ModuleDict(
             {
-                f"melodygen_{t}": TemporalNetwork(z_dimension, hid_channels, n_bars=n_bars)
-                for t in range(n_tracks)
+                f"melodygen_{t}": TemporalNetwork(latent_dim, hid_channels, bars=bars)
+                for t in range(tracks)
             }
         )
         self.bar_generators = nn.ModuleDict(
             {
                 f"bargen_{t}": BarGenerator(
-                    z_dimension,
+                    latent_dim,
                     hid_features,
                     hid_channels // 2,
                     out_channels,
-                    n_steps_per_bar,
-                    n_pitches,
+                    steps_per_bar,
+                    pitches,
                     cond_dim,
                 )
-                for t in range(n_tracks)
+                for t in range(tracks)
             }
         )
 
@@ -295,32 +334,42 @@ class MuseGenerator(nn.Module):
         n: int,
         device: torch.device | str | None = None,
         generator: torch.Generator | None = None,
+        dtype: torch.dtype | None = None,
     ) -> MuseLatent:
-        """Standard normal ``(chords (n, z), style (n, z), melody (n, tracks, z), groove (n, tracks, z))``."""
-        z, t = self.z_dimension, self.n_tracks
+        """Standard normal ``(chords, style, melody, groove)`` for a batch of ``n``.
+
+        Args:
+            n: Batch size.
+            device: Default: the generator's parameters' device.
+            generator: Random generator, drawn from on its own device.
+            dtype: Default: the generator's parameters' dtype (so ``G.double()`` gets float64).
+
+        Returns:
+            ``(chords (n, latent_dim), style (n, latent_dim), melody (n, tracks, latent_dim),
+            groove (n, tracks, latent_dim))``.
+        """
+        z, t = self.latent_dim, self.tracks
         shapes = [(n, z), (n, z), (n, t, z), (n, t, z)]
-        chords, style, melody, groove = (
-            torch.randn(s, device=device, generator=generator) for s in shapes
-        )
+        chords, style, melody, groove = sample_normal(self, shapes, device, generator, dtype)
         return chords, style, melody, groove
 
     def forward(self, z: MuseLatent, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Piano rolls ``(batch, tracks, bars, steps, pitches)`` in [-1, 1]."""
+        """Piano rolls ``(batch, tracks, bars, steps_per_bar, pitches)`` in [-1, 1]."""
         if not isinstance(z, (tuple, list)) or len(z) != 4:
             raise ValueError(
                 "MuseGenerator: z must be the tuple (chords, style, melody, groove) from sample_latent, "
                 f"got {type(z).__name__}{'' if not isinstance(z, (tuple, list)) else f' of length {len(z)}'}"
             )
         chords, style, melody, groove = z
-        zd, tracks, bars = self.z_dimension, self.n_tracks, self.n_bars
-        check_shape(chords, (None, zd), "MuseGenerator chords", "(batch, z_dimension)")
+        zd, tracks, bars = self.latent_dim, self.tracks, self.bars
+        check_shape(chords, (None, zd), "MuseGenerator chords", "(batch, latent_dim)")
         batch = chords.shape[0]
-        check_shape(style, (batch, zd), "MuseGenerator style", "(batch, z_dimension)")
+        check_shape(style, (batch, zd), "MuseGenerator style", "(batch, latent_dim)")
         check_shape(
-            melody, (batch, tracks, zd), "MuseGenerator melody", "(batch, tracks, z_dimension)"
+            melody, (batch, tracks, zd), "MuseGenerator melody", "(batch, tracks, latent_dim)"
         )
         check_shape(
-            groove, (batch, tracks, zd), "MuseGenerator groove", "(batch, tracks, z_dimension)"
+            groove, (batch, tracks, zd), "MuseGenerator groove", "(batch, tracks, latent_dim)"
         )
         labels = check_labels(labels, self.num_classes, batch, "MuseGenerator")
 
@@ -328,82 +377,95 @@ class MuseGenerator(nn.Module):
             self.chords_network(chords),
             style[:, :, None].expand(-1, -1, bars),
         ]  # (B, z, bars) each
-        if self.label_embedding is not None:
-            cond = self.label_embedding(labels).to(chords.dtype)
+        if self.conditioning is not None:
+            cond = self.conditioning(labels).to(chords.dtype)  # (B, c)
             shared.append(cond[:, :, None].expand(-1, -1, bars))
         track_rolls = []
         for t in range(tracks):
             melody_t = self.melody_networks[f"melodygen_{t}"](melody[:, t])  # (B, z, bars)
             groove_t = groove[:, t, :, None].expand(-1, -1, bars)  # (B, z, bars)
-            # seed order of the bar input: chords, style, melody, groove (+ label vector)
+            # the book's order of the bar input: chords, style, melody, groove (+ label vector)
             parts = [shared[0], shared[1], melody_t, groove_t, *shared[2:]]
             bar_in = torch.cat(parts, dim=1)  # (B, 4z+c, bars)
             bar_gen = self.bar_generators[f"bargen_{t}"]
-            # one call per bar, as in the seed: BatchNorm statistics stay per bar
+            # one call per bar, as in the book: BatchNorm statistics stay per bar
             track_rolls.append(
                 torch.stack([bar_gen(bar_in[:, :, n]) for n in range(bars)])
             )  # (bars, B, S, P)
         out = rearrange(torch.stack(track_rolls), "t n b s p -> b t n s p")
-        return torch.tanh(out)  # (B, tracks, bars, steps, pitches)
+        return torch.tanh(out)  # (B, tracks, bars, steps_per_bar, pitches)
 
 
 class MuseCritic(nn.Module):
-    """MuseGAN critic: Conv3d with tracks as channels over ``(bars, steps, pitches)``; raw scores.
+    """MuseGAN critic: Conv3d with tracks as channels over ``(bars, steps_per_bar, pitches)``.
 
-    Seed kernels at the defaults: (2,1,1), (1,1,1), (1,1,12)/12, (1,1,7)/7, (1,2,1)/2 twice,
-    (1,4,1)/2, (1,3,1)/2; LeakyReLU(0.3); Linear 512 -> 1024 -> 1. No norm layers (it is trained with a
-    gradient penalty).
+    The book's kernels at the defaults: (2,1,1), (1,1,1), (1,1,12)/12, (1,1,7)/7, (1,2,1)/2
+    twice, (1,4,1)/2, (1,3,1)/2; LeakyReLU(0.3); Linear 512 -> 1024 -> 1; raw scores. No norm
+    layers (it is trained with a gradient penalty).
+
+    Conditioning is a projection term on the hidden features by default; a label-map module
+    (``OneHot(5)``, ``LabelEmbedding(5, 4)``, or a user's module meeting
+    :class:`audiogan.protocols.Conditioning`) instead stacks its ``map_channels`` onto the tracks.
 
     Args:
+        in_shape: ``(tracks, bars, steps_per_bar, pitches)``, e.g. a
+            :class:`~audiogan.frontends.PianoRoll`'s ``feature_shape``; ``steps_per_bar`` 2, 3 or
+            4 times a power of two, ``pitches`` a multiple of 12.
         hid_channels: Conv channels (the last two convs have 2x and 4x).
         hid_features: Hidden linear width.
-        out_features: Must be 1 (one score per sample), kept for the seed's signature.
-        n_tracks: Tracks (input channels).
-        n_bars: Bars.
-        n_steps_per_bar: Steps per bar (2, 3 or 4 times a power of two).
-        n_pitches: Pitches (a multiple of 12).
-        num_classes: Classes for projection conditioning on the hidden features; 0: unconditional.
+        out_features: Must be 1 (one score per sample), kept for the book's signature.
+        num_classes: Number of classes to condition on; 0 for unconditional. With a conditioning
+            instance, 0 or the instance's ``num_classes`` (it is taken from the instance).
+        conditioning: ``"projection"`` (on the ``hid_features`` hidden features) or a
+            conditioning module instance (stored in ``config`` as ``{"class", "config"}``).
 
     Shapes:
-        ``forward(x (batch, tracks, bars, steps, pitches), labels (batch,) | None) -> (batch,)``.
+        ``forward(x (batch, tracks, bars, steps_per_bar, pitches), labels (batch,) | None)
+        -> (batch,)``.
     """
 
     def __init__(
         self,
+        in_shape: Sequence[int] = (4, 2, 16, 84),
         hid_channels: int = 128,
         hid_features: int = 1024,
         out_features: int = 1,
-        n_tracks: int = 4,
-        n_bars: int = 2,
-        n_steps_per_bar: int = 16,
-        n_pitches: int = 84,
         num_classes: int = 0,
+        conditioning: ConditioningSpec = "projection",
     ) -> None:
         super().__init__()
         name = "MuseCritic"
+        tracks, bars, steps_per_bar, pitches = _roll_shape(in_shape, name, "in_shape")
         if out_features != 1:
             raise ValueError(
                 f"{name}: out_features must be 1 (one score per sample), got {out_features}"
             )
-        if n_tracks < 1 or hid_channels < 1 or hid_features < 1:
-            raise ValueError(f"{name}: n_tracks, hid_channels and hid_features must be >= 1")
-        if num_classes < 0:
-            raise ValueError(f"{name}: num_classes must be >= 0, got {num_classes}")
-        b1, b2 = _bar_kernels(n_bars)
-        octaves = _pitch_groups(n_pitches, name)
-        halvings = _critic_step_halvings(n_steps_per_bar)
+        if hid_channels < 1 or hid_features < 1:
+            raise ValueError(
+                f"{name}: hid_channels and hid_features must be >= 1, got {hid_channels}, {hid_features}"
+            )
+        b1, b2 = _bar_kernels(bars)
+        octaves = _pitch_groups(pitches, name)
+        halvings = _critic_step_halvings(steps_per_bar)
+        self.label_maps, projection, num_classes, cond_config = critic_conditioning(
+            conditioning,
+            num_classes,
+            {"projection": lambda n: Projection(n, hid_features)},
+            name,
+            features=hid_features,
+            grid=(bars, steps_per_bar, pitches),
+        )
         self.config = {
+            "in_shape": [tracks, bars, steps_per_bar, pitches],
             "hid_channels": hid_channels,
             "hid_features": hid_features,
             "out_features": out_features,
-            "n_tracks": n_tracks,
-            "n_bars": n_bars,
-            "n_steps_per_bar": n_steps_per_bar,
-            "n_pitches": n_pitches,
             "num_classes": num_classes,
+            "conditioning": cond_config,
         }
-        self.in_shape = (n_tracks, n_bars, n_steps_per_bar, n_pitches)
+        self.in_shape = (tracks, bars, steps_per_bar, pitches)
         self.num_classes = num_classes
+        extra = 0 if self.label_maps is None else self.label_maps.map_channels
         c = hid_channels
 
         def conv(
@@ -416,7 +478,7 @@ class MuseCritic(nn.Module):
             return [nn.Conv3d(c_in, c_out, kernel, stride, padding=(0, pad, 0)), nn.LeakyReLU(0.3)]
 
         layers = [
-            *conv(n_tracks, c, (b1, 1, 1), (1, 1, 1)),  # bars -> bars - b1 + 1
+            *conv(tracks + extra, c, (b1, 1, 1), (1, 1, 1)),  # bars -> bars - b1 + 1
             *conv(c, c, (b2, 1, 1), (1, 1, 1)),  # bars -> 1
             *conv(c, c, (1, 1, 12), (1, 1, 12)),  # pitches -> octaves
             *conv(c, c, (1, 1, octaves), (1, 1, octaves)),  # pitches -> 1
@@ -431,14 +493,19 @@ class MuseCritic(nn.Module):
         self.features = nn.Sequential(*layers)
         self.hidden = nn.Sequential(nn.Linear(4 * c, hid_features), nn.LeakyReLU(0.3))
         self.score = nn.Linear(hid_features, out_features)
-        self.projection = Projection(num_classes, hid_features) if num_classes > 0 else None
+        self.projection = projection
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Raw scores ``(batch,)``."""
+        """Raw scores ``(batch,)`` of ``x (batch, tracks, bars, steps_per_bar, pitches)``."""
         check_shape(
-            x, (None, *self.in_shape), "MuseCritic input", "(batch, tracks, bars, steps, pitches)"
+            x,
+            (None, *self.in_shape),
+            "MuseCritic input",
+            "(batch, tracks, bars, steps_per_bar, pitches)",
         )
         labels = check_labels(labels, self.num_classes, x.shape[0], "MuseCritic")
+        if self.label_maps is not None:
+            x = torch.cat([x, self.label_maps.label_map(labels, x.shape[2:]).to(x.dtype)], dim=1)
         h = self.hidden(self.features(x))  # (B, hid_features)
         score = self.score(h).squeeze(1)
         if self.projection is not None:

@@ -1,4 +1,4 @@
-"""Recurrent spectrogram classifier (seed 003), also the embedding network of the audio metrics.
+"""Recurrent spectrogram classifier (the recurrent event classifier), also the embedding network of the audio metrics.
 
 Frames of a spectrogram ``(batch, [1,] freq, frames)`` are the time steps of an RNN, GRU or LSTM;
 the outputs are pooled over time (mean, or the last step) and a linear layer gives class logits.
@@ -40,23 +40,23 @@ class RecurrentClassifier(nn.Module):
 
     Args:
         n_features: Features per frame (mel bins).
-        n_classes: Number of classes.
+        num_classes: Number of classes.
         hidden_size: RNN width.
         num_layers: Stacked RNN layers.
-        cell: ``"rnn"`` (tanh, as in seed 003), ``"gru"`` or ``"lstm"``.
+        cell: ``"rnn"`` (tanh, as in the recurrent event classifier), ``"gru"`` or ``"lstm"``.
         bidirectional: Run both directions (then :meth:`step` is unavailable).
         dropout: Dropout between RNN layers and before the linear head.
         pooling: ``"mean"`` over frames or ``"last"`` (the final hidden state of the last layer).
 
     Shapes:
-        ``forward(x (batch, 1, n_features, frames) | (batch, n_features, frames)) -> (batch, n_classes)``;
+        ``forward(x (batch, 1, n_features, frames) | (batch, n_features, frames)) -> (batch, num_classes)``;
         ``embed(x) -> (batch, embed_dim)`` with ``embed_dim = hidden_size * (2 if bidirectional else 1)``.
     """
 
     def __init__(
         self,
         n_features: int = 128,
-        n_classes: int = 10,
+        num_classes: int = 10,
         hidden_size: int = 128,
         num_layers: int = 2,
         cell: str = "gru",
@@ -66,10 +66,10 @@ class RecurrentClassifier(nn.Module):
     ) -> None:
         super().__init__()
         name = "RecurrentClassifier"
-        if n_features < 1 or n_classes < 1 or hidden_size < 1 or num_layers < 1:
+        if n_features < 1 or num_classes < 1 or hidden_size < 1 or num_layers < 1:
             raise ValueError(
-                f"{name}: n_features, n_classes, hidden_size and num_layers must be >= 1, "
-                f"got {n_features}, {n_classes}, {hidden_size}, {num_layers}"
+                f"{name}: n_features, num_classes, hidden_size and num_layers must be >= 1, "
+                f"got {n_features}, {num_classes}, {hidden_size}, {num_layers}"
             )
         if cell not in _CELLS:
             raise ValueError(f"{name}: cell must be one of {sorted(_CELLS)}, got {cell!r}")
@@ -79,7 +79,7 @@ class RecurrentClassifier(nn.Module):
             raise ValueError(f"{name}: dropout must lie in [0, 1), got {dropout}")
         self.config = {
             "n_features": n_features,
-            "n_classes": n_classes,
+            "num_classes": num_classes,
             "hidden_size": hidden_size,
             "num_layers": num_layers,
             "cell": cell,
@@ -88,7 +88,7 @@ class RecurrentClassifier(nn.Module):
             "pooling": pooling,
         }
         self.n_features = n_features
-        self.num_classes = n_classes
+        self.num_classes = num_classes
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.cell = cell
@@ -104,7 +104,7 @@ class RecurrentClassifier(nn.Module):
             bidirectional=bidirectional,
             dropout=dropout if num_layers > 1 else 0.0,
         )
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.embed_dim, n_classes))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.embed_dim, num_classes))
 
     def _frames(self, x: torch.Tensor, name: str) -> torch.Tensor:
         """``(B, [1,] F, T) -> (B, T, F)``, checking the feature axis."""
@@ -134,7 +134,7 @@ class RecurrentClassifier(nn.Module):
         return self._last_hidden(hidden)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Class logits ``(batch, n_classes)``."""
+        """Class logits ``(batch, num_classes)``."""
         return self.head(self.embed(x))
 
     def step(
@@ -150,7 +150,7 @@ class RecurrentClassifier(nn.Module):
             state: What the previous call returned; ``None`` to start a stream.
 
         Returns:
-            ``(logits (batch, n_classes), state)``.
+            ``(logits (batch, num_classes), state)``.
 
         Raises:
             ValueError: For a bidirectional model (it needs the whole signal) or a wrong shape.

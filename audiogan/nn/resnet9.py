@@ -1,4 +1,4 @@
-"""ResNet-9 of the fast CIFAR-10 classifiers (Page 2018), for spectrograms (seed 002).
+"""ResNet-9 of the fast CIFAR-10 classifiers (Page 2018), for spectrograms (the ResNet-9 GAN).
 
 Layout (``w = width``): prep conv(w) -> layer1 conv(2w)+pool + residual(2 convs) -> layer2
 conv(4w)+pool -> layer3 conv(8w)+pool + residual(2 convs) -> adaptive max pool -> linear. Every conv
@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from audiogan._shapes import check_shape
-from audiogan.nn.conditioning import Projection, check_labels
+from audiogan.nn.conditioning import ConditioningSpec, Projection, check_labels, critic_conditioning
 from audiogan.nn.layers import (
     ActSpec,
     NormSpec,
@@ -129,15 +129,23 @@ class ResNet9(nn.Module):
 
 
 class ResNet9Critic(nn.Module):
-    """ResNet-9 as a GAN critic: one raw score per sample (seed 002's discriminator).
+    """ResNet-9 as a GAN critic: one raw score per sample (the ResNet-9 GAN's discriminator).
 
-    Seed 002 trains it with BCE and BatchNorm (the default). With a gradient penalty pick
+    The ResNet-9 GAN trains it with BCE and BatchNorm (the default). With a gradient penalty pick
     ``norm="layer"``, ``"instance"``, ``"spectral"`` or ``"none"``: BatchNorm breaks the per-sample
     penalty (the Trainer warns).
 
+    Conditioning is a projection term on the pooled features by default; a label-map module
+    (``OneHot(5)``, ``LabelEmbedding(5, 8)``, or a user's module meeting
+    :class:`audiogan.protocols.Conditioning`) instead stacks its ``map_channels`` onto the input.
+
     Args:
-        in_channels: Input channels.
-        num_classes: Classes for projection conditioning; 0 for unconditional.
+        in_channels: Input channels (without label maps).
+        num_classes: Number of classes to condition on; 0 for unconditional. With a conditioning
+            instance, 0 or the instance's ``num_classes`` (it is taken from the instance).
+        conditioning: ``"projection"`` (:class:`~audiogan.nn.conditioning.Projection` on the
+            ``8 * width`` pooled features) or a conditioning module instance (stored in
+            ``config`` as ``{"class", "config"}``).
         width: See :class:`ResNet9`.
         norm: See :class:`ResNet9`.
         activation: See :class:`ResNet9`.
@@ -151,30 +159,45 @@ class ResNet9Critic(nn.Module):
         self,
         in_channels: int = 1,
         num_classes: int = 0,
+        conditioning: ConditioningSpec = "projection",
         width: int = 64,
         norm: NormSpec = "batch",
         activation: ActSpec = "relu",
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        if num_classes < 0:
-            raise ValueError(f"ResNet9Critic: num_classes must be >= 0, got {num_classes}")
-        self.net = ResNet9(in_channels, 1, width, norm, activation, dropout)
+        name = "ResNet9Critic"
+        if width < 1:
+            raise ValueError(f"{name}: width must be >= 1, got {width}")
+        self.label_maps, self.projection, num_classes, cond_config = critic_conditioning(
+            conditioning,
+            num_classes,
+            {"projection": lambda n: Projection(n, 8 * width)},
+            name,
+            features=8 * width,
+        )
+        extra = 0 if self.label_maps is None else self.label_maps.map_channels
+        self.net = ResNet9(in_channels + extra, 1, width, norm, activation, dropout)
         self.config = {
             "in_channels": in_channels,
             "num_classes": num_classes,
+            "conditioning": cond_config,
             **_without(self.net.config, "in_channels", "num_outputs"),
         }
+        self.in_channels = in_channels
         self.num_classes = num_classes
-        self.projection = (
-            Projection(num_classes, self.net.num_features) if num_classes > 0 else None
-        )
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Raw scores ``(batch,)``."""
-        labels = check_labels(
-            labels, self.num_classes, x.shape[0] if x.dim() else None, "ResNet9Critic"
+        """Score ``x (batch, in_channels, freq, frames)``: raw scores ``(batch,)``."""
+        check_shape(
+            x,
+            (None, self.in_channels, None, None),
+            "ResNet9Critic input",
+            "(batch, channels, freq, frames)",
         )
+        labels = check_labels(labels, self.num_classes, x.shape[0], "ResNet9Critic")
+        if self.label_maps is not None:
+            x = torch.cat([x, self.label_maps.label_map(labels, x.shape[-2:]).to(x.dtype)], dim=1)
         h = self.net.features(x)  # (B, 8w)
         score = self.net.head(h).squeeze(1)
         if self.projection is not None:
@@ -187,43 +210,43 @@ class ResNet9Classifier(nn.Module):
 
     Args:
         in_channels: Input channels.
-        n_classes: Number of classes (>= 1).
+        num_classes: Number of classes (>= 1).
         width: See :class:`ResNet9`.
         norm: See :class:`ResNet9`.
         activation: See :class:`ResNet9`.
-        dropout: See :class:`ResNet9` (the seed's classifier used 0.2).
+        dropout: See :class:`ResNet9` (the ResNet-9 GAN's classifier used 0.2).
 
     Shapes:
-        ``forward(x (batch, in_channels, freq, frames)) -> (batch, n_classes)``;
+        ``forward(x (batch, in_channels, freq, frames)) -> (batch, num_classes)``;
         ``embed(x) -> (batch, 8 * width)``.
     """
 
     def __init__(
         self,
         in_channels: int = 1,
-        n_classes: int = 10,
+        num_classes: int = 10,
         width: int = 64,
         norm: NormSpec = "batch",
         activation: ActSpec = "relu",
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        if n_classes < 1:
-            raise ValueError(f"ResNet9Classifier: n_classes must be >= 1, got {n_classes}")
-        self.net = ResNet9(in_channels, n_classes, width, norm, activation, dropout)
+        if num_classes < 1:
+            raise ValueError(f"ResNet9Classifier: num_classes must be >= 1, got {num_classes}")
+        self.net = ResNet9(in_channels, num_classes, width, norm, activation, dropout)
         self.config = {
             "in_channels": in_channels,
-            "n_classes": n_classes,
+            "num_classes": num_classes,
             **_without(self.net.config, "in_channels", "num_outputs"),
         }
-        self.num_classes = n_classes
+        self.num_classes = num_classes
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Pooled features ``(batch, 8 * width)``."""
         return self.net.features(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Class logits ``(batch, n_classes)``."""
+        """Class logits ``(batch, num_classes)``."""
         return self.net(x)
 
 

@@ -20,8 +20,8 @@ class Callback:
     Subclasses usually implement only :meth:`run`.
 
     What a callback can read from the trainer: ``step`` (generator steps done),
-    ``epoch`` (epochs done), ``metrics`` (latest scalar values, e.g. ``d_loss``,
-    ``g_loss``, ``penalty``), ``history`` (one dict per step), ``out_dir``,
+    ``epoch`` (epochs done), ``metrics`` (latest scalar values, e.g. ``critic_loss``,
+    ``generator_loss``, ``penalty``), ``history`` (one dict per step), ``out_dir``,
     ``is_main_process``, ``sampling_generator`` (EMA weights when present), ``device``.
     """
 

@@ -9,17 +9,22 @@ gives each rank its shard of the data with :func:`distributed_loader`. Only rank
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, SequentialSampler
 
 __all__ = [
     "DistEnv",
     "all_gather_objects",
     "all_reduce_min",
+    "all_reduce_min_tensor",
     "barrier",
     "destroy_distributed",
     "dist_env",
@@ -27,6 +32,8 @@ __all__ = [
     "init_distributed",
     "is_distributed",
     "is_main_process",
+    "process_group",
+    "wrap_ddp",
 ]
 
 
@@ -119,6 +126,36 @@ def all_reduce_min(flag: bool, device: torch.device) -> bool:
     t = torch.tensor([1.0 if flag else 0.0], device=device)
     dist.all_reduce(t, op=dist.ReduceOp.MIN)
     return bool(t.item() > 0.5)
+
+
+def all_reduce_min_tensor(t: torch.Tensor) -> torch.Tensor:
+    """Elementwise minimum of ``t`` across ranks, without a host sync (``t`` itself when alone)."""
+    if not is_distributed():
+        return t
+    t = t.clone()
+    dist.all_reduce(t, op=dist.ReduceOp.MIN)
+    return t
+
+
+@contextlib.contextmanager
+def process_group(device: torch.device) -> Iterator[bool]:
+    """Under torchrun, run a block inside the default process group (started here if needed).
+
+    Yields:
+        True when more than one process takes part (the models should be wrapped in DDP).
+    """
+    created = init_distributed(device) if dist_env().enabled else False
+    try:
+        yield is_distributed()
+    finally:
+        if created:
+            destroy_distributed()
+
+
+def wrap_ddp(module: nn.Module, device: torch.device) -> DistributedDataParallel:
+    """``DistributedDataParallel(module)`` on ``device`` (its CUDA index, or CPU with gloo)."""
+    ids = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(module, device_ids=ids, find_unused_parameters=False)
 
 
 def all_gather_objects(obj: object) -> list[object]:

@@ -1,4 +1,4 @@
-"""Write wav or MIDI files from a trained checkpoint, with no training code.
+"""Write sample files (wav, MIDI, ...) from a trained checkpoint, with no training code.
 
 Example:
     >>> from audiogan.train.generation import generate
@@ -14,12 +14,15 @@ import argparse
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from audiogan.train.checkpoint import build_module, class_path, load_checkpoint
+
+if TYPE_CHECKING:
+    from audiogan.protocols import Frontend
 
 __all__ = ["generate", "load_generator"]
 
@@ -74,7 +77,10 @@ def _frontend_from(state: dict[str, Any], where: str) -> nn.Module:
         raise ValueError(
             f"{where} stores no frontend (metadata['frontend']); pass frontend=... to decode the features"
         )
-    frontend = build_module(spec["class"], spec.get("config"))
+    try:
+        frontend = build_module(spec["class"], spec.get("config"))
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}; pass frontend=<an instance of {spec['class']}>") from e
     if spec.get("state"):
         frontend.load_state_dict(spec["state"])
     return frontend
@@ -88,18 +94,19 @@ def generate(
     seed: int = 0,
     device: str | torch.device = "cpu",
     generator: nn.Module | None = None,
-    frontend: Any = None,
+    frontend: Frontend | None = None,
     class_names: Sequence[str] | None = None,
     use_ema: bool = True,
 ) -> list[Path]:
-    """Sample a checkpoint's generator and write the samples as ``.wav`` or ``.mid`` files.
+    """Sample a checkpoint's generator and write the samples through the frontend's ``save``.
 
     The generator is rebuilt from the stored class path and ``config`` (audiogan classes only;
-    pass ``generator=`` for your own), with its EMA weights when present. A conditional
-    generator gives ``n_per_class`` samples of every class, named ``<class>_000`` ...; an
-    unconditional one gives ``n_per_class`` samples ``sample_000`` .... Files are written by
-    :func:`audiogan.export.export_features`: wav through ``frontend.decode`` for audio
-    frontends, MIDI for piano rolls.
+    pass ``generator=`` for your own), with its EMA weights when present; so is the frontend
+    (pass ``frontend=`` for your own). A conditional generator gives ``n_per_class`` samples of
+    every class, named ``<class>_000`` ...; an unconditional one gives ``n_per_class`` samples
+    ``sample_000`` .... Files are written by :func:`audiogan.export.export_features`, one batch
+    per class, with the frontend's ``suffix``: ``.wav`` for audiogan's spectrogram frontends,
+    ``.mid`` for :class:`~audiogan.frontends.PianoRoll`.
 
     Args:
         checkpoint: A checkpoint file written by :class:`~audiogan.train.Trainer`.
@@ -108,8 +115,9 @@ def generate(
         seed: Seed of the latent noise: the same seed gives the same files.
         device: Where to run the generator (``"cpu"``, ``"cuda"``...).
         generator: An instance of the generator architecture, when it is not an audiogan class.
-        frontend: Decodes features to files; default: rebuilt from the checkpoint's
-            ``metadata["frontend"]`` (``{"class", "config", "state"}``).
+        frontend: Writes features to files (any :class:`~audiogan.protocols.Frontend`:
+            ``feature_shape``, ``suffix``, ``save``); default: rebuilt from the checkpoint's
+            ``metadata["frontend"]`` (``{"class", "config", "state"}``, audiogan classes only).
         class_names: Names of the classes for file names; default: the checkpoint's
             ``metadata["class_names"]``, else ``class_0`` ....
         use_ema: Use the EMA weights when the checkpoint has them.

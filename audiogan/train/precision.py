@@ -7,15 +7,28 @@ from typing import Literal
 
 import torch
 
-__all__ = ["Precision", "PrecisionName"]
+__all__ = ["Precision", "PrecisionName", "auto_precision"]
 
-PrecisionName = Literal["32", "bf16", "16"]
-_NAMES = ("32", "bf16", "16")
+PrecisionName = Literal["auto", "32", "bf16", "16"]
+_NAMES = ("auto", "32", "bf16", "16")
+
+
+def auto_precision(device: torch.device) -> str:
+    """``"bf16"`` on a CUDA device that supports bfloat16, ``"32"`` everywhere else.
+
+    bf16 keeps float32's range, so it needs no loss scaling and trains GANs with the same
+    settings as float32; CPUs gain little from it, so they stay in float32.
+    """
+    if device.type == "cuda" and torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+        return "bf16"
+    return "32"
 
 
 class Precision:
     """What a precision setting means on a device.
 
+    * ``"auto"``: ``"bf16"`` on CUDA devices that support it, ``"32"`` elsewhere
+      (:func:`auto_precision`); :attr:`name` holds the resolved choice.
     * ``"32"``: plain float32, no autocast.
     * ``"bf16"``: ``torch.autocast(dtype=torch.bfloat16)``; bf16 has float32's range, so no
       loss scaling (the PyTorch AMP docs pair GradScaler with float16 only).
@@ -27,7 +40,7 @@ class Precision:
     one code path.
 
     Args:
-        name: ``"32"``, ``"bf16"`` or ``"16"`` (``32``, ``16`` as ints are accepted too).
+        name: ``"auto"``, ``"32"``, ``"bf16"`` or ``"16"`` (``32``, ``16`` as ints too).
         device: The training device.
 
     Raises:
@@ -38,6 +51,8 @@ class Precision:
         name = str(name)
         if name not in _NAMES:
             raise ValueError(f"precision must be one of {_NAMES}, got {name!r}")
+        if name == "auto":
+            name = auto_precision(device)
         if name == "16" and device.type != "cuda":
             raise ValueError(
                 f"precision='16' (float16 with GradScaler) needs a CUDA device, got {device}; "

@@ -50,7 +50,7 @@ def plot_losses(
     """Plot one curve per metric against the step, each in its own panel, and save a PNG.
 
     Args:
-        history: One mapping per step, e.g. ``{"step": 10, "d_loss": 0.7, "g_loss": 1.2}``.
+        history: One mapping per step, e.g. ``{"step": 10, "critic_loss": 0.7, "generator_loss": 1.2}``.
             The x axis is each entry's ``"step"`` (its 1-based position when absent).
             A metric missing from some entries (a lazy penalty) is drawn where present.
         path: Destination PNG; parent folders are created.

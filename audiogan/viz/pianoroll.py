@@ -1,15 +1,84 @@
-"""A PNG of a multi-track piano roll: one panel per track, bar lines, pitch on the y axis."""
+"""Pictures of multi-track piano rolls: a PNG with one panel per track, or one roll on an Axes."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from einops import rearrange
 
 from audiogan._optional import require
+
+
+def _check_roll(roll: torch.Tensor, track_names: Sequence[str] | None, name: str) -> list[str]:
+    """The track names (default ``"track 0"`` ...), after checking ``roll`` is 4-D and matches."""
+    if roll.dim() != 4:
+        raise ValueError(
+            f"{name}: expected roll of shape (tracks, bars, steps, pitches), got {tuple(roll.shape)}"
+        )
+    tracks = roll.shape[0]
+    if track_names is None:
+        return [f"track {i}" for i in range(tracks)]
+    if len(track_names) != tracks:
+        raise ValueError(
+            f"{name}: expected {tracks} track_names (one per track), got {len(track_names)}"
+        )
+    return [str(n) for n in track_names]
+
+
+def _value_range(values: torch.Tensor) -> tuple[float, float]:
+    lo, hi = float(values.min()), float(values.max())
+    if hi <= lo:  # a constant roll (e.g. silence): still draw it, on a non-empty scale
+        hi = lo + 1.0
+    return lo, hi
+
+
+def draw_pianoroll(
+    roll: torch.Tensor,
+    ax: Any,
+    track_names: Sequence[str] | None = None,
+    cmap: str = "Greys",
+) -> None:
+    """Draw one multi-track piano roll on a single matplotlib Axes.
+
+    Tracks are stacked top to bottom (track 0 on top, high pitches up within each track),
+    separated by grey lines and labelled on the y axis; bar lines are red. Values are drawn
+    as they are, on a colour scale from the roll's own minimum to its maximum. Needs no
+    matplotlib import of its own: it only calls methods of ``ax``.
+
+    Args:
+        roll: ``(tracks, bars, steps, pitches)``; bool, int or float.
+        ax: A :class:`matplotlib.axes.Axes`.
+        track_names: One name per track (default ``"track 0"``, ``"track 1"`` ...).
+        cmap: Matplotlib colour map name.
+
+    Raises:
+        ValueError: If ``roll`` is not 4-D or the track names do not match the tracks.
+    """
+    names = _check_roll(roll, track_names, "draw_pianoroll")
+    tracks, bars, steps, pitches = roll.shape
+    values = roll.detach().to("cpu", torch.float32)
+    lo, hi = _value_range(values)
+    image = rearrange(values.flip(-1), "t b s p -> (t p) (b s)")  # row 0: track 0, top pitch
+    ax.imshow(
+        image.numpy(),
+        origin="upper",
+        aspect="auto",
+        interpolation="antialiased",  # many pitch rows in a small cell: keep one-row notes visible
+        cmap=cmap,
+        vmin=lo,
+        vmax=hi,
+        extent=(0, bars * steps, tracks * pitches, 0),
+    )
+    for track in range(1, tracks):
+        ax.axhline(track * pitches, color="tab:gray", linewidth=0.6)
+    for bar in range(1, bars):
+        ax.axvline(bar * steps, color="tab:red", linewidth=0.8)
+    ax.set_yticks([(k + 0.5) * pitches for k in range(tracks)], names, fontsize=7)
+    ax.set_xticks([])
 
 
 def plot_pianoroll(
@@ -42,21 +111,10 @@ def plot_pianoroll(
         ValueError: If ``roll`` is not 4-D or the track names do not match the tracks.
         ImportError: If matplotlib (extra ``viz``) is missing.
     """
-    if roll.dim() != 4:
-        raise ValueError(
-            f"plot_pianoroll: expected roll of shape (tracks, bars, steps, pitches), got {tuple(roll.shape)}"
-        )
+    track_names = _check_roll(roll, track_names, "plot_pianoroll")
     tracks, bars, steps, pitches = roll.shape
-    if track_names is None:
-        track_names = [f"track {i}" for i in range(tracks)]
-    if len(track_names) != tracks:
-        raise ValueError(
-            f"plot_pianoroll: expected {tracks} track_names (one per track), got {len(track_names)}"
-        )
     values = roll.detach().to("cpu", torch.float32)
-    lo, hi = float(values.min()), float(values.max())
-    if hi <= lo:  # a constant roll (e.g. silence): still draw it, on a non-empty scale
-        hi = lo + 1.0
+    lo, hi = _value_range(values)
     timeline = rearrange(values, "t b s p -> t p (b s)")  # (tracks, pitches, time)
 
     figure_cls = require("matplotlib.figure", feature="plotting piano rolls").Figure

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import functools
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from audiogan._optional import require
+from audiogan.viz.grid import grid_figure
 
 
 def _as_images(features: torch.Tensor, name: str) -> torch.Tensor:
@@ -37,33 +37,46 @@ def _titles(titles: Sequence[str] | None, n: int, name: str) -> list[str]:
     return [str(t) for t in titles]
 
 
-def _draw_grid(
-    fig: Any,
-    images: torch.Tensor,
-    titles: list[str],
-    ncols: int,
-    vmin: float | None,
-    vmax: float | None,
-    cmap: str,
+def draw_spectrogram(
+    features: torch.Tensor,
+    ax: Any,
+    vmin: float | None = -1.0,
+    vmax: float | None = 1.0,
+    cmap: str = "magma",
 ) -> None:
-    nrows = math.ceil(len(images) / ncols)
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if i >= len(images):
-            ax.set_axis_off()
-            continue
-        ax.imshow(
-            images[i].numpy(),
-            origin="lower",
-            aspect="auto",
-            interpolation="nearest",
-            cmap=cmap,
-            vmin=vmin,
-            vmax=vmax,
+    """Draw one spectrogram on a matplotlib Axes, low frequencies at the bottom, no ticks.
+
+    Needs no matplotlib import of its own: it only calls methods of ``ax``.
+
+    Args:
+        features: ``(channels, freq, frames)`` (the first channel is drawn) or ``(freq, frames)``.
+        ax: A :class:`matplotlib.axes.Axes`.
+        vmin: Value mapped to the bottom of the colour map (default: the ``[-1, 1]`` range of
+            audiogan frontends); ``None`` for the data minimum.
+        vmax: Value mapped to the top of the colour map; ``None`` for the data maximum.
+        cmap: Matplotlib colour map name.
+
+    Raises:
+        ValueError: If ``features`` is neither 2-D nor 3-D.
+    """
+    if features.dim() == 3:
+        features = features[0]
+    if features.dim() != 2:
+        raise ValueError(
+            "draw_spectrogram: expected shape (channels, freq, frames) or (freq, frames), "
+            f"got {tuple(features.shape)}"
         )
-        ax.set_title(titles[i], fontsize=8)
+    ax.imshow(
+        features.detach().to("cpu", torch.float32).numpy(),
+        origin="lower",
+        aspect="auto",
+        interpolation="nearest",
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+    )
+    ax.set_xticks([])
+    ax.set_yticks([])
 
 
 def plot_spectrogram_grid(
@@ -114,27 +127,8 @@ def plot_spectrogram_grid(
         real_images = _as_images(real, "plot_spectrogram_grid real")
         real_names = _titles(real_titles, len(real_images), "plot_spectrogram_grid real_titles")
 
-    figure_cls = require("matplotlib.figure", feature="plotting spectrograms").Figure
-    cols = min(ncols, len(images))
-    rows = math.ceil(len(images) / cols)
-    real_cols = min(ncols, len(real_images)) if real_images is not None else 0
-    if real_images is not None:
-        rows = max(rows, math.ceil(len(real_images) / real_cols))
-    cell_w, cell_h = 2.2, 1.8
-    fig = figure_cls(
-        figsize=(cell_w * (cols + real_cols) + 0.3, cell_h * rows + (0.6 if title else 0.3)),
-        layout="constrained",
-    )
-    if title:
-        fig.suptitle(title)
-    if real_images is None:
-        _draw_grid(fig, images, names, cols, vmin, vmax, cmap)
-    else:
-        left, right = fig.subfigures(1, 2, width_ratios=[cols, real_cols])
-        left.suptitle("generated", fontsize=9)
-        right.suptitle("real", fontsize=9)
-        _draw_grid(left, images, names, cols, vmin, vmax, cmap)
-        _draw_grid(right, real_images, real_names, real_cols, vmin, vmax, cmap)
+    draw = functools.partial(draw_spectrogram, vmin=vmin, vmax=vmax, cmap=cmap)
+    fig = grid_figure(draw, images, names, ncols, real_images, real_names, title, (2.2, 1.8))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png", dpi=dpi)

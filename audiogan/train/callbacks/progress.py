@@ -27,7 +27,7 @@ def format_metrics(metrics: dict[str, Any], digits: int = 4) -> dict[str, str]:
 
 
 class ProgressBar(Callback):
-    """Show training progress in steps, with ``trainer.metrics`` (d_loss, g_loss ...) beside it.
+    """Show training progress in steps, with ``trainer.metrics`` (critic_loss, generator_loss ...) beside it.
 
     Uses ``tqdm.auto`` (a widget in notebooks, text in terminals). On a resumed run the bar
     starts at the trainer's current step. Rank 0 only.

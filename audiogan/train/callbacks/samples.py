@@ -1,4 +1,4 @@
-"""Write samples from a fixed latent every N steps or epochs: wav + spectrogram PNGs, or MIDI + piano rolls."""
+"""Write samples from a fixed latent every N steps or epochs: files and PNGs through the frontend's hooks."""
 
 from __future__ import annotations
 
@@ -14,10 +14,14 @@ from torch import nn
 
 from audiogan.train.callback import Callback, Unit
 from audiogan.train.callbacks.gallery import write_gallery
-from audiogan.viz import plot_losses, plot_pianoroll, plot_spectrogram_grid
+from audiogan.viz import plot_feature_grid, plot_losses
 
 if TYPE_CHECKING:
+    from audiogan.protocols import Frontend
     from audiogan.train.trainer import Trainer
+
+#: What SampleWriter and TensorBoardLogger call on a frontend to write and draw samples.
+OUTPUT_HOOKS = ("feature_shape", "suffix", "save", "plot")
 
 _UNSAFE = re.compile(r"[^\w.-]+")
 
@@ -56,6 +60,17 @@ def module_device(module: nn.Module, default: torch.device | str = "cpu") -> tor
     for tensor in itertools.chain(module.parameters(), module.buffers()):
         return tensor.device
     return torch.device(default)
+
+
+def check_output_hooks(frontend: Any, owner: str, hooks: Sequence[str] = OUTPUT_HOOKS) -> None:
+    """Raise a TypeError naming the hooks of :class:`~audiogan.protocols.Frontend` that
+    ``frontend`` lacks (``owner`` names the caller in the message)."""
+    missing = [h for h in hooks if not hasattr(frontend, h)]
+    if missing:
+        raise TypeError(
+            f"{owner}: the frontend ({type(frontend).__name__}) has no {', '.join(missing)}; "
+            "a frontend saves and draws its own features (see audiogan.protocols.Frontend)"
+        )
 
 
 def _to_device(z: Any, device: torch.device) -> Any:
@@ -116,21 +131,23 @@ class SampleWriter(Callback):
     Each round samples ``n_per_class`` per class (or ``n_per_class`` in all for an unconditional
     generator) from ``trainer.sampling_generator`` (the EMA generator when present) with the same
     seeded latent, so rounds show progress rather than new noise. Into
-    ``out_dir/samples/step_000120/`` it writes, through :func:`audiogan.export.export_features`:
+    ``out_dir/samples/step_000120/`` it writes, for any frontend, through its hooks:
 
-    * audio frontends (``kind == "audio"``): ``<class>_00.wav`` ... and one spectrogram grid
-      ``<class>.png`` per class (the class name in the title), with real spectrograms of that
-      class to the right when ``real`` is given;
-    * piano-roll frontends (``kind == "pianoroll"``): ``<class>_00.mid`` ... and one piano-roll
-      PNG per sample with the same stem (``real_00.png`` ... for real rolls when given);
+    * ``<class>_00<suffix>`` ... by ``frontend.save`` (through
+      :func:`audiogan.export.export_features`): ``.wav`` for audiogan's spectrogram frontends,
+      ``.mid`` for :class:`~audiogan.frontends.PianoRoll`;
+    * one grid ``<class>.png`` per class (the class name in the title), each sample drawn by
+      ``frontend.plot`` (a spectrogram, a piano roll, ...), with real items of that class to
+      the right when ``real`` is given;
 
     plus ``round.json`` (step, epoch, metrics), the loss curves ``out_dir/losses.png`` from
     ``trainer.history``, and, with ``gallery=True``, the browsable ``out_dir/index.html``
     (:func:`audiogan.train.callbacks.gallery.write_gallery`). Unconditional samples are named
-    ``sample_00`` .... Rank 0 only.
+    ``sample_00`` ... and drawn in ``sample.png``. Rank 0 only.
 
     Args:
-        frontend: Decodes features (``decode``, ``sample_rate``, ``kind``; ``to_midi`` for piano rolls).
+        frontend: Meets :class:`~audiogan.protocols.Frontend`; SampleWriter calls its
+            ``feature_shape``, ``suffix``, ``save`` (on CPU features) and ``plot``.
         class_names: Names of the generator's classes (default ``class_0`` ...); must have
             ``num_classes`` entries.
         n_per_class: Samples per class per round.
@@ -141,21 +158,19 @@ class SampleWriter(Callback):
         real_labels: ``(n,)`` class of each real item; needed with ``real`` for a conditional
             generator (the first ``n_per_class`` real items of each class are drawn).
         gallery: Also rewrite ``out_dir/index.html``.
-        track_names: Names of the piano-roll tracks for the PNGs (default: the frontend's
-            ``track_names``, else ``track 0`` ...).
         at_end: Run once more at the end of ``fit`` if the last step was not covered.
 
     Raises:
-        ValueError: If ``frontend.kind`` is not ``"audio"``/``"pianoroll"`` (or a piano-roll
-            frontend lacks ``to_midi``), ``real`` does not match ``frontend.feature_shape``, or
-            ``real_labels`` does not match ``real``; at a round, if ``class_names`` does not
-            match the generator's ``num_classes`` or ``real_labels`` are missing for a
-            conditional generator.
+        TypeError: If the frontend lacks ``feature_shape``, ``suffix``, ``save`` or ``plot``.
+        ValueError: If ``real`` does not match ``frontend.feature_shape`` or ``real_labels``
+            does not match ``real``; at a round, if ``class_names`` does not match the
+            generator's ``num_classes`` or ``real_labels`` are missing for a conditional
+            generator.
     """
 
     def __init__(
         self,
-        frontend: nn.Module,
+        frontend: Frontend,
         class_names: Sequence[str] | None = None,
         n_per_class: int = 4,
         every: int = 1,
@@ -164,36 +179,28 @@ class SampleWriter(Callback):
         real: torch.Tensor | None = None,
         real_labels: torch.Tensor | Sequence[int] | None = None,
         gallery: bool = True,
-        track_names: Sequence[str] | None = None,
         at_end: bool = True,
     ) -> None:
         super().__init__(every=every, unit=unit, at_end=at_end)
         if n_per_class < 1:
             raise ValueError(f"SampleWriter: n_per_class must be >= 1, got {n_per_class}")
-        self.kind = str(getattr(frontend, "kind", "audio"))
-        if self.kind not in ("audio", "pianoroll"):
-            raise ValueError(
-                f"SampleWriter: frontend.kind must be 'audio' or 'pianoroll', got {self.kind!r}"
-            )
-        if self.kind == "pianoroll" and not hasattr(frontend, "to_midi"):
-            raise ValueError(
-                f"SampleWriter: a 'pianoroll' frontend needs to_midi(); {type(frontend).__name__} has none"
-            )
+        check_output_hooks(frontend, "SampleWriter")
         self.frontend = frontend
         self.class_names = list(class_names) if class_names is not None else None
         self.n_per_class = n_per_class
         self.seed = seed
         self.gallery = gallery
-        if track_names is None:
-            track_names = getattr(frontend, "track_names", None)
-        self.track_names = [str(n) for n in track_names] if track_names is not None else None
-        self.lowest_pitch = int(getattr(frontend, "lowest_pitch", 0))
         self._written_step: int | None = None
         self.real: torch.Tensor | None = None
         self.real_labels: torch.Tensor | None = None
         if real is not None:
-            feature_shape = tuple(getattr(frontend, "feature_shape", tuple(real.shape[1:])))
-            if tuple(real.shape[1:]) != feature_shape or real.shape[0] == 0:
+            feature_shape = tuple(frontend.feature_shape)
+            got = tuple(real.shape[1:])
+            if (
+                len(got) != len(feature_shape)
+                or any(w is not None and w != g for w, g in zip(feature_shape, got, strict=True))
+                or real.shape[0] == 0
+            ):
                 raise ValueError(
                     f"SampleWriter: real must have shape (n >= 1, {', '.join(map(str, feature_shape))}) "
                     f"(n, *feature_shape), got {tuple(real.shape)}"
@@ -252,35 +259,21 @@ class SampleWriter(Callback):
 
         groups: list[tuple[str, str, int | None]]
         groups = file_stems(class_names) if labels is not None else [("sample", "samples", None)]
-        decode_device = module_device(self.frontend)
         for group, title, class_index in groups:
             items = features if class_index is None else features[labels == class_index]
             stems = [f"{group}_{i:02d}" for i in range(len(items))]
-            export_features(items.to(decode_device), self.frontend, folder, stems)
+            export_features(items, self.frontend, folder, stems)
             real = self._real_for(class_index)
-            if self.kind == "audio":
-                plot_spectrogram_grid(
-                    items,
-                    stems,
-                    folder / f"{group}.png",
-                    ncols=min(4, len(items)),
-                    real=real,
-                    real_titles=None if real is None else [f"real {i}" for i in range(len(real))],
-                    title=title,
-                )
-            else:
-                prefix = "real" if class_index is None else f"real_{group}"
-                pictures = list(zip(stems, items, strict=True))
-                if real is not None:
-                    pictures += [(f"{prefix}_{i:02d}", roll) for i, roll in enumerate(real)]
-                for name, roll in pictures:
-                    plot_pianoroll(
-                        _binarized(self.frontend, roll),
-                        folder / f"{name}.png",
-                        self.track_names,
-                        lowest_pitch=self.lowest_pitch,
-                        title=name,
-                    )
+            plot_feature_grid(
+                self.frontend.plot,
+                items,
+                folder / f"{group}.png",
+                titles=stems,
+                ncols=min(4, len(items)),
+                real=real,
+                real_titles=None if real is None else [f"real {i}" for i in range(len(real))],
+                title=title,
+            )
 
         info = {
             "step": int(trainer.step),
@@ -298,12 +291,6 @@ class SampleWriter(Callback):
         if self.gallery:
             write_gallery(out_dir)
         return folder
-
-
-def _binarized(frontend: nn.Module, roll: torch.Tensor) -> torch.Tensor:
-    """The roll as the MIDI file will hold it, when the frontend can binarize; else as it is."""
-    binarize = getattr(frontend, "binarize", None)
-    return binarize(roll).detach().cpu() if callable(binarize) else roll
 
 
 def _is_scalar(value: Any) -> bool:

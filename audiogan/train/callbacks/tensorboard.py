@@ -1,4 +1,4 @@
-"""Log metrics to TensorBoard, and spectrogram / piano-roll images and audio of fixed samples."""
+"""Log metrics to TensorBoard, and pictures (drawn by the frontend) and audio of fixed samples."""
 
 from __future__ import annotations
 
@@ -8,47 +8,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
-from einops import rearrange
 from torch import nn
 
 from audiogan._optional import require
 from audiogan.train.callback import Callback, Unit
-from audiogan.train.callbacks.samples import file_stems, fixed_samples, module_device, unwrap
+from audiogan.train.callbacks.samples import (
+    check_output_hooks,
+    file_stems,
+    fixed_samples,
+    module_device,
+    unwrap,
+)
+from audiogan.viz import feature_grid_image
 
 if TYPE_CHECKING:
+    from audiogan.protocols import Frontend
     from audiogan.train.trainer import Trainer
-
-
-def _unit_range(x: torch.Tensor) -> torch.Tensor:
-    """Scale to [0, 1] by the tensor's own min and max (a constant tensor becomes 0)."""
-    lo, hi = x.min(), x.max()
-    return (x - lo) / (hi - lo) if hi > lo else torch.zeros_like(x)
-
-
-def spectrogram_images(features: torch.Tensor) -> torch.Tensor:
-    """``(n, channels, freq, frames)`` or ``(n, freq, frames)`` -> ``(n, 1, freq, frames)`` images
-    in [0, 1] (the first channel, mapped from the frontends' [-1, 1]), low frequencies at the bottom."""
-    if features.dim() == 4:
-        features = features[:, :1]
-    elif features.dim() == 3:
-        features = features.unsqueeze(1)
-    else:
-        raise ValueError(
-            f"spectrogram_images: expected (n, channels, freq, frames) or (n, freq, frames), got {tuple(features.shape)}"
-        )
-    images = ((features.float() + 1.0) / 2.0).clamp(0.0, 1.0)
-    return images.flip(-2)  # row 0 of an image is its top: put the highest frequency there
-
-
-def pianoroll_images(rolls: torch.Tensor) -> torch.Tensor:
-    """``(n, tracks, bars, steps, pitches)`` -> ``(n, 1, tracks * pitches, bars * steps)`` images in
-    [0, 1]: tracks stacked top to bottom, high pitches up within each track."""
-    if rolls.dim() != 5:
-        raise ValueError(
-            f"pianoroll_images: expected (n, tracks, bars, steps, pitches), got {tuple(rolls.shape)}"
-        )
-    images = rearrange(rolls.float().flip(-1), "n t b s p -> n 1 (t p) (b s)")
-    return torch.stack([_unit_range(image) for image in images])
 
 
 class TensorBoardLogger(Callback):
@@ -56,16 +31,18 @@ class TensorBoardLogger(Callback):
 
     Scalars go out every ``every`` ``unit`` s. With a ``frontend``, every ``media_every``
     ``media_unit`` s (and at the end of ``fit``) it also logs ``n_per_class`` samples per class
-    from a fixed latent (the same every time): for audio frontends a spectrogram image per class
-    (``samples/<class>``) and each decoded waveform (``audio/<class>_00`` ...), for piano-roll
-    frontends one image per sample (``pianoroll/<class>_00`` ...). A resumed run purges the
-    events after its start step, so curves don't fold back on themselves. Rank 0 only.
+    from a fixed latent (the same every time): one image per class (``samples/<class>``), a grid
+    of the samples each drawn by ``frontend.plot`` (spectrograms, piano rolls, ...), and, when
+    ``frontend.sample_rate > 0`` (``decode`` gives waveforms), each decoded waveform
+    (``audio/<class>_00`` ...). A resumed run purges the events after its start step, so curves
+    don't fold back on themselves. Rank 0 only.
 
     Args:
         log_dir: Event file folder (default ``trainer.out_dir / "tensorboard"``).
         every: Scalars every ``every`` units.
         unit: ``"step"`` or ``"epoch"`` for the scalars.
-        frontend: Turns features into images and sound (``decode``, ``sample_rate``, ``kind``).
+        frontend: Meets :class:`~audiogan.protocols.Frontend`; its ``plot`` draws the images
+            (matplotlib, extra ``viz``), ``decode`` and ``sample_rate`` give the sound.
         class_names: Names of the generator's classes, for the tags (default ``class_0`` ...).
         n_per_class: Samples per class (or in all, unconditional) per media round.
         media_every: Media every ``media_every`` media units.
@@ -75,6 +52,7 @@ class TensorBoardLogger(Callback):
 
     Raises:
         ImportError: If TensorBoard (extra ``logs``) is not installed.
+        TypeError: If ``frontend`` lacks ``plot``, ``decode`` or ``sample_rate``.
     """
 
     def __init__(
@@ -82,7 +60,7 @@ class TensorBoardLogger(Callback):
         log_dir: str | os.PathLike | None = None,
         every: int = 1,
         unit: Unit = "step",
-        frontend: nn.Module | None = None,
+        frontend: Frontend | None = None,
         class_names: Sequence[str] | None = None,
         n_per_class: int = 2,
         media_every: int = 1,
@@ -102,6 +80,8 @@ class TensorBoardLogger(Callback):
             )
         if n_per_class < 1:
             raise ValueError(f"TensorBoardLogger: n_per_class must be >= 1, got {n_per_class}")
+        if frontend is not None:
+            check_output_hooks(frontend, "TensorBoardLogger", ("plot", "decode", "sample_rate"))
         self.log_dir = Path(log_dir) if log_dir is not None else None
         self.frontend = frontend
         self.class_names = list(class_names) if class_names is not None else None
@@ -176,25 +156,23 @@ class TensorBoardLogger(Callback):
                 f"TensorBoardLogger: class_names has {len(names)} entries but the generator has {num_classes} classes"
             )
         groups = file_stems(names) if labels is not None else [("sample", "samples", None)]
-        kind = getattr(self.frontend, "kind", "audio")
-        for group, _, class_index in groups:
+        sample_rate = int(self.frontend.sample_rate)
+        for group, title, class_index in groups:
             items = features if class_index is None else features[labels == class_index]
-            if kind == "pianoroll":
-                for i, image in enumerate(pianoroll_images(items)):
-                    writer.add_image(f"pianoroll/{group}_{i:02d}", image, step, dataformats="CHW")
-                continue
-            writer.add_images(
-                f"samples/{group}", spectrogram_images(items), step, dataformats="NCHW"
+            stems = [f"{group}_{i:02d}" for i in range(len(items))]
+            image = feature_grid_image(
+                self.frontend.plot, items, stems, ncols=min(4, len(items)), title=title
             )
+            writer.add_image(f"samples/{group}", image, step, dataformats="HWC")
+            if sample_rate <= 0:
+                continue  # decode gives no waveform (e.g. a piano roll's pitch grid)
+            device = module_device(self.frontend) if isinstance(self.frontend, nn.Module) else "cpu"
             with torch.no_grad():
-                waves = self.frontend.decode(items.to(module_device(self.frontend))).float().cpu()
+                waves = self.frontend.decode(items.to(device)).float().cpu()
             for i, wave in enumerate(waves):
                 mono = wave.reshape(-1, wave.shape[-1]).mean(0).clamp(-1.0, 1.0)  # (time,)
                 writer.add_audio(
-                    f"audio/{group}_{i:02d}",
-                    mono.unsqueeze(0),
-                    step,
-                    sample_rate=int(self.frontend.sample_rate),
+                    f"audio/{group}_{i:02d}", mono.unsqueeze(0), step, sample_rate=sample_rate
                 )
         writer.flush()
         self._media_step = step
