@@ -210,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         model = RecurrentClassifier(
             n_features=args.n_mels,
-            n_classes=len(classes),
+            num_classes=len(classes),
             hidden_size=args.hidden_size,
             num_layers=args.num_layers,
             cell=args.cell,
@@ -285,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         nonlocal state, in_window, logits
         while frames.shape[-1] > 0:
             take = min(frames.shape[-1], window_frames - in_window)
-            logits, state = model.step(frames[..., :take], state)  # (1, n_classes), carried state
+            logits, state = model.step(frames[..., :take], state)  # (1, num_classes), carried state
             frames, in_window = frames[..., take:], in_window + take
             if in_window == window_frames:  # a window is complete: report it, start the next
                 report(logits)

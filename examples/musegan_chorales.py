@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         "8C and bar generator width 8C (default: %(default)s; the book: 128)",
     )
     model.add_argument(
-        "--z-dimension",
+        "--latent-dim",
         type=int,
         default=32,
         help="size of each of the four noises (default: %(default)s)",
@@ -179,17 +179,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     # 2. Models. The critic has no BatchNorm (it is trained with a gradient penalty).
     c = args.channels
     generator = MuseGenerator(
-        z_dimension=args.z_dimension,
+        latent_dim=args.latent_dim,
+        out_shape=frontend.feature_shape,  # (tracks, bars, steps_per_bar, pitches)
         hid_channels=8 * c,
         hid_features=8 * c,
-        n_tracks=4,
-        n_bars=2,
-        n_steps_per_bar=16,
-        n_pitches=84,
     )
-    critic = MuseCritic(
-        hid_channels=c, hid_features=8 * c, n_tracks=4, n_bars=2, n_steps_per_bar=16, n_pitches=84
-    )
+    critic = MuseCritic(in_shape=frontend.feature_shape, hid_channels=c, hid_features=8 * c)
     real = torch.as_tensor(chorales.data[: args.samples]).float()  # shown beside the samples
 
     # 3. WGAN-GP as in the book: 5 critic steps, GP 10, Adam(1e-3, betas=(0.5, 0.9)).

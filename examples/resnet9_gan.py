@@ -98,7 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     model.add_argument("--latent-dim", type=int, default=100, help="(default: %(default)s)")
     model.add_argument(
-        "--generator-lr", type=float, default=2e-4, help="generator learning rate (default: %(default)s)"
+        "--generator-lr",
+        type=float,
+        default=2e-4,
+        help="generator learning rate (default: %(default)s)",
     )
     model.add_argument(
         "--critic-lr",
@@ -199,7 +202,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     recent = trainer.history[-20:]
     critic_loss = sum(h["critic_loss"] for h in recent) / len(recent)
     generator_loss = sum(h["generator_loss"] for h in recent) / len(recent)
-    print(f"mean of the last {len(recent)} steps: critic_loss {critic_loss:.3f}, generator_loss {generator_loss:.3f}")
+    print(
+        f"mean of the last {len(recent)} steps: critic_loss {critic_loss:.3f}, generator_loss {generator_loss:.3f}"
+    )
     print_outputs(args, trainer, "examples/resnet9_gan.py")
 
 

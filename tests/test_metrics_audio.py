@@ -33,11 +33,11 @@ from audiogan.metrics.frechet import (
 class TinyClassifier(nn.Module):
     """Stands in for RecurrentClassifier / ResNet9Classifier: forward -> logits, embed -> features."""
 
-    def __init__(self, n_features: int = 2, n_classes: int = 3, hidden: int = 16):
+    def __init__(self, n_features: int = 2, num_classes: int = 3, hidden: int = 16):
         super().__init__()
-        self.config = {"n_features": n_features, "n_classes": n_classes, "hidden": hidden}
+        self.config = {"n_features": n_features, "num_classes": num_classes, "hidden": hidden}
         self.body = nn.Sequential(nn.Linear(n_features, hidden), nn.Tanh())
-        self.head = nn.Linear(hidden, n_classes)
+        self.head = nn.Linear(hidden, num_classes)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
@@ -169,7 +169,7 @@ def test_inception_score_of_one_class_for_every_sample_is_one():
     assert mean == pytest.approx(1.0) and std == pytest.approx(0.0)
 
 
-def test_inception_score_of_confident_evenly_spread_predictions_is_n_classes():
+def test_inception_score_of_confident_evenly_spread_predictions_is_num_classes():
     probs = torch.eye(4)[torch.arange(40) % 4]  # every split of 4 holds each class once
     mean, std = inception_score(probs, splits=10)
     assert mean == pytest.approx(4.0) and std == pytest.approx(0.0, abs=1e-12)
@@ -225,7 +225,7 @@ def test_accuracy_per_class_on_hand_built_logits():
 
 
 def test_classifier_accuracy_uses_the_model():
-    model = TinyClassifier(n_features=3, n_classes=3)
+    model = TinyClassifier(n_features=3, num_classes=3)
     identity = nn.Linear(3, 3, bias=False)
     with torch.no_grad():
         identity.weight.copy_(torch.eye(3))
@@ -314,7 +314,7 @@ def test_training_and_loading_errors(tmp_path):
     with pytest.raises(ValueError, match="config"):
         save_classifier(no_config, tmp_path / "x.pt")
     with pytest.raises(ValueError, match="labels"):
-        train_classifier(TinyClassifier(n_classes=2), data, epochs=1, val_fraction=0.0)
+        train_classifier(TinyClassifier(num_classes=2), data, epochs=1, val_fraction=0.0)
     with pytest.raises(ValueError, match="val_fraction"):
         train_classifier(TinyClassifier(), data, epochs=1, val_fraction=0.01)
     with pytest.raises(ValueError, match="no such"):

@@ -308,3 +308,20 @@ def test_stored_conditioning_dicts_are_checked() -> None:
     with pytest.raises(ValueError, match="'class': str"):
         build_conditioning({"config": {}}, "G")
     assert isinstance(build_conditioning(conditioning_config(OneHot(2)), "G"), OneHot)
+
+
+def test_a_module_that_breaks_its_promise_is_named() -> None:
+    class Liar(ScaledOneHot):
+        def forward(self, labels: torch.Tensor) -> torch.Tensor:
+            return super().forward(labels)[:, :2]  # out_features says 3
+
+        def label_map(self, labels: torch.Tensor, size: tuple[int, ...]) -> torch.Tensor:
+            return super().label_map(labels, size).expand(-1, 2, *size)  # map_channels says 1
+
+    y = torch.tensor([0, 2])
+    for block in GENERATORS:
+        with pytest.raises(ValueError, match=rf"{block} conditioning vector: expected shape"):
+            _call(BLOCKS[block][0](Liar(3)), block, y)
+    for block in CRITICS:
+        with pytest.raises(ValueError, match=rf"{block} label maps: expected shape \(2, 1,"):
+            _call(BLOCKS[block][0](Liar(3)), block, y)

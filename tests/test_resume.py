@@ -11,11 +11,17 @@ from pathlib import Path
 
 import pytest
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 
 from audiogan.losses import GradientPenalty, Wasserstein
-from audiogan.train.checkpoint import checkpoint_path, latest_checkpoint, load_checkpoint
+from audiogan.train.checkpoint import (
+    checkpoint_path,
+    latest_checkpoint,
+    list_checkpoints,
+    load_checkpoint,
+)
 from audiogan.train.checkpoint_callback import CheckpointCallback
+from audiogan.train.checkpoint_state import CheckpointMismatchError
 from audiogan.train.trainer import Trainer
 
 TESTS = Path(__file__).parent
@@ -86,6 +92,98 @@ def test_resume_is_bit_exact(tmp_path, stop_at):
     assert not torch.equal(resumed.generator.net.weight, straight.generator.net.weight)
     resumed.fit(_loader(), steps=9)  # resume="auto": the newest checkpoint in out_dir
     _assert_same_state(straight, resumed)
+
+
+class LazyRandomSampler(Sampler[int]):
+    """A custom sampler that draws each index from the global torch RNG while it is iterated."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __iter__(self):
+        for _ in range(self.n):
+            yield int(torch.randint(self.n, ()))
+
+    def __len__(self) -> int:
+        return self.n
+
+
+class OwnGeneratorSampler(Sampler[int]):
+    """A custom sampler with its own generator, a fresh permutation per epoch."""
+
+    def __init__(self, n: int, seed: int) -> None:
+        self.n = n
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __iter__(self):
+        return iter(torch.randperm(self.n, generator=self.generator).tolist())
+
+    def __len__(self) -> int:
+        return self.n
+
+
+LOADERS = {
+    # PyTorch's reproducibility notes: a loader with its own seeded generator
+    "own_generator": lambda: DataLoader(
+        NoisyLabelled(), batch_size=2, shuffle=True, generator=torch.Generator().manual_seed(5)
+    ),
+    "lazy_custom_sampler": lambda: DataLoader(
+        NoisyLabelled(), batch_size=2, sampler=LazyRandomSampler(18)
+    ),
+    "custom_sampler_with_generator": lambda: DataLoader(
+        NoisyLabelled(), batch_size=2, sampler=OwnGeneratorSampler(18, seed=3)
+    ),
+    "batch_sampler": lambda: DataLoader(
+        NoisyLabelled(),
+        batch_sampler=BatchSampler(OwnGeneratorSampler(18, seed=4), batch_size=2, drop_last=True),
+    ),
+}
+
+
+@pytest.mark.parametrize("stop_at", [3, 4, 6])  # mid-epoch, at an epoch boundary, in epoch 1
+@pytest.mark.parametrize("kind", sorted(LOADERS))
+def test_resume_is_bit_exact_for_any_loader(tmp_path, kind, stop_at):
+    make = LOADERS[kind]
+    straight = _trainer(tmp_path / "straight").fit(make(), steps=9)
+    assert straight.epoch == 2
+    _trainer(tmp_path / "resumed").fit(make(), steps=stop_at)
+    resumed = _trainer(tmp_path / "resumed", init_seed=123).fit(make(), steps=9)
+    _assert_same_state(straight, resumed)
+
+
+@pytest.mark.parametrize("stop_at", [3, 4])
+def test_resume_is_bit_exact_with_worker_processes(tmp_path, stop_at):
+    def make() -> DataLoader:  # augmentation noise drawn in the workers
+        g = torch.Generator().manual_seed(5)
+        return DataLoader(NoisyLabelled(), batch_size=2, shuffle=True, num_workers=2, generator=g)
+
+    straight = _trainer(tmp_path / "straight").fit(make(), steps=9)
+    _trainer(tmp_path / "resumed").fit(make(), steps=stop_at)
+    resumed = _trainer(tmp_path / "resumed", init_seed=123).fit(make(), steps=9)
+    _assert_same_state(straight, resumed)
+
+
+def test_auto_resume_refuses_a_checkpoint_of_another_model(tmp_path):
+    make_trainer(tmp_path).fit(make_loader(), steps=2)
+    saved = latest_checkpoint(tmp_path / "checkpoints")
+    before = saved.read_bytes()
+    torch.manual_seed(0)
+    wider = Trainer(
+        TinyGenerator(latent=6),
+        TinyCritic(),
+        Wasserstein(),
+        GradientPenalty(),
+        out_dir=tmp_path,
+        device="cpu",
+    )
+    with pytest.raises(CheckpointMismatchError) as info:
+        wider.fit(make_loader(), steps=4)
+    message = str(info.value)
+    assert str(saved) in message and "net.weight" in message and "(16, 4)" in message
+    assert "(16, 6)" in message and "out_dir" in message  # says how to start fresh
+    assert wider.step == 0  # nothing was loaded
+    assert list_checkpoints(tmp_path / "checkpoints") == [saved]  # nothing overwritten
+    assert saved.read_bytes() == before
 
 
 def test_resume_by_epochs_and_explicit_path(tmp_path):

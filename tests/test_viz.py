@@ -139,6 +139,8 @@ def test_missing_matplotlib_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r"audiogan\[viz\]"):
         plot_losses([{"critic_loss": 1.0}], tmp_path / "x.png")
+    with pytest.raises(ImportError, match=r"audiogan\[viz\]"):
+        plot_feature_grid(lambda item, ax: None, torch.rand(1, 4), tmp_path / "x.png")
 
 
 def test_draw_pianoroll_stacks_tracks_on_one_axes():

@@ -39,7 +39,8 @@ class StreamingEncoder:
 
     Frame ``j`` is centred on sample ``j * hop_length``, at ``j * hop_length / sample_rate``
     seconds (:meth:`frame_times`), and is emitted once sample
-    ``j * hop_length + n_fft - n_fft // 2 - 1`` has arrived.
+    ``j * hop_length + n_fft - n_fft // 2 - 1`` has arrived (frame 0 needs sample ``n_fft // 2``
+    too, for the reflect padding at the start).
 
     Args:
         frontend: A centred-STFT frontend: anything with ``sample_rate``, ``n_fft``,
@@ -104,9 +105,8 @@ class StreamingEncoder:
         """Forget the stream: the next :meth:`push` starts a new one (any leading shape, dtype)."""
         self._buffer: torch.Tensor | None = None  # (..., n): samples from self._start on
         self._start = 0  # index in the stream of the buffer's first sample (a multiple of the hop)
-        self._empty: torch.Tensor | None = (
-            None  # (..., *feature_dims, 0): what "no frames" looks like
-        )
+        # (..., *feature_dims, 0): what "no frames" looks like, known after the first frames
+        self._empty: torch.Tensor | None = None
         self.samples_in = 0
         self.frames_out = 0
 

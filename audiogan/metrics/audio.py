@@ -91,9 +91,9 @@ def accuracy_from_logits(
     """
     if logits.dim() != 2:
         raise ValueError(f"logits: expected shape (n, classes), got {tuple(logits.shape)}")
-    n, n_classes = logits.shape
-    target = _labels(labels, n, n_classes)
-    names = _class_names(class_names, n_classes)
+    n, num_classes = logits.shape
+    target = _labels(labels, n, num_classes)
+    names = _class_names(class_names, num_classes)
     correct = logits.detach().cpu().argmax(dim=1) == target
     per_class: dict[str | int, float] = {}
     for c, name in enumerate(names):
@@ -402,8 +402,8 @@ def _batched(
     return torch.cat(outputs)
 
 
-def _labels(labels: ArrayLike, n: int, n_classes: int) -> torch.Tensor:
-    """Check labels ``(n,)`` in ``[0, n_classes)`` and return them as a CPU int64 tensor."""
+def _labels(labels: ArrayLike, n: int, num_classes: int) -> torch.Tensor:
+    """Check labels ``(n,)`` in ``[0, num_classes)`` and return them as a CPU int64 tensor."""
     target = torch.as_tensor(np.asarray(labels) if isinstance(labels, (list, tuple)) else labels)
     target = target.detach().cpu()
     if target.shape != (n,) or target.is_floating_point() or target.dtype == torch.bool:
@@ -411,20 +411,20 @@ def _labels(labels: ArrayLike, n: int, n_classes: int) -> torch.Tensor:
             f"labels: expected integer classes of shape ({n},), got {target.dtype} {tuple(target.shape)}"
         )
     target = target.long()
-    if n and (target.min() < 0 or target.max() >= n_classes):
+    if n and (target.min() < 0 or target.max() >= num_classes):
         raise ValueError(
-            f"labels: expected classes in 0..{n_classes - 1}, got {target.min()}..{target.max()}"
+            f"labels: expected classes in 0..{num_classes - 1}, got {target.min()}..{target.max()}"
         )
     return target
 
 
-def _class_names(class_names: Sequence[str] | None, n_classes: int) -> list[str | int]:
+def _class_names(class_names: Sequence[str] | None, num_classes: int) -> list[str | int]:
     """The per-class keys: the given names (checked against the number of classes) or indices."""
     if class_names is None:
-        return list(range(n_classes))
-    if len(class_names) != n_classes:
+        return list(range(num_classes))
+    if len(class_names) != num_classes:
         raise ValueError(
-            f"class_names: expected {n_classes} names (the classifier's classes), got {len(class_names)}"
+            f"class_names: expected {num_classes} names (the classifier's classes), got {len(class_names)}"
         )
     return list(class_names)
 

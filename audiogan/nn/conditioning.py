@@ -407,3 +407,40 @@ def critic_conditioning(
             f"have {features}; build it with features={features}"
         )
     return None, module, k, config
+
+
+def conditioning_vector(
+    module: nn.Module, labels: torch.Tensor, batch: int, dtype: torch.dtype, name: str
+) -> torch.Tensor:
+    """``module(labels)``, checked to be ``(batch, out_features)``, in ``dtype``.
+
+    Raises:
+        ValueError: If the module returns another shape than its ``out_features`` promise.
+    """
+    vec = module(labels)
+    check_shape(
+        vec, (batch, module.out_features), f"{name} conditioning vector", "(batch, out_features)"
+    )
+    return vec.to(dtype)
+
+
+def stack_label_maps(
+    module: nn.Module, x: torch.Tensor, labels: torch.Tensor, name: str
+) -> torch.Tensor:
+    """``x (batch, channels, *grid)`` with ``module.label_map(labels, grid)`` stacked on channels.
+
+    Returns:
+        ``(batch, channels + map_channels, *grid)`` in ``x``'s dtype.
+
+    Raises:
+        ValueError: If the label maps are not ``(batch, map_channels, *grid)``.
+    """
+    grid = tuple(x.shape[2:])
+    maps = module.label_map(labels, grid)
+    check_shape(
+        maps,
+        (x.shape[0], module.map_channels, *grid),
+        f"{name} label maps",
+        "(batch, map_channels, *grid)",
+    )
+    return torch.cat([x, maps.to(x.dtype)], dim=1)

@@ -19,6 +19,7 @@ from audiogan.nn.conditioning import (
     Projection,
     check_labels,
     critic_conditioning,
+    stack_label_maps,
 )
 from audiogan.nn.init import dcgan_init_
 from audiogan.nn.layers import (
@@ -181,7 +182,7 @@ class ConvCritic2d(nn.Module):
         )
         labels = check_labels(labels, self.num_classes, x.shape[0], "ConvCritic2d")
         if self.label_maps is not None:
-            x = torch.cat([x, self.label_maps.label_map(labels, x.shape[-2:]).to(x.dtype)], dim=1)
+            x = stack_label_maps(self.label_maps, x, labels, "ConvCritic2d")
         h = self.features(x)  # (B, C, F', T')
         score = self.score(rearrange(h, "b c f t -> b (c f t)")).squeeze(1)
         if self.projection is not None:

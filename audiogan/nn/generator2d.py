@@ -12,7 +12,12 @@ from einops import rearrange
 from torch import nn
 
 from audiogan._shapes import check_shape
-from audiogan.nn.conditioning import ConditioningSpec, check_labels, vector_conditioning
+from audiogan.nn.conditioning import (
+    ConditioningSpec,
+    check_labels,
+    conditioning_vector,
+    vector_conditioning,
+)
 from audiogan.nn.init import dcgan_init_
 from audiogan.nn.latent import sample_normal
 from audiogan.nn.layers import (
@@ -196,7 +201,10 @@ class ConvGenerator2d(nn.Module):
         check_shape(z, (None, self.latent_dim), "ConvGenerator2d latent", "(batch, latent_dim)")
         labels = check_labels(labels, self.num_classes, z.shape[0], "ConvGenerator2d")
         if self.conditioning is not None:
-            z = torch.cat([z, self.conditioning(labels).to(z.dtype)], dim=1)
+            cond = conditioning_vector(
+                self.conditioning, labels, z.shape[0], z.dtype, "ConvGenerator2d"
+            )
+            z = torch.cat([z, cond], dim=1)  # (B, latent_dim + out_features)
         f0, t0 = self.base_grid
         h = rearrange(self.project(z), "b (c f t) -> b c f t", f=f0, t=t0)  # (B, C0, F0, T0)
         return self.stages(self.project_act(h))  # (B, C, F, T)

@@ -34,7 +34,9 @@ from audiogan.nn.conditioning import (
     ConditioningSpec,
     Projection,
     check_labels,
+    conditioning_vector,
     critic_conditioning,
+    stack_label_maps,
     vector_conditioning,
 )
 from audiogan.nn.latent import sample_normal
@@ -378,7 +380,9 @@ class MuseGenerator(nn.Module):
             style[:, :, None].expand(-1, -1, bars),
         ]  # (B, z, bars) each
         if self.conditioning is not None:
-            cond = self.conditioning(labels).to(chords.dtype)  # (B, c)
+            cond = conditioning_vector(  # (B, c)
+                self.conditioning, labels, batch, chords.dtype, "MuseGenerator"
+            )
             shared.append(cond[:, :, None].expand(-1, -1, bars))
         track_rolls = []
         for t in range(tracks):
@@ -505,7 +509,7 @@ class MuseCritic(nn.Module):
         )
         labels = check_labels(labels, self.num_classes, x.shape[0], "MuseCritic")
         if self.label_maps is not None:
-            x = torch.cat([x, self.label_maps.label_map(labels, x.shape[2:]).to(x.dtype)], dim=1)
+            x = stack_label_maps(self.label_maps, x, labels, "MuseCritic")
         h = self.hidden(self.features(x))  # (B, hid_features)
         score = self.score(h).squeeze(1)
         if self.projection is not None:

@@ -12,7 +12,13 @@ import torch
 from torch import nn
 
 from audiogan._shapes import check_shape
-from audiogan.nn.conditioning import ConditioningSpec, Projection, check_labels, critic_conditioning
+from audiogan.nn.conditioning import (
+    ConditioningSpec,
+    Projection,
+    check_labels,
+    critic_conditioning,
+    stack_label_maps,
+)
 from audiogan.nn.layers import (
     ActSpec,
     NormSpec,
@@ -197,7 +203,7 @@ class ResNet9Critic(nn.Module):
         )
         labels = check_labels(labels, self.num_classes, x.shape[0], "ResNet9Critic")
         if self.label_maps is not None:
-            x = torch.cat([x, self.label_maps.label_map(labels, x.shape[-2:]).to(x.dtype)], dim=1)
+            x = stack_label_maps(self.label_maps, x, labels, "ResNet9Critic")
         h = self.net.features(x)  # (B, 8w)
         score = self.net.head(h).squeeze(1)
         if self.projection is not None:

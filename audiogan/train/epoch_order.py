@@ -78,7 +78,7 @@ class EpochOrder:
         self.rank = int(rank)
         self._start_states: list[torch.Tensor] | None = None  # loader generators, epoch start
         self._restore: list[torch.Tensor] | None = None
-        self._fixed: dict[int, tuple[DataLoader, _FixedBatches]] = {}
+        self._fixed: tuple[DataLoader, DataLoader, _FixedBatches] | None = None  # loader, rebuilt
 
     def batches(self, loader: Iterable[Any], epoch: int, skip: int = 0) -> Iterator[Any]:
         """The batches of ``epoch`` after the first ``skip``.
@@ -127,11 +127,10 @@ class EpochOrder:
             or loader.batch_sampler is None
         ):
             return loader
-        key = id(loader)
-        if key not in self._fixed:
+        if self._fixed is None or self._fixed[0] is not loader:
             fixed = _FixedBatches()
-            self._fixed = {key: (_rebuild(loader, fixed), fixed)}
-        rebuilt, fixed = self._fixed[key]
+            self._fixed = (loader, _rebuild(loader, fixed), fixed)
+        _, rebuilt, fixed = self._fixed
         fixed.batches = list(loader.batch_sampler)
         return rebuilt
 

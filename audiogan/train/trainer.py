@@ -182,7 +182,9 @@ class Trainer:
         self.device = _resolve_device(device, self._env.local_rank, self._env.enabled)
         self.precision = Precision(precision, self.device)
         self.loss_guard.defer = self.device.type != "cpu"
-        self.loss_guard.kept = lambda: self.last_checkpoint or latest_checkpoint(self.checkpoint_dir)
+        self.loss_guard.kept = lambda: (
+            self.last_checkpoint or latest_checkpoint(self.checkpoint_dir)
+        )
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed shapes: cuDNN picks the fastest kernels
         self.generator = generator.to(self.device)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from audiogan.export import export_features
 from audiogan.train.callback import Callback, Unit
 from audiogan.train.callbacks.gallery import write_gallery
 from audiogan.viz import plot_feature_grid, plot_losses
@@ -248,8 +249,6 @@ class SampleWriter(Callback):
 
     def write(self, trainer: Trainer) -> Path:
         """One sampling round for ``trainer`` (whatever its rank); returns the round's folder."""
-        from audiogan.export import export_features  # imported when used: it pulls in the frontends
-
         out_dir = Path(trainer.out_dir)
         folder = out_dir / "samples" / round_name(int(trainer.step))
         folder.mkdir(parents=True, exist_ok=True)
