@@ -52,12 +52,23 @@ from audiogan.nn import (
     ResNet9Critic,
     dcgan_init_,
 )
-from audiogan.protocols import Critic, Frontend, Generator, Objective, Penalty
+from audiogan.protocols import (
+    Conditioning,
+    Critic,
+    CriticOutput,
+    Frontend,
+    Generator,
+    Objective,
+    PairedGenerator,
+    Penalty,
+)
 from audiogan.train import (
     EMA,
     Callback,
     CheckpointCallback,
+    CheckpointMismatchError,
     CSVLogger,
+    GeneratorStep,
     LambdaCallback,
     NonFiniteLossError,
     ProgressBar,
@@ -72,6 +83,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "EMA",
+    "CheckpointMismatchError",
+    "Conditioning",
+    "CriticOutput",
+    "GeneratorStep",
+    "PairedGenerator",
     "AnnotatedAudio",
     "AudioFileError",
     "AudioFolder",

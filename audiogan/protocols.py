@@ -1,4 +1,4 @@
-"""The five kinds of parts, as protocols any user class can satisfy.
+"""The parts of a GAN, as protocols any user class can satisfy.
 
 A user's own generator, critic, loss or frontend plugs into :class:`audiogan.train.Trainer`
 as long as it has these methods; inheriting from anything in audiogan is never required.
@@ -62,23 +62,65 @@ class Frontend(Protocol):
 
 @runtime_checkable
 class Generator(Protocol):
-    """``sample_latent(n)`` returns what ``forward`` takes; ``forward(z, labels=None) -> features``."""
+    """A sampling GAN's generator: noise (and labels) -> features.
+
+    What audiogan calls on it: the Trainer, :func:`~audiogan.train.callbacks.fixed_samples`,
+    :class:`~audiogan.train.SampleWriter` and :func:`~audiogan.train.generate` draw
+    ``sample_latent`` and call the module; they read ``num_classes`` to know whether to pass
+    labels. Optional: ``config`` (JSON-able constructor arguments; a checkpoint stores it so that
+    ``generate`` can rebuild an audiogan generator), and a ``dtype`` argument of
+    ``sample_latent`` (audiogan's generators follow their own device and dtype by default).
+
+    Attributes:
+        num_classes: Number of classes of the labels it takes; 0 for an unconditional generator.
+    """
+
+    num_classes: int
 
     def sample_latent(
         self,
         n: int,
         device: torch.device | str | None = None,
         generator: torch.Generator | None = None,
-    ) -> Any: ...
+    ) -> Any:
+        """What ``forward`` takes for ``n`` samples: a tensor, or a tuple (MuseGAN's four inputs)."""
+        ...
 
-    def __call__(self, z: Any, labels: torch.Tensor | None = None) -> torch.Tensor: ...
+    def __call__(self, z: Any, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """``(batch, *feature_shape)`` features from a latent and labels ``(batch,)``."""
+        ...
+
+
+@runtime_checkable
+class PairedGenerator(Protocol):
+    """A paired GAN's generator (a vocoder): an input taken from the batch -> an output.
+
+    The Trainer calls it with ``inputs`` from the batch (a loader's ``{"real", "inputs"}``
+    mapping, or ``Trainer(generator_input=fn)`` applied to the real batch), e.g. a log-mel
+    ``(batch, n_mels, frames)`` -> a waveform ``(batch, 1, time)``; it never samples a latent.
+    """
+
+    def __call__(self, inputs: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """``(batch, *feature_shape)`` outputs, the real batch's shape."""
+        ...
 
 
 @runtime_checkable
 class Critic(Protocol):
-    """``forward(x, labels=None) -> (batch,)`` raw scores (no sigmoid)."""
+    """Scores real and generated features (raw scores, no sigmoid).
 
-    def __call__(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor: ...
+    The Trainer calls it on the real batch and on the generator's output, with labels when the
+    loader yields them, and passes it to the penalty. It returns scores ``(batch,)``, or for an
+    ensemble a :class:`CriticOutput` (one score tensor and one list of feature maps per
+    sub-critic). A critic trained with a gradient penalty must score each sample independently
+    of the rest of the batch (no BatchNorm: the Trainer warns).
+    """
+
+    def __call__(
+        self, x: torch.Tensor, labels: torch.Tensor | None = None
+    ) -> torch.Tensor | CriticOutput:
+        """Scores ``(batch,)`` or a :class:`CriticOutput` for ``x (batch, *feature_shape)``."""
+        ...
 
 
 @runtime_checkable
@@ -118,21 +160,36 @@ class Conditioning(Protocol):
 
 @runtime_checkable
 class Objective(Protocol):
-    """Adversarial losses; objects that never call ``backward()`` themselves."""
+    """Adversarial losses from raw scores; objects that never call ``backward()`` themselves.
 
-    def critic_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor: ...
+    For ensembles the Trainer applies them to each sub-critic's scores, flattened to
+    ``(n,)``, and sums. Optional: ``needs_lipschitz = True`` when the objective is meaningful
+    only with a Lipschitz critic (Wasserstein); the Trainer then warns if there is no penalty,
+    weight clipping or spectral norm.
+    """
+
+    def critic_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+        """``()`` loss the critic minimizes, from scores ``(n,)`` on real and generated data."""
+        ...
 
     def generator_loss(
         self, fake_scores: torch.Tensor, real_scores: torch.Tensor | None = None
-    ) -> torch.Tensor: ...
+    ) -> torch.Tensor:
+        """``()`` loss the generator minimizes, from the scores ``(n,)`` of its samples."""
+        ...
 
 
 @runtime_checkable
 class Penalty(Protocol):
     """A critic regularizer, already weighted (and multiplied by ``interval`` when lazy).
 
-    The Trainer calls it on critic steps where ``critic_step % interval == 0``.
-    ``scaler`` is the critic's fp16 GradScaler, for the AMP gradient-penalty recipe.
+    The Trainer calls it on critic steps where ``critic_steps % interval == 0``, with the eager
+    critic (double backward does not run through compiled graphs) and, under fp16, the critic's
+    GradScaler for the AMP gradient-penalty recipe. Optional: ``last_grad_norm``, a tensor the
+    Trainer logs as ``grad_norm``.
+
+    Attributes:
+        interval: Apply every ``interval`` critic steps (1: every step).
     """
 
     interval: int
@@ -144,7 +201,9 @@ class Penalty(Protocol):
         fake: torch.Tensor,
         labels: torch.Tensor | None = None,
         scaler: torch.amp.GradScaler | None = None,
-    ) -> torch.Tensor: ...
+    ) -> torch.Tensor:
+        """The ``()`` penalty on ``real`` and ``fake`` ``(batch, *feature_shape)``."""
+        ...
 
 
 class CriticOutput(NamedTuple):

@@ -1,5 +1,6 @@
 """Training: the Trainer, callbacks, checkpoints, EMA, DDP and generation from checkpoints."""
 
+from audiogan.train.batches import Batch
 from audiogan.train.callback import Callback, LambdaCallback
 from audiogan.train.callbacks import (
     CSVLogger,
@@ -16,13 +17,24 @@ from audiogan.train.checkpoint import (
     module_spec,
 )
 from audiogan.train.checkpoint_callback import CheckpointCallback
+from audiogan.train.checkpoint_state import CheckpointMismatchError
 from audiogan.train.ema import EMA
+from audiogan.train.epoch_order import EpochOrder
 from audiogan.train.generation import generate, load_generator
+from audiogan.train.generator_losses import GeneratorStep
 from audiogan.train.layout import to_channels_last, to_channels_last_
-from audiogan.train.trainer import NonFiniteLossError, Trainer
+from audiogan.train.nonfinite import NonFiniteLossError
+from audiogan.train.precision import Precision, auto_precision
+from audiogan.train.trainer import Trainer
 
 __all__ = [
     "EMA",
+    "Batch",
+    "CheckpointMismatchError",
+    "EpochOrder",
+    "GeneratorStep",
+    "Precision",
+    "auto_precision",
     "CSVLogger",
     "Callback",
     "CheckpointCallback",

@@ -34,6 +34,7 @@ __all__ = [
     "CHECKPOINT_VERSION",
     "CheckpointMismatchError",
     "newest_readable_checkpoint",
+    "resume_or_seed",
     "restore_trainer",
     "state_mismatches",
     "trainer_state",
@@ -189,6 +190,34 @@ def newest_readable_checkpoint(directory: Path) -> tuple[Path, dict[str, Any]] |
                 stacklevel=3,
             )
     return None
+
+
+def resume_or_seed(trainer: Trainer, resume: str | Path | bool | None) -> Path | None:
+    """Start a ``fit``: restore a checkpoint into ``trainer``, or seed every RNG for a fresh run.
+
+    Args:
+        trainer: The trainer.
+        resume: ``"auto"``/``True`` (the newest readable checkpoint in ``checkpoint_dir``, if
+            any), a checkpoint path, or ``None``/``False`` (fresh).
+
+    Returns:
+        The checkpoint restored, or None for a fresh run.
+
+    Raises:
+        CheckpointMismatchError: If the checkpoint does not fit the trainer's models.
+    """
+    found = None
+    if resume in ("auto", True):
+        found = newest_readable_checkpoint(trainer.checkpoint_dir)
+    elif resume not in (None, False):
+        found = (Path(resume), load_checkpoint(resume))
+    if found is None:
+        seed_everything(trainer.seed + trainer.rank)
+        return None
+    path, state = found
+    restore_trainer(trainer, state, path)
+    log.info("resumed from %s at step %d, epoch %d", path, trainer.step, trainer.epoch)
+    return path
 
 
 def _state_or_none(obj: Any) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from audiogan.nn.init import has_spectral_norm, warn_if_batchnorm
 
 __all__ = [
     "check_fake_fits",
+    "check_fit_args",
     "check_parts",
     "check_settings",
     "critic_failure",
@@ -49,6 +50,23 @@ def check_settings(
         raise ValueError(f"Trainer: metadata must be a dict, got {type(metadata).__name__}")
     if generator_input is not None and not callable(generator_input):
         raise ValueError("Trainer: generator_input must be a callable real -> inputs")
+
+
+def check_fit_args(epochs: Any, steps: Any) -> None:
+    """``fit`` needs ``epochs`` or ``steps`` (or both), as non-negative integers.
+
+    Raises:
+        ValueError: Naming the argument and what came.
+    """
+    if epochs is None and steps is None:
+        raise ValueError(
+            "Trainer.fit: pass epochs=... or steps=... (totals, resumed steps included)"
+        )
+    for name, value in (("epochs", epochs), ("steps", steps)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ):
+            raise ValueError(f"Trainer.fit: {name} must be a non-negative integer, got {value!r}")
 
 
 def check_parts(generator: nn.Module, objective: Any, penalty: Any, samples_latent: bool) -> None:

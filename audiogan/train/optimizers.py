@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 
-__all__ = ["OptimizerArg", "SchedulerArg", "make_optimizer", "make_scheduler"]
+__all__ = ["OptimizerArg", "SchedulerArg", "apply_update", "make_optimizer", "make_scheduler"]
 
 #: An optimizer over the model's parameters, a factory ``params -> Optimizer``, or None (Adam).
 OptimizerArg = (
@@ -103,6 +103,31 @@ def make_scheduler(
             "or pass a factory optimizer -> scheduler"
         )
     return sched
+
+
+def apply_update(
+    loss: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    params: Iterable[nn.Parameter],
+    grad_clip: float | None = None,
+) -> None:
+    """``zero_grad``, backward (scaled under fp16), optional global-norm clipping, ``step``.
+
+    Args:
+        loss: The ``()`` loss to minimize.
+        optimizer: The optimizer of ``params``.
+        scaler: A GradScaler (disabled outside fp16: then it changes nothing).
+        params: The parameters to clip.
+        grad_clip: Max global gradient norm, or None.
+    """
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if grad_clip is not None:
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    scaler.step(optimizer)
+    scaler.update()
 
 
 def _is_scheduler(obj: object) -> bool:

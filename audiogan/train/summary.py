@@ -1,4 +1,4 @@
-"""A one-line description of a training run, logged when ``fit`` starts."""
+"""How long a training run is and what it trains, in numbers and in one line."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from torch import nn
 
-__all__ = ["loader_length", "run_summary"]
+__all__ = ["loader_length", "planned_steps", "run_summary"]
 
 
 def loader_length(loader: Iterable[Any] | None) -> int | None:
@@ -16,6 +16,26 @@ def loader_length(loader: Iterable[Any] | None) -> int | None:
         return len(loader)  # type: ignore[arg-type]
     except TypeError:
         return None
+
+
+def planned_steps(
+    loader: Iterable[Any], epochs: int | None, steps: int | None, n_critic: int
+) -> int | None:
+    """The generator steps a ``fit`` reaches in all (None if the loader has no length).
+
+    Raises:
+        ValueError: If the loader has fewer batches per epoch than ``n_critic``.
+    """
+    n = loader_length(loader)
+    if n is not None and n < n_critic:
+        raise ValueError(
+            f"Trainer.fit: the loader yields {n} batches per epoch, fewer than "
+            f"n_critic={n_critic}; one generator step needs n_critic batches"
+        )
+    totals = [steps] if steps is not None else []
+    if epochs is not None and n is not None:
+        totals.append(epochs * (n // n_critic))
+    return min(totals) if totals else None
 
 
 def run_summary(

@@ -16,14 +16,15 @@ batch means), :mod:`~audiogan.train.epoch_order` (the data order that makes resu
 :mod:`~audiogan.train.checkpoint_state` (what a checkpoint holds and which one a run resumes
 from), :mod:`~audiogan.train.optimizers`, :mod:`~audiogan.train.precision`,
 :mod:`~audiogan.train.generator_losses`, :mod:`~audiogan.train.interrupts` (Ctrl-C),
-:mod:`~audiogan.train.distributed` (torchrun and DDP), :mod:`~audiogan.train.model_checks`.
+:mod:`~audiogan.train.distributed` and :mod:`~audiogan.train.wrapping` (torchrun, DDP,
+``torch.compile``), :mod:`~audiogan.train.step_metrics` (the step's one host sync),
+:mod:`~audiogan.train.nonfinite` (NaN losses), :mod:`~audiogan.train.model_checks`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,24 +44,25 @@ from audiogan.train.checkpoint import (
     load_checkpoint,
     module_spec,
     prune_checkpoints,
-    seed_everything,
 )
-from audiogan.train.distributed import (
-    all_reduce_min_tensor,
-    dist_env,
-    distributed_loader,
-    process_group,
-    wrap_ddp,
-)
+from audiogan.train.distributed import dist_env, distributed_loader, process_group
 from audiogan.train.ema import EMA
 from audiogan.train.epoch_order import EpochOrder
 from audiogan.train.generator_losses import GeneratorLossFn, GeneratorStep, check_generator_losses
 from audiogan.train.interrupts import StopRequest
 from audiogan.train.layout import to_channels_last_
 from audiogan.train.nonfinite import LossGuard, NonFiniteLossError
-from audiogan.train.optimizers import OptimizerArg, SchedulerArg, make_optimizer, make_scheduler
+from audiogan.train.optimizers import (
+    OptimizerArg,
+    SchedulerArg,
+    apply_update,
+    make_optimizer,
+    make_scheduler,
+)
 from audiogan.train.precision import Precision, PrecisionName
-from audiogan.train.summary import loader_length, run_summary
+from audiogan.train.step_metrics import StepMetrics
+from audiogan.train.summary import planned_steps, run_summary
+from audiogan.train.wrapping import ModelCalls
 
 __all__ = ["NonFiniteLossError", "Trainer"]
 
@@ -175,16 +177,12 @@ class Trainer:
         model_checks.check_settings(
             n_critic, keep_checkpoints, grad_clip, weight_clip, metadata, generator_input
         )
-        model_checks.check_parts(generator, objective, penalty, generator_input is None)
-        self.loss_guard = LossGuard(on_nan)  # deferred to the step's one sync on accelerators
-
+        model_checks.check_parts(
+            generator, objective, penalty, samples_latent=generator_input is None
+        )
         self._env = dist_env()
         self.device = _resolve_device(device, self._env.local_rank, self._env.enabled)
         self.precision = Precision(precision, self.device)
-        self.loss_guard.defer = self.device.type != "cpu"
-        self.loss_guard.kept = lambda: (
-            self.last_checkpoint or latest_checkpoint(self.checkpoint_dir)
-        )
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed shapes: cuDNN picks the fastest kernels
         self.generator = generator.to(self.device)
@@ -196,8 +194,9 @@ class Trainer:
         self.compile_options = (
             None if compile is False else ({} if compile is True else dict(compile))
         )
-        self.objective = objective
-        self.penalty = penalty
+        self._calls = ModelCalls(self.generator, self.critic, self.device, self.compile_options)
+        self.objective, self.penalty = objective, penalty
+        self.n_critic, self.grad_clip, self.weight_clip = n_critic, grad_clip, weight_clip
         self.generator_optimizer = make_optimizer(
             generator_optimizer, self.generator, generator_lr, betas, "generator_optimizer"
         )
@@ -212,20 +211,16 @@ class Trainer:
         )
         self.generator_scaler = self.precision.scaler()
         self.critic_scaler = self.precision.scaler()
-        if ema is None or isinstance(ema, EMA):
-            self.ema = ema.to(self.device) if ema is not None else None
-        else:
-            self.ema = EMA(self.generator, decay=float(ema)).to(self.device)
-        self.n_critic = n_critic
-        self.grad_clip = grad_clip
-        self.weight_clip = weight_clip
+        if ema is not None and not isinstance(ema, EMA):
+            ema = EMA(self.generator, decay=float(ema))
+        self.ema = ema.to(self.device) if ema is not None else None
         self.generator_input = generator_input
         self.generator_losses = check_generator_losses(generator_losses)
-        if isinstance(preprocess, nn.Module):
-            preprocess = preprocess.to(self.device)
-        self.preprocess = preprocess
+        self.preprocess = (
+            preprocess.to(self.device) if isinstance(preprocess, nn.Module) else preprocess
+        )
         if frontend is None and getattr(preprocess, "config", None) is not None:
-            frontend = preprocess  # type: ignore[assignment]
+            frontend = self.preprocess  # type: ignore[assignment]
         self.frontend = frontend
         self.callbacks: list[Callback] = [
             cb if isinstance(cb, Callback) else LambdaCallback(cb, every=1, unit="step")
@@ -238,6 +233,11 @@ class Trainer:
         if frontend is not None and "frontend" not in self.metadata:
             self.metadata["frontend"] = module_spec(frontend)
         self.epoch_order = EpochOrder(self.seed, self._env.rank)
+        # NaN checks: before each update on the CPU (free), in the step's one sync on accelerators
+        self.loss_guard = LossGuard(on_nan, defer=self.device.type != "cpu")
+        self.loss_guard.kept = lambda: (
+            self.last_checkpoint or latest_checkpoint(self.checkpoint_dir)
+        )
 
         self.step = self.epoch = self.batch_in_epoch = self.critic_steps = 0
         self.metrics: dict[str, float] = {}
@@ -246,9 +246,8 @@ class Trainer:
         self.total_steps: int | None = None
         self.last_checkpoint: Path | None = None
         self._stop = StopRequest()
-        self._stop_agreed = False  # every rank saw the stop request (set by each step's report)
+        self._stop_agreed = False  # every rank saw a stop request (read in each step's sync)
         self._started = self._checked = False
-        self._wrap_models(distributed=False)
         model_checks.warn_unconstrained_critic(objective, critic, penalty, weight_clip)
 
     # ------------------------------------------------------------------ properties
@@ -259,15 +258,6 @@ class Trainer:
         return self._env.rank
 
     @property
-    def skipped_steps(self) -> int:
-        """Updates skipped for a NaN/inf loss (``on_nan="skip"``)."""
-        return self.loss_guard.skipped
-
-    @skipped_steps.setter
-    def skipped_steps(self, value: int) -> None:
-        self.loss_guard.skipped = int(value)
-
-    @property
     def world_size(self) -> int:
         """The number of processes under torchrun (1 otherwise)."""
         return self._env.world_size
@@ -276,6 +266,15 @@ class Trainer:
     def is_main_process(self) -> bool:
         """True on rank 0 (always outside torchrun): the process that writes files."""
         return self._env.rank == 0
+
+    @property
+    def skipped_steps(self) -> int:
+        """Updates skipped for a NaN/inf loss (``on_nan="skip"``)."""
+        return self.loss_guard.skipped
+
+    @skipped_steps.setter
+    def skipped_steps(self, value: int) -> None:
+        self.loss_guard.skipped = int(value)
 
     @property
     def sampling_generator(self) -> nn.Module:
@@ -289,13 +288,14 @@ class Trainer:
 
     def summary(self, loader: Iterable[Any] | None = None) -> str:
         """One line: both models' parameter counts, device, precision, batches per epoch."""
+        compiled = self.compile_options is not None
         return run_summary(
             self.generator,
             self.critic,
             self.device,
             self.precision.name,
             self.n_critic,
-            self.compile_options is not None,
+            compiled,
             loader,
         )
 
@@ -314,9 +314,7 @@ class Trainer:
             NonFiniteLossError: If a loss is NaN/inf and ``on_nan="raise"``.
         """
         autocast = self.precision.autocast
-        stats: dict[str, list[torch.Tensor]] = {
-            k: [] for k in ("critic_loss", "real_score", "fake_score", "penalty", "grad_norm")
-        }
+        stats = StepMetrics()
         self.loss_guard.begin_step()
 
         # ---- critic phase: one update per batch, each against a fresh fake batch
@@ -333,53 +331,76 @@ class Trainer:
                 critic_loss = critic_loss_over(self.objective, real_out, fake_out)
                 penalty = self._penalty(batch, fake)
             total = critic_loss if penalty is None else critic_loss + penalty
-            what = f"critic loss (critic step {k + 1} of {len(batches)})"
-            self._update("critic", total, what, critic_loss, penalty)
+            self._update(
+                "critic",
+                total,
+                f"critic loss (critic step {k + 1} of {len(batches)})",
+                critic_loss,
+                penalty,
+            )
             self.critic_steps += 1
             self._checked = True
-            stats["critic_loss"].append(critic_loss.detach().float())
-            stats["real_score"].append(_mean_score(real_out))
-            stats["fake_score"].append(_mean_score(fake_out))
+            stats.add("critic_loss", critic_loss)
+            stats.add("real_score", _mean_score(real_out))
+            stats.add("fake_score", _mean_score(fake_out))
             if penalty is not None:
-                stats["penalty"].append(penalty.detach().float())
+                stats.add("penalty", penalty)
                 if getattr(self.penalty, "last_grad_norm", None) is not None:
-                    stats["grad_norm"].append(self.penalty.last_grad_norm.detach().float())
+                    stats.add("grad_norm", self.penalty.last_grad_norm)
 
         # ---- generator phase: one update against a fresh fake batch, the critic frozen
         batch = batches[-1]
-        with self._critic_frozen():
+        with self._calls.critic_frozen():
             with autocast():
                 fake = self._generate(batch)  # (batch, *feature_shape)
                 fake_out = self._criticize(fake, batch, fake)
                 generator_loss = generator_loss_over(self.objective, fake_out)
                 terms = self._generator_terms(batch, fake, fake_out)
-                weighted = [w * terms[n] for n, (w, _) in self.generator_losses.items()]
-                total = generator_loss + sum(weighted) if weighted else generator_loss
+                total = generator_loss
+                for name, (weight, _) in self.generator_losses.items():
+                    total = total + weight * terms[name]
             self._update("generator", total, "generator loss", generator_loss)
         for scheduler in (self.generator_scheduler, self.critic_scheduler):
             if scheduler is not None:
                 scheduler.step()
+        stats.add("generator_loss", generator_loss)
+        for name, value in terms.items():
+            stats.add(name, value)
 
-        # ---- report: one host sync for every scalar, the finite checks and the stop request
-        values = {
-            "critic_loss": torch.stack(stats.pop("critic_loss")).mean(),
-            "generator_loss": generator_loss.detach().float(),
-        }
-        values.update({k: torch.stack(v).mean() for k, v in stats.items() if v})
-        values.update({n: t.detach().float() for n, t in terms.items()})
-        return self._report(values)
+        # ---- report: every scalar, the NaN checks and the stop request in one host sync
+        go_on = torch.tensor(not self._stop.requested, device=self.device)
+        metrics, (*finite, agreed_go_on) = stats.read([*self.loss_guard.flags(), go_on])
+        self._stop_agreed = agreed_go_on < 0.5
+        self.loss_guard.check(finite, self.step + 1)
+        for name, scheduler in (
+            ("generator_lr", self.generator_scheduler),
+            ("critic_lr", self.critic_scheduler),
+        ):
+            if scheduler is not None:
+                metrics[name] = float(scheduler.get_last_lr()[0])
+        metrics["skipped_steps"] = float(self.skipped_steps)
+        self.metrics = metrics
+        return metrics
 
     def _generate(self, batch: Batch) -> torch.Tensor:
         """Fakes from the batch's inputs (paired GAN) or a fresh latent, with its labels."""
         source = batch.inputs
         if source is None:
             source = self.generator.sample_latent(batch.size, device=self.device)
-        return self._g(source) if batch.labels is None else self._g(source, batch.labels)
+        return (
+            self._calls.generator(source)
+            if batch.labels is None
+            else self._calls.generator(source, batch.labels)
+        )
 
     def _criticize(self, x: torch.Tensor, batch: Batch, fake: torch.Tensor) -> CriticOutput:
-        """The critic's output on ``x``, with clear errors on the first step of a fit."""
+        """The critic's output on ``x``, with a clear error on the first step of a fit."""
         try:
-            out = self._d(x) if batch.labels is None else self._d(x, batch.labels)
+            out = (
+                self._calls.critic(x)
+                if batch.labels is None
+                else self._calls.critic(x, batch.labels)
+            )
         except RuntimeError as e:
             if self._checked:
                 raise
@@ -392,21 +413,15 @@ class Trainer:
         if self.penalty is None or self.critic_steps % getattr(self.penalty, "interval", 1) != 0:
             return None
         scaler = self.critic_scaler if self.critic_scaler.is_enabled() else None
-        return self.penalty(self._d_eager, batch.real, fake, batch.labels, scaler)
+        return self.penalty(self._calls.critic_eager, batch.real, fake, batch.labels, scaler)
 
     def _generator_terms(
         self, batch: Batch, fake: torch.Tensor, fake_out: CriticOutput
     ) -> dict[str, torch.Tensor]:
         if not self.generator_losses:
             return {}
-        step = GeneratorStep(
-            fake,
-            batch.real,
-            batch.labels,
-            batch.inputs,
-            fake_out,
-            lambda: self._criticize(batch.real, batch, fake),
-        )
+        real_out = lambda: self._criticize(batch.real, batch, fake)  # noqa: E731 (computed on demand)
+        step = GeneratorStep(fake, batch.real, batch.labels, batch.inputs, fake_out, real_out)
         return {name: fn(step) for name, (_, fn) in self.generator_losses.items()}
 
     def _update(
@@ -417,60 +432,23 @@ class Trainer:
         main: torch.Tensor,
         penalty: torch.Tensor | None = None,
     ) -> None:
-        """Backward (scaled under fp16), clipping, optimizer step, then weight clip or EMA."""
+        """One optimizer update of ``model``, then its weight clipping (critic) or EMA (generator)."""
         if not self.loss_guard.allows(loss, what, main, penalty, self.step + 1):
             return
         module: nn.Module = getattr(self, model)
-        optimizer = getattr(self, f"{model}_optimizer")
-        scaler = getattr(self, f"{model}_scaler")
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        if self.grad_clip is not None:
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(module.parameters(), self.grad_clip)
-        scaler.step(optimizer)
-        scaler.update()
+        apply_update(
+            loss,
+            getattr(self, f"{model}_optimizer"),
+            getattr(self, f"{model}_scaler"),
+            module.parameters(),
+            self.grad_clip,
+        )
         if model == "critic" and self.weight_clip is not None:
             with torch.no_grad():
                 for p in module.parameters():
                     p.clamp_(-self.weight_clip, self.weight_clip)
         if model == "generator" and self.ema is not None:
             self.ema.update(module)
-
-    def _report(self, values: dict[str, torch.Tensor]) -> dict[str, float]:
-        """The step's scalars, finite checks and stop request, read in one host sync."""
-        flags = [
-            *self.loss_guard.flags(),
-            torch.tensor(not self._stop.requested, device=self.device),
-        ]
-        flags_t = all_reduce_min_tensor(torch.stack(flags).float())  # agreed by every rank
-        numbers = torch.cat([torch.stack(list(values.values())), flags_t]).tolist()  # the sync
-        *finite, go_on = numbers[len(values) :]
-        self._stop_agreed = go_on < 0.5
-        self.loss_guard.check(finite, self.step + 1)
-        metrics = dict(zip(values, numbers, strict=False))
-        for name, sched in (
-            ("generator_lr", self.generator_scheduler),
-            ("critic_lr", self.critic_scheduler),
-        ):
-            if sched is not None:
-                metrics[name] = float(sched.get_last_lr()[0])
-        metrics["skipped_steps"] = float(self.skipped_steps)
-        self.metrics = metrics
-        return metrics
-
-    @contextlib.contextmanager
-    def _critic_frozen(self) -> Iterator[None]:
-        """No weight gradients for the critic (and no DDP gradient sync) during the generator step."""
-        flags = [p.requires_grad for p in self.critic.parameters()]
-        self.critic.requires_grad_(False)
-        try:
-            no_sync = getattr(self._d_eager, "no_sync", None)
-            with no_sync() if no_sync is not None else contextlib.nullcontext():
-                yield
-        finally:
-            for p, flag in zip(self.critic.parameters(), flags, strict=True):
-                p.requires_grad_(flag)
 
     # ------------------------------------------------------------------ the loop
 
@@ -487,12 +465,11 @@ class Trainer:
         checkpoint: ``resume="auto"`` takes the newest in ``out_dir/checkpoints`` (an unreadable
         one falls back to the one before it, with a warning; one that does not fit the models is
         a :class:`~audiogan.train.checkpoint_state.CheckpointMismatchError`), a path takes that
-        file, ``False`` starts fresh. Resuming restores everything
-        (:mod:`~audiogan.train.checkpoint_state`), the data order included
+        file, ``False`` starts fresh. Resuming restores everything, the data order included
         (:mod:`~audiogan.train.epoch_order`), so on CPU the result equals an uninterrupted run
         bit for bit. A final checkpoint is written when ``fit`` returns. Ctrl-C finishes the
-        current step, saves, runs ``on_fit_end`` and returns with :attr:`interrupted` set; a second
-        Ctrl-C aborts. Under torchrun a plain ``DataLoader`` is sharded with a
+        current step, saves, runs ``on_fit_end`` and returns with :attr:`interrupted` set; a
+        second Ctrl-C aborts. Under torchrun a plain ``DataLoader`` is sharded with a
         ``DistributedSampler`` (``batch_size`` is then per rank) and both models wrapped in DDP.
 
         Raises:
@@ -500,35 +477,21 @@ class Trainer:
                 first batch that does not fit the models.
             NonFiniteLossError: On a NaN/inf loss with ``on_nan="raise"``.
         """
-        if epochs is None and steps is None:
-            raise ValueError(
-                "Trainer.fit: pass epochs=... or steps=... (totals, resumed steps included)"
-            )
-        for name, value in (("epochs", epochs), ("steps", steps)):
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 0
-            ):
-                raise ValueError(
-                    f"Trainer.fit: {name} must be a non-negative integer, got {value!r}"
-                )
+        model_checks.check_fit_args(epochs, steps)
         self.interrupted = self._checked = self._stop_agreed = False
         with process_group(self.device) as distributed:
-            self._wrap_models(distributed)
+            self._calls.wrap(distributed)
             try:
                 if isinstance(loader, DataLoader) and distributed:
                     loader = distributed_loader(loader, seed=self.seed)
-                n_batches = loader_length(loader)
-                if n_batches is not None and n_batches < self.n_critic:
-                    raise ValueError(
-                        f"Trainer.fit: the loader yields {n_batches} batches per epoch, fewer than "
-                        f"n_critic={self.n_critic}; one generator step needs n_critic batches"
-                    )
-                totals = [steps] if steps is not None else []
-                if epochs is not None and n_batches is not None:
-                    totals.append(epochs * (n_batches // self.n_critic))
-                self.total_steps = min(totals) if totals else None  # the progress bar's total
+                self.total_steps = planned_steps(
+                    loader, epochs, steps, self.n_critic
+                )  # for progress bars
                 if not self._started or resume not in (None, False, True, "auto"):
-                    self._start(resume)
+                    self._started = True
+                    self.last_checkpoint = (
+                        checkpoint_state.resume_or_seed(self, resume) or self.last_checkpoint
+                    )
                 if self.is_main_process:
                     self.out_dir.mkdir(parents=True, exist_ok=True)
                 log.info("audiogan: %s", self.summary(loader))
@@ -545,24 +508,8 @@ class Trainer:
                         )
                 self._callback("on_fit_end")
             finally:
-                self._wrap_models(distributed=False)
+                self._calls.wrap(distributed=False)
         return self
-
-    def _start(self, resume: Literal["auto"] | str | Path | bool | None) -> None:
-        """Resume from a checkpoint, or seed every RNG for a fresh run."""
-        self._started = True
-        found = None
-        if resume in ("auto", True):
-            found = checkpoint_state.newest_readable_checkpoint(self.checkpoint_dir)
-        elif resume not in (None, False):
-            found = (Path(resume), load_checkpoint(resume))
-        if found is None:
-            seed_everything(self.seed + self.rank)
-            return
-        path, state = found
-        checkpoint_state.restore_trainer(self, state, path)
-        self.last_checkpoint = path
-        log.info("resumed from %s at step %d, epoch %d", path, self.step, self.epoch)
 
     def _loop(self, loader: Iterable[Any], epochs: int | None, steps: int | None) -> None:
         def finished() -> bool:
@@ -610,29 +557,13 @@ class Trainer:
 
     def _callback(self, hook: str) -> None:
         for cb in self.callbacks:
-            if cb.main_process_only and not self.is_main_process:
-                continue
-            getattr(cb, hook)(self)
-
-    def _wrap_models(self, distributed: bool) -> None:
-        """What the step calls: the models, DDP-wrapped under torchrun, compiled on request."""
-        g, d = self.generator, self.critic
-        if distributed:
-            g, d = wrap_ddp(g, self.device), wrap_ddp(d, self.device)
-        self._d_eager = d  # the penalty's critic: double backward needs eager autograd
-        if self.compile_options is None:
-            self._g, self._d = g, d
-        elif distributed or not hasattr(self, "_compiled"):
-            self._g, self._d = (torch.compile(m, **self.compile_options) for m in (g, d))
-            if not distributed:
-                self._compiled = (self._g, self._d)
-        else:
-            self._g, self._d = self._compiled
+            if self.is_main_process or not cb.main_process_only:
+                getattr(cb, hook)(self)
 
     # ------------------------------------------------------------------ checkpoints
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything a checkpoint holds (see :func:`~audiogan.train.checkpoint_state.trainer_state`)."""
+        """Everything a checkpoint holds (:func:`~audiogan.train.checkpoint_state.trainer_state`)."""
         return checkpoint_state.trainer_state(self)
 
     def save_checkpoint(self, path: str | Path | None = None) -> Path | None:

@@ -1,0 +1,60 @@
+"""audiogan's own parts satisfy the protocols that declare what the library calls on a part."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from audiogan import losses, nn
+from audiogan.frontends import LogMel, LogSpectrogram, PianoRoll
+from audiogan.protocols import (
+    Conditioning,
+    Critic,
+    CriticOutput,
+    Frontend,
+    Generator,
+    Objective,
+    PairedGenerator,
+    Penalty,
+)
+
+GENERATORS = {
+    "conv2d": lambda: nn.ConvGenerator2d(8, (1, 16, 16), num_classes=3, base_channels=8),
+    "muse": lambda: nn.MuseGenerator(
+        latent_dim=4, out_shape=(2, 2, 16, 84), hid_channels=8, hid_features=8
+    ),
+}
+CRITICS = {
+    "conv2d": lambda: nn.ConvCritic2d((1, 16, 16), num_classes=3, base_channels=8),
+    "resnet9": lambda: nn.ResNet9Critic(1, num_classes=3, width=8),
+    "muse": lambda: nn.MuseCritic(in_shape=(2, 2, 16, 84), hid_channels=8, hid_features=8),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GENERATORS))
+def test_generators_are_generators(name):
+    g = GENERATORS[name]()
+    assert isinstance(g, Generator) and isinstance(g.num_classes, int)
+
+
+@pytest.mark.parametrize("name", sorted(CRITICS))
+def test_critics_are_critics(name):
+    assert isinstance(CRITICS[name](), Critic)
+
+
+def test_frontends_conditioning_objectives_and_penalties():
+    for fe in (LogMel(n_mels=8, frames=8), LogSpectrogram(frames=8), PianoRoll()):
+        assert isinstance(fe, Frontend), type(fe).__name__
+    for cond in (nn.OneHot(3), nn.LabelEmbedding(3, 4)):
+        assert isinstance(cond, Conditioning)
+    for name in losses.objective_names():
+        assert isinstance(losses.get_objective(name), Objective)
+    for penalty in (losses.GradientPenalty(), losses.R1Penalty()):
+        assert isinstance(penalty, Penalty)
+
+
+def test_a_plain_function_module_is_a_paired_generator_and_critic_output_is_a_tuple():
+    assert isinstance(torch.nn.Conv1d(2, 1, 3), PairedGenerator)
+    out = CriticOutput([torch.zeros(2)], [[]])
+    scores, features = out  # unpacks like HiFi-GAN's (scores, features)
+    assert isinstance(out, tuple) and scores[0].shape == (2,) and features == [[]]
