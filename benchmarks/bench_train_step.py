@@ -1,10 +1,10 @@
-"""Benchmark: full training iterations of the seed-001 model and its variants, in one run.
+"""Benchmark: full training iterations of the conditional WGAN-GP and its variants, in one run.
 
 One iteration is what :meth:`audiogan.train.Trainer.train_step` does for one generator step:
 ``n_critic`` critic updates (each with a fresh fake batch and, when due, the penalty) and one
 generator update. Variants:
 
-- ``fp32``: conditional WGAN-GP, penalty on every critic step (seed 001's recipe);
+- ``fp32``: the conditional WGAN-GP's recipe, the penalty on every critic step;
 - ``channels_last``: the same with ``Trainer(channels_last=True)`` (models and batches NHWC);
 - ``gp_lazy4``: the gradient penalty every 4th critic step, scaled by 4;
 - ``r1_lazy16``: non-saturating loss with R1 every 16th critic step (StyleGAN2's recipe);
@@ -18,8 +18,8 @@ fp32 iteration (gradient penalty included) is taken with a dispatch-mode counter
 
 Usage::
 
-    python benchmarks/bench_train_step.py                        # CPU: 64x64, batch 32 (the demo)
-    python benchmarks/bench_train_step.py --size seed --device cuda   # 1x128x256, batch 16 (seed 001)
+    python benchmarks/bench_train_step.py                             # CPU: 64x64, batch 32 (the demo)
+    python benchmarks/bench_train_step.py --size full --device cuda   # 1x128x256, batch 16
     python benchmarks/bench_train_step.py --size tiny --rounds 2      # a quick check
 """
 
@@ -39,7 +39,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from audiogan.losses import GradientPenalty, NonSaturating, R1Penalty, Wasserstein
 from audiogan.nn import ConvCritic2d, ConvGenerator2d
-from audiogan.train import Trainer
+from audiogan.train import Batch, Trainer
 from audiogan.train.layout import to_channels_last
 
 N_CLASSES = 5
@@ -51,26 +51,31 @@ class Size:
 
     shape: tuple[int, int, int]  # (channels, freq, frames)
     batch: int
-    g_channels: int  # ConvGenerator2d base_channels
-    d_channels: int  # ConvCritic2d base_channels
+    generator_channels: int  # ConvGenerator2d base_channels
+    critic_channels: int  # ConvCritic2d base_channels
 
 
 SIZES = {
-    # seed 001: 1x128x256 log-mel, batch 16, generator 512-256-128-64, critic 32-64-128-256
-    "seed": Size((1, 128, 256), 16, 512, 32),
+    # the conditional WGAN-GP at full size: 1x128x256 log-mel, batch 16, generator 512-256-128-64,
+    # critic 32-64-128-256
+    "full": Size((1, 128, 256), 16, 512, 32),
     # the CPU demo of examples/audio_cgan.py
     "demo": Size((1, 64, 64), 32, 256, 16),
     "tiny": Size((1, 16, 16), 8, 64, 8),
 }
 
 
-def build(size: Size, variant: str, device: torch.device, seed: int = 0) -> tuple[Trainer, list]:
+def build(
+    size: Size, variant: str, device: torch.device, seed: int = 0
+) -> tuple[Trainer, list[Batch]]:
     """A trainer for ``variant`` and ``n_critic`` fixed real batches on ``device``."""
     torch.manual_seed(seed)
     G = ConvGenerator2d(
-        100, size.shape, num_classes=N_CLASSES, embed_dim=16, base_channels=size.g_channels
+        100, size.shape, num_classes=N_CLASSES, embed_dim=16, base_channels=size.generator_channels
     )
-    D = ConvCritic2d(size.shape, num_classes=N_CLASSES, embed_dim=16, base_channels=size.d_channels)
+    D = ConvCritic2d(
+        size.shape, num_classes=N_CLASSES, embed_dim=16, base_channels=size.critic_channels
+    )
     objective, penalty = Wasserstein(), GradientPenalty(weight=10.0)
     if variant == "gp_lazy4":
         penalty = GradientPenalty(weight=10.0, interval=4)
@@ -94,9 +99,9 @@ def build(size: Size, variant: str, device: torch.device, seed: int = 0) -> tupl
     for _ in range(trainer.n_critic):
         real = torch.rand(size.batch, *size.shape, device=device) * 2 - 1
         labels = torch.randint(0, N_CLASSES, (size.batch,), device=device)
-        batches.append((real, labels))
-    if variant == "channels_last":  # what Trainer._to_device does to each loader batch
-        batches = [(to_channels_last(x), y) for x, y in batches]
+        if trainer.channels_last:  # what the Trainer does to each loader batch
+            real = to_channels_last(real)
+        batches.append(Batch(real, labels))
     return trainer, batches
 
 
@@ -156,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         "--size",
         choices=sorted(SIZES),
         default=None,
-        help="model/batch size (default: 'seed' on CUDA, 'demo' on CPU)",
+        help="model/batch size (default: 'full' on CUDA, 'demo' on CPU)",
     )
     parser.add_argument("--device", default="auto", help="'auto', 'cpu' or 'cuda'")
     parser.add_argument(
@@ -177,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     if args.threads:
         torch.set_num_threads(args.threads)
-    size = SIZES[args.size or ("seed" if device.type == "cuda" else "demo")]
+    size = SIZES[args.size or ("full" if device.type == "cuda" else "demo")]
     variants = ["fp32", "channels_last", "gp_lazy4", "r1_lazy16"]
     if device.type == "cuda":
         variants += ["bf16", "fp16"]
@@ -197,7 +202,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"device: {name} | torch {torch.__version__}")
     print(
         f"model: ConvGenerator2d/ConvCritic2d {size.shape}, batch {size.batch}, "
-        f"G base {size.g_channels}, D base {size.d_channels}, 5 critic steps + 1 generator step"
+        f"generator base {size.generator_channels}, critic base {size.critic_channels}, "
+        "5 critic steps + 1 generator step"
     )
     flops = iteration_flops(size, device)
     print(f"one fp32 WGAN-GP iteration: {flops / 1e9:.1f} GFLOP")
@@ -212,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
         for v in variants:
             trainer, batches = setups[v]
 
-            def iterations(trainer: Trainer = trainer, batches: list = batches) -> None:
+            def iterations(trainer: Trainer = trainer, batches: list[Batch] = batches) -> None:
                 for _ in range(args.iters):
                     trainer.train_step(batches)
 
