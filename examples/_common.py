@@ -62,8 +62,9 @@ def add_run_args(
         "--precision",
         default="auto",
         choices=["auto", "32", "bf16", "16"],
-        help="'16': float16 autocast with gradient scaling (CUDA); 'bf16': bfloat16 autocast; "
-        "'32': float32; 'auto': 16 on CUDA, 32 on CPU (default: %(default)s)",
+        help="'auto': bf16 on a CUDA device that supports it, else 32; 'bf16': bfloat16 "
+        "autocast; '16': float16 autocast with gradient scaling (CUDA only); '32': float32 "
+        "(default: %(default)s)",
     )
     run.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     run.add_argument(
@@ -139,7 +140,8 @@ def parse_args(
 ) -> argparse.Namespace:
     """Parse ``argv``; with ``--full-size``, parse again with ``full_size`` as the defaults.
 
-    So ``--full-size`` switches to the seed's sizes, and flags given explicitly still win.
+    So ``--full-size`` switches to the sizes of the original system the example reproduces, and
+    flags given explicitly still win.
     """
     args = parser.parse_args(argv)
     if getattr(args, "full_size", False):
@@ -155,13 +157,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
-
-
-def resolve_precision(name: str, device: torch.device) -> str:
-    """``"auto"`` -> ``"16"`` (mixed precision, as in seed 001) on CUDA, ``"32"`` on CPU."""
-    if name == "auto":
-        return "16" if device.type == "cuda" else "32"
-    return name
 
 
 # ----------------------------------------------------------------------------- data
@@ -186,7 +181,8 @@ def spectrogram_dataset(
     Clips come from ``--data`` (an AudioFolder) or the built-in SyntheticSounds, each
     ``frontend.num_samples_for_frames()`` samples long. With ``--cache`` (the default) their
     log-mels are computed once into ``OUT/cache`` (or ``--cache-dir``), a later run with the same
-    data and frontend maps that file (seed 001's precomputed spectrograms), and the items are
+    data and frontend maps that file (the conditional WGAN-GP's precomputed spectrograms), and
+    the items are
     ``((1, n_mels, frames), label)``. With ``--no-cache`` the items are waveforms
     ``((1, time), label)`` and the Trainer encodes each batch on its device (``preprocess=``).
     """

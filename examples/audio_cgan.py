@@ -1,15 +1,16 @@
-"""Conditional WGAN-GP on log-mel spectrograms (seed 001): the README's main job.
+"""Conditional WGAN-GP on log-mel spectrograms: the README's main job.
 
 A generator turns noise and a class label (a learned 16-d embedding) into a log-mel spectrogram;
-a critic scores spectrograms with the label stacked as an extra plane. Training follows seed 001:
-Wasserstein loss with a gradient penalty (weight 10), 5 critic steps per generator step, Adam
-with betas (0.5, 0.9), mixed precision on a GPU, precomputed spectrograms, checkpoints, and
-every few epochs wav samples of each class plus pictures of them beside real spectrograms.
+a critic scores spectrograms with the label stacked as an extra plane. Training follows the
+original conditional WGAN-GP: Wasserstein loss with a gradient penalty (weight 10), 5 critic
+steps per generator step, Adam with betas (0.5, 0.9), mixed precision on a GPU, precomputed
+spectrograms, checkpoints, and every few epochs wav samples of each class plus pictures of them
+beside real spectrograms.
 
 The defaults train on built-in synthetic sounds (dog bark, drilling, engine idling, siren,
 street music) at 64 mels x 64 frames for 800 generator steps, in about 5 minutes on a 2-core
-CPU. To learn that fast they use Adam 5e-4 (seed 001: 1e-4) and sample from a moving average of
-the generator's weights (--ema 0.99; seed 001: none)::
+CPU. To learn that fast they use Adam 5e-4 (the original: 1e-4) and sample from a moving average
+of the generator's weights (--ema 0.99; the original: none)::
 
     python examples/audio_cgan.py --out runs/demo               # train (again: resumes)
     python examples/audio_cgan.py --out runs/demo --generate 8  # 8 wavs per class
@@ -17,7 +18,7 @@ the generator's weights (--ema 0.99; seed 001: none)::
 
 Each sample round writes OUT/samples/step_N/all_classes.png: a row of generated spectrograms
 per class beside real ones. ``--data`` takes a folder with one subfolder of clips per class.
-``--full-size`` uses seed 001's sizes and settings: 1x128x256 spectrograms (about 4 s at
+``--full-size`` uses the original's sizes and settings: 1x128x256 spectrograms (about 4 s at
 16 kHz), generator 512-256-128-64 channels, critic 32-64-128-256, batch 64, Adam 1e-4, no EMA,
 100 epochs with samples and checkpoints every 20.
 """
@@ -39,7 +40,6 @@ from _common import (
     print_outputs,
     real_examples,
     resolve_device,
-    resolve_precision,
     spectrogram_dataset,
 )
 
@@ -53,7 +53,6 @@ from audiogan.train import (
     SampleWriter,
     Trainer,
     fixed_samples,
-    module_spec,
 )
 from audiogan.train.callbacks.samples import round_name
 from audiogan.viz import plot_spectrogram_grid
@@ -62,7 +61,8 @@ from audiogan.viz import plot_spectrogram_grid
 #: --n-mels and --frames must be multiples of 2**STAGES = 16.
 STAGES = 4
 
-#: What --full-size means: seed 001's sizes and settings (a GPU run over many epochs).
+#: What --full-size means: the original conditional WGAN-GP's sizes and settings (a GPU run over
+#: many epochs).
 FULL_SIZE = {
     "n_mels": 128,
     "frames": 256,
@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=16,
         help="width: the critic's convs have C, 2C, 4C, 8C channels and the generator's "
-        "16C, 8C, 4C, 2C (default: %(default)s; seed 001: 32)",
+        "16C, 8C, 4C, 2C (default: %(default)s; the original conditional WGAN-GP: 32)",
     )
     model.add_argument("--latent-dim", type=int, default=100, help="(default: %(default)s)")
     model.add_argument(
@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=5e-4,
         help="Adam learning rate of G and D (default: %(default)s, to learn in minutes; "
-        "seed 001 and --full-size: 1e-4)",
+        "the original conditional WGAN-GP and --full-size: 1e-4)",
     )
     model.add_argument(
         "--init",
@@ -128,20 +128,21 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.99,
         help="sample from an exponential moving average of the generator's weights with this "
-        "decay: smoother samples (default: %(default)s; --full-size: off, as in seed 001)",
+        "decay: smoother samples (default: %(default)s; --full-size: off, as in the original "
+        "conditional WGAN-GP)",
     )
     model.add_argument(
         "--channels-last",
         action="store_true",
         help="keep weights and batches in channels-last layout: 0.80-0.84x the step time on a "
-        "2-core CPU at 64x64 and at the seed's 1x128x256 (benchmarks/bench_train_step.py)",
+        "2-core CPU at 64x64 and at the full size 1x128x256 (benchmarks/bench_train_step.py)",
     )
     model.add_argument(
         "--full-size",
         action="store_true",
-        help="seed 001's sizes and settings, for a GPU: --n-mels 128 --frames 256 --channels 32 "
-        "--batch-size 64 --lr 1e-4, no EMA, 100 epochs, samples and checkpoints every 20 "
-        "(flags given explicitly still win)",
+        help="the original conditional WGAN-GP's sizes and settings, for a GPU: --n-mels 128 "
+        "--frames 256 --channels 32 --batch-size 64 --lr 1e-4, no EMA, 100 epochs, samples and "
+        "checkpoints every 20 (flags given explicitly still win)",
     )
     output = parser.add_argument_group("output")
     output.add_argument(
@@ -191,11 +192,11 @@ def class_overview(
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(build_parser(), argv, FULL_SIZE)
-    device = resolve_device(args.device)
 
     # --generate N: no training, just decode N samples per class from the newest checkpoint.
     # The checkpoint stores the generator's and the frontend's class and config.
     if args.generate:
+        device = resolve_device(args.device)
         generate_from_newest(args.out, args.generate, device, overwrite=args.overwrite)
         return
 
@@ -206,9 +207,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     loader = loader_for(dataset, args)
     shape = frontend.feature_shape  # (1, n_mels, frames)
 
-    # 2. Models. The generator's last layer is tanh (seed 001 used ReLU on its own dB scale;
-    #    audiogan's log-mels live in [-1, 1]). No BatchNorm in the critic: it would break the
-    #    per-sample gradient penalty.
+    # 2. Models. The generator's last layer is tanh (the original conditional WGAN-GP used ReLU
+    #    on its own dB scale; audiogan's log-mels live in [-1, 1]). No BatchNorm in the critic:
+    #    it would break the per-sample gradient penalty.
     generator = ConvGenerator2d(
         latent_dim=args.latent_dim,
         out_shape=shape,
@@ -244,10 +245,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         critic_lr=args.lr,
         betas=(0.5, 0.9),
         n_critic=args.n_critic,
-        precision=resolve_precision(args.precision, device),
+        precision=args.precision,  # auto: bf16 on a GPU that supports it, else float32
         ema=args.ema,
         channels_last=args.channels_last,
         preprocess=preprocess,
+        frontend=frontend,  # stored in every checkpoint, so that --generate can rebuild it
         callbacks=[
             ProgressBar(),
             CSVLogger(),  # OUT/metrics.csv: critic_loss, generator_loss, penalty ... per step
@@ -271,16 +273,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             CheckpointCallback(every=args.checkpoint_every, unit="epoch"),
         ],
         out_dir=args.out,
-        device=device,
+        device=args.device,
         seed=args.seed,
-        # Stored in every checkpoint, so --generate can rebuild the frontend and name the classes.
-        metadata={"class_names": classes, "frontend": module_spec(frontend)},
+        metadata={"class_names": classes},  # stored in every checkpoint: --generate names files
     )
-    print(
-        f"generator: {sum(p.numel() for p in generator.parameters()):,} parameters, "
-        f"critic: {sum(p.numel() for p in critic.parameters()):,}; device {trainer.device}, "
-        f"precision {trainer.precision.name}; {len(loader)} batches of {args.batch_size} per epoch"
-    )
+    print(trainer.summary(loader))
     announce_resume(args.out)
 
     # 5. Train. resume="auto" continues from the newest checkpoint in OUT/checkpoints, if any.

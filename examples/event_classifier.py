@@ -1,12 +1,13 @@
-"""Classify sound events with a recurrent network, then detect them live in a stream (seed 003).
+"""Classify sound events with a recurrent network, then detect them live in a stream.
 
 1. Data: clips listed in a CSV of ``file,label`` rows (AnnotatedAudio), turned into log-mel
    spectrograms once (FeatureCache). Built in: synthetic sounds of five classes written as wav
    files plus such a CSV into OUT/data; or your own with ``--csv`` and ``--audio-dir``.
-2. Model: a recurrent classifier reads the spectrogram frame by frame (a GRU by default; seed
-   003 used a plain tanh RNN: ``--cell rnn``), averages its outputs over time and predicts the
-   class. It is trained on most clips, its accuracy reported on the held-out rest, and it is
-   saved to OUT/classifier.pt; a later run with the same OUT loads it instead of training.
+2. Model: a recurrent classifier reads the spectrogram frame by frame (a GRU by default; the
+   original recurrent event classifier used a plain tanh RNN: ``--cell rnn``), averages its
+   outputs over time and predicts the class. It is trained on most clips, its accuracy reported
+   on the held-out rest, and it is saved to OUT/classifier.pt; a later run with the same OUT
+   loads it instead of training.
 3. Live detection: a long recording (built in: synthetic clips of different classes one after
    another; or ``--recording FILE``) is fed in small chunks, as a microphone callback would
    deliver them. Each chunk becomes log-mel frames that line up with those of the whole signal,
@@ -159,8 +160,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(args.seed)
 
-    # 1. Data. The built-in set is written once as seed 003's layout: OUT/data/audio/00000.wav ...
-    #    and OUT/data/annotations.csv with "file,label" rows.
+    # 1. Data. The built-in set is written once in the original recurrent event classifier's
+    #    layout: OUT/data/audio/00000.wav ... and OUT/data/annotations.csv with "file,label" rows.
     csv_path, audio_dir = args.csv, args.audio_dir
     if csv_path is None:
         csv_path, audio_dir = out / "data" / "annotations.csv", out / "data" / "audio"

@@ -1,4 +1,4 @@
-"""MuseGAN on Bach chorales: four voices, two bars, written as MIDI (seed 004).
+"""MuseGAN on Bach chorales: four voices, two bars, written as MIDI.
 
 The data are two-bar phrases of the Bach chorales that the music21 package ships (no download),
 as piano rolls (4 voices SATB, 2 bars, 16 steps per bar, 84 pitches) in {-1, 1}. The generator
@@ -37,7 +37,6 @@ from _common import (
     parse_args,
     print_outputs,
     resolve_device,
-    resolve_precision,
 )
 from torch.utils.data import DataLoader
 
@@ -53,7 +52,6 @@ from audiogan.train import (
     SampleWriter,
     Trainer,
     fixed_samples,
-    module_spec,
 )
 
 #: What --full-size means: the book's networks, batch 64.
@@ -153,8 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(build_parser(), argv, FULL_SIZE)
-    device = resolve_device(args.device)
     if args.generate:  # no training: N MIDI files from the newest checkpoint
+        device = resolve_device(args.device)
         generate_from_newest(args.out, args.generate, device, overwrite=args.overwrite)
         return
 
@@ -197,7 +195,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         critic_lr=args.lr,
         betas=(0.5, 0.9),
         n_critic=args.n_critic,
-        precision=resolve_precision(args.precision, device),
+        precision=args.precision,
+        frontend=frontend,  # stored in the checkpoints: --generate writes MIDI from them
         callbacks=[
             ProgressBar(),
             CSVLogger(),
@@ -210,17 +209,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             CheckpointCallback(every=args.checkpoint_every, unit="epoch"),
         ],
         out_dir=args.out,
-        device=device,
+        device=args.device,
         seed=args.seed,
-        metadata={
-            "frontend": module_spec(frontend)
-        },  # lets --generate write MIDI from the checkpoint
     )
-    print(
-        f"generator: {sum(p.numel() for p in generator.parameters()):,} parameters, "
-        f"critic: {sum(p.numel() for p in critic.parameters()):,}; device {trainer.device}, "
-        f"precision {trainer.precision.name}; {len(loader)} batches of {args.batch_size} per epoch"
-    )
+    print(trainer.summary(loader))
     announce_resume(args.out)
     trainer.fit(loader, epochs=args.epochs, steps=args.steps, resume="auto")
 

@@ -1,4 +1,4 @@
-"""One-hot conditional GAN on log-mel spectrograms with a BCE loss (seed 000).
+"""One-hot conditional GAN on log-mel spectrograms with a BCE loss (the one-hot cGAN).
 
 The class label is a one-hot vector concatenated to the noise; a linear layer projects both to a
 small grid of feature maps, and ConvTranspose2d stages with BatchNorm and ReLU double it up to the
@@ -14,8 +14,8 @@ The defaults train on built-in synthetic sounds at 32 mels x 128 frames in a few
     python examples/onehot_cgan.py --out runs/onehot --generate 8  # 8 wavs per class
     python examples/onehot_cgan.py --data my_sounds/ --full-size --out runs/mine
 
-``--full-size`` uses seed 000's sizes: 1x128x512 spectrograms (about 8 s at 16 kHz) and a
-generator of 256-128-64-32 channels on an 8x32 base grid.
+``--full-size`` uses the original one-hot cGAN's sizes: 1x128x512 spectrograms (about 8 s at
+16 kHz) and a generator of 256-128-64-32 channels on an 8x32 base grid.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from _common import (
     print_outputs,
     real_examples,
     resolve_device,
-    resolve_precision,
     spectrogram_dataset,
 )
 
@@ -46,14 +45,13 @@ from audiogan.train import (
     ProgressBar,
     SampleWriter,
     Trainer,
-    module_spec,
 )
 
 #: Doubling stages of the generator (and halving stages of the critic): --n-mels and --frames
-#: must be multiples of 2**STAGES = 16. Seed 000: 8x32 -> 128x512.
+#: must be multiples of 2**STAGES = 16. The original one-hot cGAN: 8x32 -> 128x512.
 STAGES = 4
 
-#: What --full-size means (seed 000).
+#: What --full-size means: the original one-hot cGAN's sizes.
 FULL_SIZE = {"n_mels": 128, "frames": 512, "channels": 32, "batch_size": 16}
 
 
@@ -71,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=16,
         help="width: the generator's stages have 8C, 4C, 2C, C channels, the discriminator's "
-        "C, 2C, 4C, 8C (default: %(default)s; seed 000: 32)",
+        "C, 2C, 4C, 8C (default: %(default)s; the original one-hot cGAN: 32)",
     )
     model.add_argument("--latent-dim", type=int, default=100, help="(default: %(default)s)")
     model.add_argument(
@@ -89,8 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument(
         "--full-size",
         action="store_true",
-        help="seed 000's sizes: --n-mels 128 --frames 512 --channels 32 --batch-size 16 "
-        "(flags given explicitly still win); meant for a GPU",
+        help="the original one-hot cGAN's sizes: --n-mels 128 --frames 512 --channels 32 "
+        "--batch-size 16 (flags given explicitly still win); meant for a GPU",
     )
     output = parser.add_argument_group("output")
     output.add_argument(
@@ -113,8 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(build_parser(), argv, FULL_SIZE)
-    device = resolve_device(args.device)
     if args.generate:  # no training: N wavs per class from the newest checkpoint
+        device = resolve_device(args.device)
         generate_from_newest(args.out, args.generate, device, overwrite=args.overwrite)
         return
 
@@ -126,7 +124,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     # 2. Models, conditioned by one-hot labels: concatenated to the noise in the generator,
     #    stacked as constant planes on the spectrogram in the discriminator. The generator ends
-    #    in tanh: audiogan's log-mels live in [-1, 1] (seed 000 used ReLU on its own scale).
+    #    in tanh: audiogan's log-mels live in [-1, 1] (the original one-hot cGAN used ReLU on
+    #    its own scale).
     generator = ConvGenerator2d(
         latent_dim=args.latent_dim,
         out_shape=shape,
@@ -163,8 +162,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         critic_lr=args.lr,
         betas=(0.5, 0.999),
         n_critic=1,
-        precision=resolve_precision(args.precision, device),
+        precision=args.precision,
         preprocess=preprocess,
+        frontend=frontend,  # stored in the checkpoints: --generate rebuilds it
         callbacks=[
             ProgressBar(),
             CSVLogger(),
@@ -180,15 +180,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             CheckpointCallback(every=args.checkpoint_every, unit="epoch"),
         ],
         out_dir=args.out,
-        device=device,
+        device=args.device,
         seed=args.seed,
-        metadata={"class_names": classes, "frontend": module_spec(frontend)},
+        metadata={"class_names": classes},
     )
-    print(
-        f"generator: {sum(p.numel() for p in generator.parameters()):,} parameters, "
-        f"discriminator: {sum(p.numel() for p in critic.parameters()):,}; device {trainer.device}, "
-        f"precision {trainer.precision.name}; {len(loader)} batches of {args.batch_size} per epoch"
-    )
+    print(trainer.summary(loader))
     announce_resume(args.out)
     trainer.fit(loader, epochs=args.epochs, steps=args.steps, resume="auto")
     print_outputs(args, trainer, "examples/onehot_cgan.py")

@@ -1,11 +1,11 @@
-"""A spectrogram GAN whose discriminator is a ResNet-9 classifier (seed 002).
+"""A spectrogram GAN whose discriminator is a ResNet-9 classifier (the ResNet-9 GAN).
 
 The generator upsamples noise with ConvTranspose2d stages into a log-mel spectrogram; the
 discriminator is the ResNet-9 of the fast CIFAR-10 classifiers with a one-unit head (raw logit).
 Trained with binary cross-entropy, the ResNet-9 wins too easily when both models learn at the same
-rate (its loss falls to ~0 while the generator's explodes), so, as in seed 002, the
-discriminator learns 10 times slower: Adam 2e-4 for G and 2e-5 for D (two time-scale update rule,
-TTUR). Both losses are logged every step to OUT/metrics.csv and plotted in OUT/losses.png.
+rate (its loss falls to ~0 while the generator's explodes), so, as in the original ResNet-9 GAN,
+the discriminator learns 10 times slower: Adam 2e-4 for G and 2e-5 for D (two time-scale update
+rule, TTUR). Both losses are logged every step to OUT/metrics.csv and plotted in OUT/losses.png.
 
 The defaults train on built-in synthetic sounds (their labels unused: the GAN is unconditional)
 at 64 mels x 64 frames in a few minutes on a 2-core CPU::
@@ -34,7 +34,6 @@ from _common import (
     parse_args,
     print_outputs,
     resolve_device,
-    resolve_precision,
     spectrogram_dataset,
 )
 
@@ -46,7 +45,6 @@ from audiogan.train import (
     ProgressBar,
     SampleWriter,
     Trainer,
-    module_spec,
 )
 
 STAGES = 4  # generator doubling stages: --n-mels and --frames must be multiples of 16
@@ -86,8 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--norm",
         default="spectral",
         choices=["spectral", "batch", "instance", "layer", "none"],
-        help="normalization in the ResNet-9 (default: %(default)s; seed 002 kept the classifier's "
-        "BatchNorm: --norm batch, which in short CPU runs let the discriminator win and the "
+        help="normalization in the ResNet-9 (default: %(default)s; the original ResNet-9 GAN kept "
+        "the classifier's BatchNorm: --norm batch, which in short CPU runs let the discriminator win and the "
         "generator collapse to one pattern, even with TTUR)",
     )
     model.add_argument(
@@ -136,8 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(build_parser(), argv, FULL_SIZE)
-    device = resolve_device(args.device)
     if args.generate:  # no training: N wavs from the newest checkpoint
+        device = resolve_device(args.device)
         generate_from_newest(args.out, args.generate, device, overwrite=args.overwrite)
         return
 
@@ -148,8 +146,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     shape = frontend.feature_shape
 
     # 2. Models: an unconditional ConvTranspose generator and the ResNet-9 discriminator, its
-    #    layers spectrally normalized by default (seed 002: BatchNorm, as the classifier it was
-    #    taken from; fine for BCE, not for a gradient penalty).
+    #    layers spectrally normalized by default (the original ResNet-9 GAN: BatchNorm, as the
+    #    classifier it was taken from; fine for BCE, not for a gradient penalty).
     generator = ConvGenerator2d(
         latent_dim=args.latent_dim,
         out_shape=shape,
@@ -173,8 +171,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         critic_lr=args.critic_lr,
         betas=(0.5, 0.999),
         n_critic=1,
-        precision=resolve_precision(args.precision, device),
+        precision=args.precision,
         preprocess=preprocess,
+        frontend=frontend,  # stored in the checkpoints: --generate rebuilds it
         callbacks=[
             ProgressBar(),
             CSVLogger(),  # OUT/metrics.csv: step, epoch, critic_loss, generator_loss, real_score, fake_score
@@ -185,20 +184,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             CheckpointCallback(every=args.checkpoint_every, unit="epoch"),
         ],
         out_dir=args.out,
-        device=device,
+        device=args.device,
         seed=args.seed,
-        metadata={"frontend": module_spec(frontend)},
     )
-    print(
-        f"generator: {sum(p.numel() for p in generator.parameters()):,} parameters, "
-        f"ResNet-9 discriminator: {sum(p.numel() for p in critic.parameters()):,}; device "
-        f"{trainer.device}, precision {trainer.precision.name}; {len(loader)} batches per epoch"
-    )
+    print(trainer.summary(loader))
     announce_resume(args.out)
     trainer.fit(loader, epochs=args.epochs, steps=args.steps, resume="auto")
 
-    # How balanced the fight ended: seed 002 saw D ~0.46 and G ~1.30 with TTUR, D ~0.002 and
-    # G ~6.7 without (the discriminator winning outright).
+    # How balanced the fight ended: the original ResNet-9 GAN saw D ~0.46 and G ~1.30 with TTUR,
+    # D ~0.002 and G ~6.7 without (the discriminator winning outright).
     recent = trainer.history[-20:]
     critic_loss = sum(h["critic_loss"] for h in recent) / len(recent)
     generator_loss = sum(h["generator_loss"] for h in recent) / len(recent)

@@ -95,7 +95,7 @@ def test_hinge_closed_form() -> None:
 
 
 def test_book_wasserstein_with_pm1_targets_equals_wasserstein() -> None:
-    """Seed 004's loss_fn(pred, target) = -mean(pred * target) with targets +1/-1."""
+    """MuseGAN on the JSB chorales: loss_fn(pred, target) = -mean(pred * target), targets ±1."""
     real, fake = t(0.3, 1.2, -0.4), t(-0.7, 0.1, 2.0)
 
     def book(pred: torch.Tensor, target: float) -> torch.Tensor:

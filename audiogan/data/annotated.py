@@ -1,4 +1,4 @@
-"""Audio clips listed in a CSV of file,label (seed 003)."""
+"""Audio clips listed in a CSV of file,label (the data of the recurrent event classifier)."""
 
 from __future__ import annotations
 
@@ -21,14 +21,14 @@ _LABEL_WORDS = {"label", "labels", "class", "classid", "classname", "category", 
 
 
 class AnnotatedAudio(FileAudioDataset):
-    """Labelled clips listed in a CSV file, one ``file,label`` row per clip (seed 003).
+    """Labelled clips listed in a CSV file, one ``file,label`` row per clip.
 
-    File names are relative to ``audio_dir``; a name without ``extension`` (seed 003 writes
-    ``"0001"`` for ``0001.wav``) gets it appended unless the name exists as written. Labels are
-    either all integers (kept as they are; ``classes`` is then ``["0", ..., str(max)]``) or
-    strings (``classes`` is their sorted set and each label its index). Items go through the same
-    chain as :class:`~audiogan.data.AudioFolder`: load -> mix down -> resample -> pad or trim ->
-    ``transform``.
+    File names are relative to ``audio_dir``; a name without ``extension`` (the recurrent event
+    classifier writes ``"0001"`` for ``0001.wav``) gets it appended unless the name exists as
+    written. Labels are either all integers (kept as they are; ``classes`` is then
+    ``["0", ..., str(max)]``) or strings (``classes`` is their sorted set and each label its
+    index). Items go through the same chain as :class:`~audiogan.data.AudioFolder`: load -> mix
+    down -> resample -> pad or trim -> ``transform``.
 
     Args:
         csv_path: The annotation file (read with the :mod:`csv` module; UTF-8, an optional BOM).

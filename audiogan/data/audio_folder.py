@@ -1,4 +1,7 @@
-"""A folder of audio files with one subfolder per class (seeds 000, 001)."""
+"""A folder of audio files with one subfolder per class.
+
+The layout of the one-hot cGAN's and the conditional WGAN-GP's data.
+"""
 
 from __future__ import annotations
 

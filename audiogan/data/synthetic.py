@@ -1,6 +1,7 @@
 """Procedurally synthesized, class-labelled sounds: demo and test data that needs no download.
 
-The five classes of seed 001 (UrbanSound-like), each with its own look in a log-mel spectrogram:
+The five classes of the conditional WGAN-GP's data (UrbanSound-like), each with its own look in a
+log-mel spectrogram:
 
 - ``dog_bark``: 1-4 short harmonic bursts (f0 250-550 Hz, gliding down, a formant at 1-2.5 kHz)
   with a fast decay and a breathy noise layer, at random times, silence between them.
@@ -32,7 +33,7 @@ from torch.utils.data import Dataset
 from audiogan.audio.io import save_audio
 from audiogan.data._loading import apply_transform, describe_transform, item_generator
 
-#: The classes :class:`SyntheticSounds` can make (seed 001's categories), sorted.
+#: The classes :class:`SyntheticSounds` can make (the conditional WGAN-GP's categories), sorted.
 SYNTH_CLASSES: tuple[str, ...] = ("dog_bark", "drilling", "engine_idling", "siren", "street_music")
 
 #: Bumped whenever the synthesis changes, so feature caches keyed on ``cache_key()`` go stale.
@@ -256,7 +257,7 @@ def synthesize(
 
 
 class SyntheticSounds(Dataset):
-    """Class-labelled synthetic sounds (seed 001's categories), generated per item on demand.
+    """Class-labelled synthetic sounds (the conditional WGAN-GP's categories), made on demand.
 
     Item ``i`` has label ``i % len(classes)`` and is synthesized from a generator seeded with
     ``(seed, i)`` only, so a smaller ``n_per_class`` gives a prefix of a larger one and any item
@@ -401,10 +402,11 @@ def write_annotated_csv(
     header: bool = True,
     subtype: str = "PCM_16",
 ) -> Path:
-    """Write :class:`SyntheticSounds` as seed 003's data: flat wav files plus a file,label CSV.
+    """Write :class:`SyntheticSounds` as flat wav files plus a file,label CSV.
 
-    Files are ``audio_dir/<index>.wav`` (``00000.wav``, ...); the CSV lists ``<index>`` without
-    the extension (as seed 003 does; ``with_extension`` keeps it) and the label.
+    The layout of the recurrent event classifier's data: files are ``audio_dir/<index>.wav``
+    (``00000.wav``, ...); the CSV lists ``<index>`` without the extension (as the recurrent event
+    classifier does; ``with_extension`` keeps it) and the label.
 
     Args:
         csv_path: The CSV to write (parent folders created).

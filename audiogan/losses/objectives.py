@@ -124,7 +124,9 @@ class AdversarialObjective:
 
 @dataclass(frozen=True)
 class NonSaturating(AdversarialObjective):
-    """Binary cross-entropy on logits with the non-saturating generator loss (seeds 000, 002).
+    """Binary cross-entropy on logits with the non-saturating generator loss.
+
+    The loss of the one-hot cGAN and of the ResNet-9 GAN.
 
     ``critic_loss = BCE(real, 1 - label_smoothing) + BCE(fake, 0)`` and
     ``generator_loss = BCE(fake, 1) = mean(softplus(-fake))``, each BCE a mean over the batch,
@@ -178,11 +180,12 @@ class LeastSquares(AdversarialObjective):
     """Least-squares GAN (Mao et al. 2017) with configurable targets.
 
     ``critic_loss = mean((real - real_target)**2) + mean((fake - fake_target)**2)`` and
-    ``generator_loss = mean((fake - generator_target)**2)`` (no factor 1/2, like seed 004's code).
+    ``generator_loss = mean((fake - generator_target)**2)`` (no factor 1/2, like the code of
+    MuseGAN on the JSB chorales).
 
     The defaults 1/0/1 are the usual ``a=0, b=1, c=1`` scheme. The LSGAN paper's other scheme is
-    ``LeastSquares(real_target=1.0, fake_target=-1.0, generator_target=0.0)``. Seed 004 (MuseGAN)
-    says "real 1, fake -1" but its loss ``-mean(pred * target)`` is the Wasserstein loss
+    ``LeastSquares(real_target=1.0, fake_target=-1.0, generator_target=0.0)``. MuseGAN on the JSB
+    chorales says "real 1, fake -1" but its loss ``-mean(pred * target)`` is the Wasserstein loss
     written with ±1 targets (use :class:`Wasserstein`); for least squares with those targets use
     ``LeastSquares(real_target=1.0, fake_target=-1.0, generator_target=1.0)``.
 
@@ -215,7 +218,8 @@ class Wasserstein(AdversarialObjective):
 
     ``critic_loss = mean(fake) - mean(real)`` (the negated estimate of the Wasserstein-1
     distance) and ``generator_loss = -mean(fake)``. Pair it with
-    :class:`~audiogan.losses.penalties.GradientPenalty` (WGAN-GP, seeds 001 and 004).
+    :class:`~audiogan.losses.penalties.GradientPenalty` (WGAN-GP, as the conditional WGAN-GP and
+    MuseGAN on the JSB chorales do).
     """
 
     needs_lipschitz: ClassVar[bool] = True

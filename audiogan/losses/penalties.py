@@ -253,7 +253,8 @@ class GradientPenalty:
     experiment (StyleGAN2 established lazy R1, not lazy GP).
 
     Args:
-        weight: λ (10 in the WGAN-GP paper and seeds 001, 004).
+        weight: λ (10 in the WGAN-GP paper, the conditional WGAN-GP and MuseGAN on the JSB
+            chorales).
         target: Target gradient norm (1; 0 gives a zero-centered penalty).
         interval: Apply every ``interval`` critic steps; the value is multiplied by it.
         eps: Added under the square root of the norm (finite gradients at zero input gradient).

@@ -19,7 +19,6 @@ rebuilt from its ``config``; build it with an instance again and load its ``stat
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from audiogan._build import build_module, is_audiogan_path
 from audiogan._shapes import check_shape
 
 ConditioningSpec = str | nn.Module | Mapping[str, Any]
@@ -228,8 +228,8 @@ def conditioning_config(module: nn.Module) -> dict[str, Any]:
 def build_conditioning(spec: Mapping[str, Any], name: str = "block") -> nn.Module:
     """Rebuild a conditioning module from what :func:`conditioning_config` stored.
 
-    Only audiogan classes are imported (as :func:`audiogan.train.checkpoint.build_module` does):
-    a config cannot make this import or run arbitrary code.
+    Only audiogan classes are imported (:mod:`audiogan._build`): a config cannot make this
+    import or run arbitrary code.
 
     Args:
         spec: ``{"class": str, "config": dict}``.
@@ -246,22 +246,17 @@ def build_conditioning(spec: Mapping[str, Any], name: str = "block") -> nn.Modul
             f"{name}: a conditioning dict must be {{'class': str, 'config': dict}} as a block's "
             f"config stores it, got {dict(spec)!r}"
         )
-    module_name, _, cls_name = path.rpartition(".")
-    if not (module_name == "audiogan" or module_name.startswith("audiogan.")) or not cls_name:
+    if not is_audiogan_path(path):
+        cls_name = path.rpartition(".")[2]
         raise ValueError(
             f"{name}: cannot rebuild the conditioning module {path!r} from a config: only audiogan "
             f"classes are rebuilt (a config cannot import code). Build the block with an instance "
             f"again, {name}(..., conditioning={cls_name or path}(...)), then load its state_dict"
         )
-    if config is None:
-        raise ValueError(f"{name}: cannot rebuild the conditioning module {path}: it has no config")
     try:
-        cls = getattr(importlib.import_module(module_name), cls_name)
-    except (ImportError, AttributeError) as e:
-        raise ValueError(f"{name}: cannot rebuild the conditioning module {path}: {e}") from e
-    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
-        raise ValueError(f"{name}: cannot rebuild {path}: not an nn.Module class")
-    return cls(**config)
+        return build_module(path, config)
+    except ValueError as e:
+        raise ValueError(f"{name}: the conditioning module: {e}") from e
 
 
 def resolve_conditioning(

@@ -14,7 +14,6 @@ values and tensors, so that they survive ``weights_only`` loading.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import random
 import re
@@ -27,6 +26,7 @@ import torch
 from torch import nn
 
 from audiogan._atomic import atomic_path
+from audiogan._build import build_module, class_path
 
 __all__ = [
     "atomic_save",
@@ -151,12 +151,6 @@ def load_checkpoint(
 # ----------------------------------------------------------------------------- modules
 
 
-def class_path(obj: object) -> str:
-    """``module.QualName`` of ``obj``'s class, e.g. ``"audiogan.nn.conv.ConvGenerator2d"``."""
-    cls = obj if isinstance(obj, type) else type(obj)
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
 def module_spec(module: nn.Module, with_state: bool = True) -> dict[str, Any]:
     """Describe a module for a checkpoint's metadata: class path, ``config`` and its state.
 
@@ -180,39 +174,6 @@ def module_spec(module: nn.Module, with_state: bool = True) -> dict[str, Any]:
         "config": dict(config) if config is not None else None,
         "state": state,
     }
-
-
-def build_module(path: str, config: dict[str, Any] | None) -> nn.Module:
-    """Rebuild an audiogan module from its class path and ``config``.
-
-    Only classes from the ``audiogan`` package are imported: a checkpoint cannot make this
-    function import or run arbitrary code.
-
-    Args:
-        path: Class path as stored by :func:`class_path`.
-        config: Constructor arguments (the module's ``config``).
-
-    Returns:
-        ``cls(**config)``.
-
-    Raises:
-        ValueError: If the class is not an audiogan class, cannot be found, or has no config.
-    """
-    module_name, _, name = path.rpartition(".")
-    if not (module_name == "audiogan" or module_name.startswith("audiogan.")) or not name:
-        raise ValueError(
-            f"cannot rebuild {path!r}: only audiogan classes are rebuilt from a checkpoint; "
-            "pass an instance of your own class instead"
-        )
-    if config is None:
-        raise ValueError(f"cannot rebuild {path}: the checkpoint stores no config for it")
-    try:
-        cls = getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError) as e:
-        raise ValueError(f"cannot rebuild {path}: {e}") from e
-    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
-        raise ValueError(f"cannot rebuild {path}: not an nn.Module class")
-    return cls(**config)
 
 
 # ----------------------------------------------------------------------------- RNG

@@ -1,7 +1,8 @@
 """Memory layout: channels_last for convolution-heavy models (4-D NHWC, 5-D NDHWC).
 
 cuDNN and oneDNN run many convolutions faster on channels-last tensors (on this project's 2-core
-CPU a seed-001 WGAN-GP iteration took 0.80x the time; see ``benchmarks/bench_train_step.py``).
+CPU an iteration of the conditional WGAN-GP took 0.80x the time; see
+``benchmarks/bench_train_step.py``).
 Only the layout changes: values, shapes and results are the same.
 """
 

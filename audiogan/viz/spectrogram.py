@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from audiogan.viz.grid import grid_figure
+from audiogan.viz.grid import plot_feature_grid
 
 
 def _as_images(features: torch.Tensor, name: str) -> torch.Tensor:
@@ -27,14 +27,6 @@ def _as_images(features: torch.Tensor, name: str) -> torch.Tensor:
             f"{name}: needs at least one spectrogram, got shape {tuple(features.shape)}"
         )
     return features.detach().to("cpu", torch.float32)
-
-
-def _titles(titles: Sequence[str] | None, n: int, name: str) -> list[str]:
-    if titles is None:
-        return [str(i) for i in range(n)]
-    if len(titles) != n:
-        raise ValueError(f"{name}: expected {n} titles (one per spectrogram), got {len(titles)}")
-    return [str(t) for t in titles]
 
 
 def draw_spectrogram(
@@ -121,16 +113,8 @@ def plot_spectrogram_grid(
     if ncols < 1:
         raise ValueError(f"plot_spectrogram_grid: ncols must be >= 1, got {ncols}")
     images = _as_images(features, "plot_spectrogram_grid features")
-    names = _titles(titles, len(images), "plot_spectrogram_grid titles")
-    real_images = real_names = None
-    if real is not None:
-        real_images = _as_images(real, "plot_spectrogram_grid real")
-        real_names = _titles(real_titles, len(real_images), "plot_spectrogram_grid real_titles")
-
+    real_images = None if real is None else _as_images(real, "plot_spectrogram_grid real")
     draw = functools.partial(draw_spectrogram, vmin=vmin, vmax=vmax, cmap=cmap)
-    fig = grid_figure(draw, images, names, ncols, real_images, real_names, title, (2.2, 1.8))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", dpi=dpi)
-    fig.clear()  # a bare Figure is not tracked by pyplot: clearing frees it at once
-    return path
+    return plot_feature_grid(
+        draw, images, path, titles, ncols, real_images, real_titles, title, (2.2, 1.8), dpi
+    )
