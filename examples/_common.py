@@ -182,8 +182,7 @@ def spectrogram_dataset(
     ``frontend.num_samples_for_frames()`` samples long. With ``--cache`` (the default) their
     log-mels are computed once into ``OUT/cache`` (or ``--cache-dir``), a later run with the same
     data and frontend maps that file (the conditional WGAN-GP's precomputed spectrograms), and
-    the items are
-    ``((1, n_mels, frames), label)``. With ``--no-cache`` the items are waveforms
+    the items are ``((1, n_mels, frames), label)``. With ``--no-cache`` the items are waveforms
     ``((1, time), label)`` and the Trainer encodes each batch on its device (``preprocess=``).
     """
     num_samples = frontend.num_samples_for_frames()  # waveform length giving exactly --frames

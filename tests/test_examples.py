@@ -133,6 +133,7 @@ def train_resume_generate(
     refused: it would replace the first one's files). Returns the 2nd run's output."""
     first = run_example(script, "--out", out, "--steps", 2, *extra, env=env)
     assert "starting a new run" in first
+    assert "batches per epoch" in first  # the Trainer's one-line summary
     assert load_checkpoint(out / "checkpoints" / "step_00000002.pt")["step"] == 2
     assert logged_steps(out) == [1, 2]
     check_round(out / "samples" / "step_000002", suffix, stems)
@@ -227,7 +228,7 @@ def test_generate_writes_a_folder_per_checkpoint_and_never_silently_over_another
 
 
 @pytest.mark.parametrize("name", ["audio_cgan", "onehot_cgan", "resnet9_gan", "musegan_chorales"])
-def test_full_size_sets_seed_sizes_and_explicit_flags_win(
+def test_full_size_sets_source_sizes_and_explicit_flags_win(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     module = load_example(name, monkeypatch)
@@ -239,12 +240,12 @@ def test_full_size_sets_seed_sizes_and_explicit_flags_win(
     assert args.batch_size == 3
 
 
-def test_audio_cgan_full_size_is_seed_001(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_audio_cgan_full_size_is_the_original_wgan_gp(monkeypatch: pytest.MonkeyPatch) -> None:
     module = load_example("audio_cgan", monkeypatch)
     args = module.parse_args(module.build_parser(), ["--full-size"], module.FULL_SIZE)
-    seed_001 = (128, 256, 64, 1e-4, 5, 10.0, 16, None)
+    original = (128, 256, 64, 1e-4, 5, 10.0, 16, None)
     got = (args.n_mels, args.frames, args.batch_size, args.lr, args.n_critic, args.gp_weight)
-    assert (*got, args.embed_dim, args.ema) == seed_001
+    assert (*got, args.embed_dim, args.ema) == original
     # the default (demo) run is short and learns faster; --steps/--epochs still decide the length
     demo = module.parse_args(module.build_parser(), [], module.FULL_SIZE)
     assert (demo.n_mels, demo.frames, demo.steps, demo.epochs) == (64, 64, 800, None)

@@ -639,7 +639,10 @@ def test_compiled_and_eager_steps_agree(tmp_path):
         trainer.fit(make_loader(num_classes=3), steps=3)
         runs.append(trainer)
     eager, compiled = runs
-    assert compiled._calls.critic is not compiled.critic and compiled._calls.critic_eager is compiled.critic
+    assert (
+        compiled._calls.critic is not compiled.critic
+        and compiled._calls.critic_eager is compiled.critic
+    )
     for a, b in zip(eager.generator.parameters(), compiled.generator.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
     for a, b in zip(eager.critic.parameters(), compiled.critic.parameters(), strict=True):

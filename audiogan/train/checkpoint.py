@@ -154,9 +154,8 @@ def load_checkpoint(
 def module_spec(module: nn.Module, with_state: bool = True) -> dict[str, Any]:
     """Describe a module for a checkpoint's metadata: class path, ``config`` and its state.
 
-    Use it for the frontend when features were precomputed (so the Trainer never saw the
-    frontend): ``metadata={"frontend": module_spec(frontend)}`` lets
-    :func:`audiogan.train.generation.generate` rebuild it.
+    ``Trainer(frontend=...)`` stores its frontend this way, so that
+    :func:`audiogan.train.generation.generate` rebuilds it from the checkpoint.
 
     Args:
         module: A module with a ``config`` dict of its constructor arguments.
