@@ -390,6 +390,27 @@ def test_sample_writer_draws_real_spectrograms_beside(tmp_path):
     assert beside.shape[1] > 1.5 * plain.shape[1]  # two real columns to the right
 
 
+def test_sample_writer_overview_has_a_row_per_class_with_reals_beside(tmp_path):
+    real = torch.rand(3, *SHAPE) * 2 - 1  # class 1 has one real item, class 2 none
+    trainer = fake_trainer(tmp_path, TinyGenerator(num_classes=3), step=1)
+    SampleWriter(TinyFrontend(), n_per_class=2, gallery=False).run(trainer)
+    alone = assert_png_ok(tmp_path / "samples" / "step_000001" / "all_classes.png")
+    trainer.step = 2
+    writer = SampleWriter(
+        TinyFrontend(), n_per_class=2, real=real, real_labels=[0, 0, 1], gallery=False
+    )
+    writer.run(trainer)
+    beside = assert_png_ok(tmp_path / "samples" / "step_000002" / "all_classes.png")
+    assert beside.shape[1] > 1.5 * alone.shape[1]  # two real columns beside two generated
+    assert beside.shape[0] == pytest.approx(alone.shape[0], rel=0.1)  # still three rows
+    trainer.step = 3
+    SampleWriter(TinyFrontend(), n_per_class=2, overview=False, gallery=False).run(trainer)
+    assert not (tmp_path / "samples" / "step_000003" / "all_classes.png").exists()
+    unconditional = fake_trainer(tmp_path / "u", TinyGenerator(num_classes=0), step=1)
+    SampleWriter(TinyFrontend(), n_per_class=2, gallery=False).run(unconditional)
+    assert not (tmp_path / "u" / "samples" / "step_000001" / "all_classes.png").exists()
+
+
 def test_sample_writer_unconditional_names(tmp_path):
     gen = TinyGenerator(num_classes=0)
     trainer = fake_trainer(tmp_path, gen, step=3)

@@ -5,12 +5,11 @@ Example:
     >>> paths = generate("runs/wgan/checkpoints/step_00010000.pt", "samples/", n_per_class=4)
     ... # doctest: +SKIP
 
-or from a shell: ``python -m audiogan.train.generation CHECKPOINT OUT_DIR --n-per-class 4``.
+or from a shell: ``audiogan generate CHECKPOINT_OR_RUN_DIR --out OUT_DIR -n 4``.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -97,6 +96,7 @@ def generate(
     frontend: Frontend | None = None,
     class_names: Sequence[str] | None = None,
     use_ema: bool = True,
+    classes: Sequence[str | int] | None = None,
 ) -> list[Path]:
     """Sample a checkpoint's generator and write the samples through the frontend's ``save``.
 
@@ -121,13 +121,15 @@ def generate(
         class_names: Names of the classes for file names; default: the checkpoint's
             ``metadata["class_names"]``, else ``class_0`` ....
         use_ema: Use the EMA weights when the checkpoint has them.
+        classes: Only these classes (names or indices); default every class.
 
     Returns:
         The files written, class by class.
 
     Raises:
         ValueError: If ``n_per_class < 1``, the generator or frontend cannot be rebuilt, or
-            ``class_names`` does not have one name per class.
+            ``class_names`` does not have one name per class, or ``classes`` names a class the
+            generator does not have.
     """
     if n_per_class < 1:
         raise ValueError(f"generate: n_per_class must be >= 1, got {n_per_class}")
@@ -149,11 +151,22 @@ def generate(
             f"generate: class_names has {len(class_names)} names but the generator has {num_classes} classes"
         )
 
+    chosen = list(range(num_classes))
+    if classes is not None:
+        if not num_classes:
+            raise ValueError("generate: classes were given but the generator is unconditional")
+        names = [str(n) for n in class_names]
+        chosen = []
+        for c in classes:
+            index = names.index(str(c)) if str(c) in names else c
+            if not isinstance(index, int) or not 0 <= index < num_classes:
+                raise ValueError(f"generate: no class {c!r}; the classes are {', '.join(names)}")
+            chosen.append(index)
     rng = torch.Generator(device=device).manual_seed(seed)
     groups: list[tuple[str, torch.Tensor | None]] = (
         [
             (str(class_names[c]), torch.full((n_per_class,), c, dtype=torch.long, device=device))
-            for c in range(num_classes)
+            for c in chosen
         ]
         if num_classes
         else [("sample", None)]
@@ -167,30 +180,3 @@ def generate(
         names = [f"{name}_{i:03d}" for i in range(n_per_class)]
         paths += export_features(features.float().cpu(), frontend, out_dir, names)
     return paths
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m audiogan.train.generation CHECKPOINT OUT_DIR [--n-per-class N] [--seed S] [--device D]``."""
-    parser = argparse.ArgumentParser(
-        description="Write wav/MIDI samples from an audiogan checkpoint."
-    )
-    parser.add_argument("checkpoint", type=Path)
-    parser.add_argument("out_dir", type=Path)
-    parser.add_argument("--n-per-class", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--no-ema", action="store_true", help="use the raw generator weights")
-    args = parser.parse_args(argv)
-    for path in generate(
-        args.checkpoint,
-        args.out_dir,
-        n_per_class=args.n_per_class,
-        seed=args.seed,
-        device=args.device,
-        use_ema=not args.no_ema,
-    ):
-        print(path)
-
-
-if __name__ == "__main__":
-    main()

@@ -141,6 +141,10 @@ class SampleWriter(Callback):
       ``frontend.plot`` (a spectrogram, a piano roll, ...), with real items of that class to
       the right when ``real`` is given;
 
+    * with ``overview=True`` and a conditional generator, ``all_classes.png``: one row per class
+      (its samples, then its real items when ``real`` is given), so one picture shows whether the
+      classes are told apart;
+
     plus ``round.json`` (step, epoch, metrics), the loss curves ``out_dir/losses.png`` from
     ``trainer.history``, and, with ``gallery=True``, the browsable ``out_dir/index.html``
     (:func:`audiogan.train.callbacks.gallery.write_gallery`). Unconditional samples are named
@@ -159,6 +163,7 @@ class SampleWriter(Callback):
         real_labels: ``(n,)`` class of each real item; needed with ``real`` for a conditional
             generator (the first ``n_per_class`` real items of each class are drawn).
         gallery: Also rewrite ``out_dir/index.html``.
+        overview: Also draw ``all_classes.png`` (conditional generators).
         at_end: Run once more at the end of ``fit`` if the last step was not covered.
 
     Raises:
@@ -181,6 +186,7 @@ class SampleWriter(Callback):
         real_labels: torch.Tensor | Sequence[int] | None = None,
         gallery: bool = True,
         at_end: bool = True,
+        overview: bool = True,
     ) -> None:
         super().__init__(every=every, unit=unit, at_end=at_end)
         if n_per_class < 1:
@@ -191,6 +197,7 @@ class SampleWriter(Callback):
         self.n_per_class = n_per_class
         self.seed = seed
         self.gallery = gallery
+        self.overview = overview
         self._written_step: int | None = None
         self.real: torch.Tensor | None = None
         self.real_labels: torch.Tensor | None = None
@@ -274,6 +281,9 @@ class SampleWriter(Callback):
                 title=title,
             )
 
+        if self.overview and labels is not None:
+            self._overview(features, labels, class_names, folder / "all_classes.png", trainer.step)
+
         info = {
             "step": int(trainer.step),
             "epoch": int(trainer.epoch),
@@ -290,6 +300,49 @@ class SampleWriter(Callback):
         if self.gallery:
             write_gallery(out_dir)
         return folder
+
+    def _overview(
+        self,
+        features: torch.Tensor,
+        labels: torch.Tensor,
+        class_names: list[str],
+        path: Path,
+        step: int,
+    ) -> None:
+        """One row per class: its ``n_per_class`` samples, then up to as many real items."""
+        rows, titles = [], []
+        real_n = 0 if self.real is None or self.real_labels is None else self.n_per_class
+        blank = torch.full_like(features[0], float("nan"))
+        for c, name in enumerate(class_names):
+            row = list(features[labels == c])
+            titles += [f"{name} {i}" for i in range(len(row))]
+            real = self._real_for(c) if real_n else None
+            real_items = [] if real is None else list(real)
+            row += real_items + [blank] * (real_n - len(real_items))
+            titles += [f"real {name}"] * len(real_items) + [""] * (real_n - len(real_items))
+            rows += row
+        plot_feature_grid(
+            _skip_blank(self.frontend.plot),
+            torch.stack(rows),
+            path,
+            titles=titles,
+            ncols=self.n_per_class + real_n,
+            title=f"step {step}: generated"
+            + (" (left) and real (right)" if real_n else "")
+            + ", one class per row",
+        )
+
+
+def _skip_blank(plot: Any) -> Any:
+    """A plotting hook that leaves the cell of an all-NaN item empty (a class with few reals)."""
+
+    def draw(item: torch.Tensor, ax: Any) -> None:
+        if torch.isnan(item).all():
+            ax.set_axis_off()
+            return
+        plot(item, ax)
+
+    return draw
 
 
 def _is_scalar(value: Any) -> bool:

@@ -1,0 +1,55 @@
+"""Recipes: the systems audiogan assembles, each a config with CPU defaults and a full-size preset.
+
+``audiogan recipes`` lists them and ``audiogan train NAME`` runs one; in Python::
+
+    from audiogan.recipes import configure, get_recipe
+
+    recipe = get_recipe("wgan-gp")
+    run = recipe.build(configure(recipe, overrides={"steps": 200, "out": "runs/a"}))
+    run.fit()
+    print("\\n".join(run.outputs()))
+"""
+
+from __future__ import annotations
+
+from audiogan.recipes import wgan_gp
+from audiogan.recipes.recipe import (
+    ConfigError,
+    GanRun,
+    Recipe,
+    Run,
+    RunConfig,
+    configure,
+    load_run_config,
+    save_run_config,
+)
+
+__all__ = [
+    "RECIPES",
+    "ConfigError",
+    "GanRun",
+    "Recipe",
+    "Run",
+    "RunConfig",
+    "configure",
+    "get_recipe",
+    "load_run_config",
+    "save_run_config",
+]
+
+#: Every recipe by name, in the order ``audiogan recipes`` lists them.
+RECIPES: dict[str, Recipe] = {recipe.name: recipe for recipe in (wgan_gp.RECIPE,)}
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe called ``name``.
+
+    Raises:
+        ConfigError: For an unknown name, listing the known ones.
+    """
+    try:
+        return RECIPES[name]
+    except KeyError:
+        raise ConfigError(
+            f"no recipe {name!r}; the recipes are: {', '.join(RECIPES)} (see `audiogan recipes`)"
+        ) from None

@@ -1,0 +1,224 @@
+"""What the spectrogram recipes share: data sources, the log-mel, callbacks, and evaluation.
+
+Every spectrogram recipe trains on one of three sources, chosen by its config: a folder with
+one subfolder of clips per class (``data``, an :class:`~audiogan.data.AudioFolder`), a CSV of
+``file,label`` rows (``csv``, an :class:`~audiogan.data.AnnotatedAudio`), or the built-in
+synthetic sounds. Log-mels are precomputed once into a :class:`~audiogan.data.FeatureCache`
+under the run folder (``cache=True``) or encoded batch by batch on the training device.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from audiogan.data import AnnotatedAudio, AudioFolder, FeatureCache, SyntheticSounds
+from audiogan.frontends import LogMel
+from audiogan.recipes.recipe import ConfigError, RunConfig
+from audiogan.train import CheckpointCallback, CSVLogger, ProgressBar, SampleWriter
+
+__all__ = [
+    "SpectrogramConfig",
+    "SpectrogramData",
+    "evaluate_audio",
+    "gan_callbacks",
+    "logmel",
+    "spectrogram_data",
+]
+
+
+@dataclass
+class SpectrogramConfig(RunConfig):
+    """Settings of the spectrogram recipes (beside :class:`~audiogan.recipes.recipe.RunConfig`).
+
+    Attributes:
+        data: Your audio: a folder with one subfolder of clips per class (default: built-in
+            synthetic sounds, 5 classes, no download).
+        csv: Or a CSV of ``file,label`` rows (annotated audio).
+        audio_dir: Where the CSV's files are (default: the CSV's folder).
+        fraction: With ``data``: share of each class's files to use.
+        n_per_class: Built-in synthetic clips per class.
+        sample_rate, n_fft, hop_length, n_mels, frames: The log-mel; clips are cut or padded to
+            ``frames`` frames.
+        cache: Precompute the log-mels into ``OUT/cache`` (else encode each batch on the device).
+        samples_per_class: Samples per class in each sample round.
+    """
+
+    data: str | None = None
+    csv: str | None = None
+    audio_dir: str | None = None
+    fraction: float = 1.0
+    n_per_class: int = 64
+    sample_rate: int = 16000
+    n_fft: int = 1024
+    hop_length: int = 256
+    n_mels: int = 64
+    frames: int = 64
+    cache: bool = True
+    samples_per_class: int = 4
+
+
+@dataclass
+class SpectrogramData:
+    """The training data of a spectrogram recipe.
+
+    Attributes:
+        dataset: Items ``(features (1, n_mels, frames), label)``, or waveforms ``((1, time),
+            label)`` when ``preprocess`` is set.
+        classes: The class names.
+        frontend: The log-mel.
+        preprocess: The frontend when the Trainer must encode batches, else None.
+        real: A few real features per class ``(n, 1, n_mels, frames)``, for sample pictures.
+        real_labels: Their classes ``(n,)``.
+    """
+
+    dataset: Dataset
+    classes: list[str]
+    frontend: LogMel
+    preprocess: LogMel | None
+    real: torch.Tensor
+    real_labels: torch.Tensor
+
+    def loader(self, config: RunConfig) -> DataLoader:
+        """Shuffled full batches (fixed shapes; BatchNorm generators like that)."""
+        return DataLoader(
+            self.dataset,
+            batch_size=config.batch_size,
+            shuffle=True,
+            drop_last=True,
+            num_workers=config.workers,
+        )
+
+
+def logmel(config: SpectrogramConfig) -> LogMel:
+    """The log-mel the config describes: waveform <-> ``(1, n_mels, frames)`` in [-1, 1]."""
+    return LogMel(
+        sample_rate=config.sample_rate,
+        n_fft=config.n_fft,
+        hop_length=config.hop_length,
+        n_mels=config.n_mels,
+        frames=config.frames,
+    )
+
+
+def labelled_clips(config: SpectrogramConfig, num_samples: int) -> Dataset:
+    """Clips ``((1, num_samples), label)`` from ``data``, ``csv`` or the built-in sounds.
+
+    Raises:
+        ConfigError: For both ``data`` and ``csv``, or a folder/file that does not exist.
+    """
+    if config.data is not None and config.csv is not None:
+        raise ConfigError("give --data (a folder of class subfolders) or --csv, not both")
+    common = {"sample_rate": config.sample_rate, "num_samples": num_samples, "seed": config.seed}
+    if config.data is not None:
+        if not Path(config.data).is_dir():
+            raise ConfigError(f"--data {config.data}: no such folder")
+        return AudioFolder(config.data, fraction=config.fraction, **common)
+    if config.csv is not None:
+        if not Path(config.csv).is_file():
+            raise ConfigError(f"--csv {config.csv}: no such file")
+        audio_dir = config.audio_dir if config.audio_dir is not None else Path(config.csv).parent
+        return AnnotatedAudio(config.csv, audio_dir, **common)
+    return SyntheticSounds(config.n_per_class, **common)
+
+
+def spectrogram_data(config: SpectrogramConfig) -> SpectrogramData:
+    """The config's clips as log-mels (cached under ``OUT/cache`` when ``cache``), with reals."""
+    frontend = logmel(config)
+    clips = labelled_clips(config, frontend.num_samples_for_frames())
+    classes = list(clips.classes)
+    if config.cache:
+        dataset: Dataset = FeatureCache(clips, frontend, Path(config.out) / "cache")
+        preprocess = None
+    else:
+        dataset, preprocess = clips, frontend
+    real, real_labels = real_examples(dataset, clips.labels, config.samples_per_class, preprocess)
+    return SpectrogramData(dataset, classes, frontend, preprocess, real, real_labels)
+
+
+def real_examples(
+    dataset: Dataset, labels: list[int], n_per_class: int, preprocess: LogMel | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``n_per_class`` items of each class as features ``((n, *shape), (n,))``."""
+    picked: list[int] = []
+    for c in sorted(set(labels)):
+        picked += [i for i, y in enumerate(labels) if y == c][:n_per_class]
+    items = [dataset[i] for i in picked]
+    x = torch.stack([torch.as_tensor(x) for x, _ in items]).float()
+    if preprocess is not None:
+        with torch.no_grad():
+            x = preprocess.encode(x[:, 0])  # (n, 1, time) -> (n, *feature_shape)
+    return x, torch.tensor([int(y) for _, y in items])
+
+
+def gan_callbacks(
+    config: RunConfig,
+    frontend: Any,
+    classes: list[str] | None,
+    real: torch.Tensor | None,
+    real_labels: torch.Tensor | None,
+    samples_per_class: int = 4,
+) -> list[Any]:
+    """Progress bar, ``metrics.csv``, sample rounds (files, pictures beside reals, gallery) and
+    checkpoints every ``config.every`` ``config.unit``."""
+    return [
+        ProgressBar(),
+        CSVLogger(),
+        SampleWriter(
+            frontend,
+            class_names=classes,
+            n_per_class=samples_per_class,
+            every=config.every,
+            unit=config.unit,
+            real=real,
+            real_labels=real_labels,
+        ),
+        CheckpointCallback(every=config.every, unit=config.unit),
+    ]
+
+
+def evaluate_audio(run_dir: Path, config: SpectrogramConfig, n_per_class: int = 32) -> str:
+    """Classifier accuracy, inception score, Fréchet distance and NDB of a run's samples.
+
+    A :class:`~audiogan.nn.RecurrentClassifier` is trained once on the run's training data
+    (90 %; the rest is the held-out real reference) and cached in ``run_dir/eval/``; the newest
+    checkpoint's EMA generator makes ``n_per_class`` samples per class.
+    """
+    from audiogan.metrics import (
+        audio_report,
+        format_audio_report,
+        load_classifier,
+        train_classifier,
+    )
+    from audiogan.nn import RecurrentClassifier
+    from audiogan.train import latest_checkpoint, load_generator
+    from audiogan.train.callbacks import fixed_samples
+
+    checkpoint = latest_checkpoint(Path(run_dir) / "checkpoints")
+    if checkpoint is None:
+        raise ConfigError(f"{run_dir} has no checkpoint yet: train it first")
+    config = dataclasses.replace(config, cache=True, out=str(run_dir))
+    data = spectrogram_data(config)
+    items = [data.dataset[i] for i in range(len(data.dataset))]
+    x = torch.stack([torch.as_tensor(f).float() for f, _ in items])
+    y = torch.tensor([int(label) for _, label in items])
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
+    held = order[: max(len(x) // 10, len(data.classes))]
+    train = order[len(held) :]
+    path = Path(run_dir) / "eval" / "classifier.pt"
+    if path.is_file():
+        classifier = load_classifier(path)
+    else:
+        model = RecurrentClassifier(config.n_mels, len(data.classes))
+        pairs = list(zip(x[train], y[train].tolist(), strict=True))
+        classifier, _ = train_classifier(model, pairs, epochs=15, path=path, seed=config.seed)
+    generator = load_generator(checkpoint)
+    fake, fake_labels = fixed_samples(generator, n_per_class, seed=config.seed + 1)
+    report = audio_report(classifier, x[held], y[held], fake, fake_labels, class_names=data.classes)
+    header = f"{checkpoint} vs {len(held)} held-out real clips (classifier: {path})"
+    return header + "\n" + format_audio_report(report)
