@@ -28,34 +28,40 @@ def _write(
     time_signatures: Sequence[tuple[float, int, int]] = (),
     tempo_change: tuple[float, float] | None = None,
 ) -> Path:
-    """Write a MIDI file; times in quarter notes, converted with the file's tempo map.
+    """Write a MIDI file, times in quarter notes; ``(name, notes[, is_drum])`` per instrument.
 
-    ``tempo_change=(at_quarter, new_tempo)`` adds a tempo change (seconds are computed here).
+    ``tempo_change=(at_quarter, new_tempo)`` then adds a tempo change: the notes keep their
+    ticks (their beats) and move in seconds.
     """
     pm = pretty_midi.PrettyMIDI(resolution=480, initial_tempo=tempo)
-
-    def seconds(q: float) -> float:
-        if tempo_change is None or q <= tempo_change[0]:
-            return q * 60.0 / tempo
-        at, new = tempo_change
-        return at * 60.0 / tempo + (q - at) * 60.0 / new
-
-    if tempo_change is not None:  # pretty_midi writes its tempo changes from _tick_scales
-        at, new = tempo_change
-        tick = int(round(at * pm.resolution))
-        pm._tick_scales.append((tick, 60.0 / (new * pm.resolution)))
-        pm._update_tick_to_time(tick + 1)
+    sec = 60.0 / tempo
     for q, num, den in time_signatures:
-        pm.time_signature_changes.append(pretty_midi.TimeSignature(num, den, seconds(q)))
+        pm.time_signature_changes.append(pretty_midi.TimeSignature(num, den, q * sec))
     for entry in instruments:
         name, notes = entry[0], entry[1]
         is_drum = bool(entry[2]) if len(entry) > 2 else False
         inst = pretty_midi.Instrument(program=0, is_drum=is_drum, name=name)
         for start, end, pitch in notes:
-            inst.notes.append(pretty_midi.Note(100, pitch, seconds(start), seconds(end)))
+            inst.notes.append(pretty_midi.Note(100, pitch, start * sec, end * sec))
         pm.instruments.append(inst)
     path.parent.mkdir(parents=True, exist_ok=True)
     pm.write(str(path))
+    if tempo_change is not None:
+        mido = pytest.importorskip("mido")
+        midi = mido.MidiFile(str(path))
+        at, new = tempo_change
+        track, now, events = midi.tracks[0], 0, []
+        for msg in track:
+            now += msg.time
+            events.append((now, msg))
+        events.append((round(at * 480), mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(new))))
+        events.sort(key=lambda e: (e[0], e[1].type == "end_of_track"))
+        track.clear()
+        last = 0
+        for tick, msg in events:
+            track.append(msg.copy(time=tick - last))
+            last = tick
+        midi.save(str(path))
     return path
 
 
@@ -334,3 +340,16 @@ def test_arguments_and_splits(tmp_path: Path) -> None:
         warnings.simplefilter("error")
         assert MidiFolder(tmp_path).cache_key() == every.cache_key()
     assert "MidiFolder(root=" in repr(every)
+
+
+@pytest.mark.parametrize("name", ["bach/bwv66.6", "bach/bwv1.6"])
+def test_chorale_streams_match_pianoroll_from_music21(name: str) -> None:
+    corpus = pytest.importorskip("music21.corpus")
+    score = corpus.parse(name)  # bwv1.6 has a horn part before the four voices
+    pr = PianoRoll()
+    ds = MidiFolder.from_streams(score, pr, pad=True)
+    parts = [p.partName for p in score.parts]
+    satb = [parts.index(v) for v in ("Soprano", "Alto", "Tenor", "Bass")]
+    ref = pr.from_music21(score, instruments=satb)  # the same grid, segments from the pickup bar
+    assert ds.start_bars == list(range(0, 2 * len(ref), 2))
+    torch.testing.assert_close(torch.as_tensor(ds.data).float(), ref)

@@ -1,9 +1,10 @@
-"""Datasets: audio folders, CSV-annotated audio, a feature cache, and built-in data."""
+"""Datasets: audio folders, CSV-annotated audio, MIDI folders, a feature cache, and built-in data."""
 
 from audiogan.data.annotated import AnnotatedAudio
 from audiogan.data.audio_folder import AUDIO_EXTENSIONS, AudioFolder
 from audiogan.data.cache import FeatureCache
 from audiogan.data.chorales import JSBChorales, default_cache_dir, load_jsb16th_npz
+from audiogan.data.midi_folder import MIDI_EXTENSIONS, MidiFolder
 from audiogan.data.synthetic import (
     SYNTH_CLASSES,
     SyntheticSounds,
@@ -14,11 +15,13 @@ from audiogan.data.synthetic import (
 
 __all__ = [
     "AUDIO_EXTENSIONS",
+    "MIDI_EXTENSIONS",
     "SYNTH_CLASSES",
     "AnnotatedAudio",
     "AudioFolder",
     "FeatureCache",
     "JSBChorales",
+    "MidiFolder",
     "SyntheticSounds",
     "default_cache_dir",
     "load_jsb16th_npz",

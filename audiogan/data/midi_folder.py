@@ -27,8 +27,10 @@ How a piece becomes phrases:
    The others (``pretty_midi``'s instruments, in file order; a stream's parts, in score
    order) map to the roll's tracks by the first rule that applies:
 
-   - *By name*, when every instrument's name is one of the frontend's ``track_names``
-     (case-insensitive): files written by :meth:`PianoRoll.save` read back track for track.
+   - *By name* (case-insensitive, names distinct), when every instrument's name is one of the
+     frontend's ``track_names`` (files written by :meth:`PianoRoll.save` read back track for
+     track, a silent track being absent from the file) or every track name is an instrument's
+     (a chorale's Soprano, Alto, Tenor and Bass parts; other parts, such as a horn, dropped).
    - *One instrument* (a one-track file, a piano or organ part, a one-part stream) is split
      into voices by pitch order at each step: the highest sounding note goes to track 0
      (soprano), the next ones to tracks 1, 2, ..., and the lowest always to the last track
@@ -246,6 +248,8 @@ def split_by_pitch(active: np.ndarray, tracks: int) -> np.ndarray:
     """
     if active.ndim != 2 or active.shape[1] != _MIDI_PITCHES:
         raise ValueError(f"active: expected shape (time, 128), got {active.shape}")
+    if tracks < 1:
+        raise ValueError(f"tracks must be a positive integer, got {tracks}")
     time = active.shape[0]
     ranked = np.sort(np.where(active, np.arange(_MIDI_PITCHES), -1), axis=1)[:, ::-1]
     count = active.sum(axis=1)
@@ -620,10 +624,13 @@ class MidiFolder(Dataset):
         time = active[0].shape[0]
         wanted = [n.lower() for n in self.frontend.track_names]
         lowered = [n.strip().lower() for n in names]
-        if len(set(lowered)) == len(lowered) and all(n in wanted for n in lowered):
+        if len(set(lowered)) == len(lowered) and (
+            all(n in wanted for n in lowered) or all(w in lowered for w in wanted)
+        ):
             grid = np.full((time, tracks), np.nan, dtype=np.float32)
             for n, act in zip(lowered, active, strict=True):
-                grid[:, wanted.index(n)] = _highest(act)
+                if n in wanted:
+                    grid[:, wanted.index(n)] = _highest(act)
             return grid
         if len(active) == 1:
             return split_by_pitch(active[0], tracks)

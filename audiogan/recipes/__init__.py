@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from audiogan.recipes import wgan_gp
+from audiogan.recipes import onehot_cgan, resnet9_gan, wgan_gp
 from audiogan.recipes.recipe import (
     ConfigError,
     GanRun,
@@ -38,7 +38,14 @@ __all__ = [
 ]
 
 #: Every recipe by name, in the order ``audiogan recipes`` lists them.
-RECIPES: dict[str, Recipe] = {recipe.name: recipe for recipe in (wgan_gp.RECIPE,)}
+RECIPES: dict[str, Recipe] = {
+    recipe.name: recipe
+    for recipe in (
+        wgan_gp.RECIPE,
+        onehot_cgan.RECIPE,
+        resnet9_gan.RECIPE,
+    )
+}
 
 
 def get_recipe(name: str) -> Recipe:

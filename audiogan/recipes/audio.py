@@ -216,7 +216,9 @@ def evaluate_audio(run_dir: Path, config: SpectrogramConfig, n_per_class: int = 
     else:
         model = RecurrentClassifier(config.n_mels, len(data.classes))
         pairs = list(zip(x[train], y[train].tolist(), strict=True))
-        classifier, _ = train_classifier(model, pairs, epochs=15, path=path, seed=config.seed)
+        classifier, _ = train_classifier(
+            model, pairs, epochs=15, val_fraction=0.0, path=path, seed=config.seed
+        )
     generator = load_generator(checkpoint)
     fake, fake_labels = fixed_samples(generator, n_per_class, seed=config.seed + 1)
     report = audio_report(classifier, x[held], y[held], fake, fake_labels, class_names=data.classes)
