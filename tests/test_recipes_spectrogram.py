@@ -1,0 +1,194 @@
+"""The one-hot cGAN and ResNet-9 GAN recipes, end to end through the ``audiogan`` command.
+
+Each is trained for 2 steps at a tiny size, trained again to 4 steps in the same folder (it must
+resume, not start over), sampled with ``audiogan generate`` and measured with ``audiogan
+evaluate``. The files each promises are checked: wav files readable by soundfile, PNG pictures
+decodable and not blank, the metrics log and the checkpoints' step counters.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from audiogan.cli import main
+from audiogan.recipes import RECIPES, configure, get_recipe
+from audiogan.train import load_checkpoint
+
+CLASSES = ["dog_bark", "drilling", "engine_idling", "siren", "street_music"]
+
+# 20 clips (4 per class) in batches of 4, 16 mels x 16 frames, narrow models, a round every 2 steps.
+TINY = [
+    *("--device", "cpu"),
+    *("--set", "n_per_class=4", "--set", "batch_size=4"),
+    *("--set", "n_mels=16", "--set", "frames=16", "--set", "channels=4"),
+    *("--set", "every=2", "--set", "unit=step"),
+]
+
+
+def audiogan(capsys: pytest.CaptureFixture[str], *args: object) -> str:
+    """Run ``audiogan args...`` in this process; return its stdout (fail with its stderr)."""
+    status = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert status == 0, f"audiogan {args} failed:\n{out}\n{err}"
+    return out
+
+
+def check_wav(path: Path) -> None:
+    data, sr = sf.read(path)
+    assert sr > 0 and data.size > 0 and np.isfinite(data).all(), path
+
+
+def check_png(path: Path) -> None:
+    image = pytest.importorskip("matplotlib.image").imread(path)
+    assert image.ndim == 3 and image.shape[0] > 10 and image.shape[1] > 10, path
+    assert image[..., :3].std() > 0.01, f"{path} is blank"
+
+
+def logged_steps(out: Path) -> list[int]:
+    with open(out / "metrics.csv", newline="") as f:
+        return [int(row["step"]) for row in csv.DictReader(f)]
+
+
+def train_and_resume(
+    capsys: pytest.CaptureFixture[str], recipe: str, out: Path, extra: list[str], stems: list[str]
+) -> str:
+    """Train 2 steps, then to 4 in the same folder; check the files. Returns the 2nd output."""
+    first = audiogan(capsys, "train", recipe, "--out", out, "--steps", 2, *TINY, *extra)
+    assert "starting a new run" in first and "batches per epoch" in first
+    assert load_checkpoint(out / "checkpoints" / "step_00000002.pt")["step"] == 2
+    assert logged_steps(out) == [1, 2]
+    check_png(out / "losses.png")
+    assert str(out / "index.html") in first  # the run says where its files are
+
+    second = audiogan(capsys, "train", recipe, "--out", out, "--steps", 4, *TINY, *extra)
+    assert "resuming from" in second and "step_00000002.pt" in second and "(step 4" in second
+    state = load_checkpoint(out / "checkpoints" / "step_00000004.pt")
+    assert state["step"] == 4 and [h["step"] for h in state["history"]] == [1, 2, 3, 4]
+    assert logged_steps(out) == [1, 2, 3, 4]  # continued, not started over
+    for step in (2, 4):
+        folder = out / "samples" / f"step_{step:06d}"
+        for stem in stems:
+            check_wav(folder / f"{stem}.wav")
+        assert list(folder.glob("*.png")), f"no picture in {folder}"
+        for picture in folder.glob("*.png"):
+            check_png(picture)
+    return second
+
+
+def evaluate(capsys: pytest.CaptureFixture[str], run: Path) -> str:
+    text = audiogan(capsys, "evaluate", run)
+    assert "step_00000004.pt" in text  # the newest checkpoint
+    assert "classifier accuracy" in text and "inception score" in text
+    assert "Fréchet distance" in text and "NDB/K" in text
+    return text
+
+
+@pytest.mark.parametrize(
+    ("name", "original", "cpu"),
+    [
+        (
+            "onehot-cgan",
+            {"n_mels": 128, "frames": 512, "channels": 32, "batch_size": 16, "lr": 2e-4}
+            | {"critic_norm": "batch"},
+            {"n_mels": 32, "frames": 128, "channels": 16, "epochs": 40, "steps": None},
+        ),
+        (
+            "resnet9-gan",
+            {"n_mels": 128, "frames": 256, "width": 64, "norm": "batch", "batch_size": 64}
+            | {"generator_lr": 2e-4, "critic_lr": 2e-5},  # TTUR
+            {"n_mels": 64, "frames": 64, "width": 16, "norm": "spectral", "steps": 500},
+        ),
+    ],
+)
+def test_full_size_is_the_original_system(name: str, original: dict, cpu: dict) -> None:
+    recipe = get_recipe(name)
+    full = configure(recipe, full_size=True)
+    assert {key: getattr(full, key) for key in original} == original
+    default = configure(recipe)
+    assert {key: getattr(default, key) for key in cpu} == cpu
+    assert configure(recipe, True, {"batch_size": "3"}).batch_size == 3  # --set wins
+
+
+def test_listed_with_data_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    listing = audiogan(capsys, "recipes")
+    for name in ("onehot-cgan", "resnet9-gan"):
+        assert name in listing
+        assert RECIPES[name].data_flags == ("data", "csv")
+    settings = audiogan(capsys, "recipes", "resnet9-gan")
+    assert "critic_lr = 2e-05" in settings and "norm = spectral  [batch]" in settings
+
+
+@pytest.mark.slow
+def test_onehot_cgan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    extra = ["--set", "samples_per_class=1"]
+    train_and_resume(capsys, "onehot-cgan", run, extra, [f"{c}_00" for c in CLASSES])
+    check_png(run / "samples" / "step_000004" / "all_classes.png")  # every class, fake and real
+    assert (
+        load_checkpoint(run / "checkpoints" / "step_00000004.pt")["metadata"]["class_names"]
+        == CLASSES
+    )
+
+    audiogan(capsys, "generate", run, "--out", tmp_path / "all", "-n", 2)
+    written = sorted(p.name for p in (tmp_path / "all").iterdir())
+    assert written == [f"{c}_{i:03d}.wav" for c in CLASSES for i in range(2)]
+    for path in (tmp_path / "all").iterdir():
+        check_wav(path)
+    audiogan(capsys, "generate", run, "--out", tmp_path / "siren", "-n", 2, "--class", "siren")
+    assert sorted(p.name for p in (tmp_path / "siren").iterdir()) == [
+        "siren_000.wav",
+        "siren_001.wav",
+    ]
+
+    text = evaluate(capsys, run)
+    assert "generated (n=160)" in text  # 32 samples of each of the 5 classes
+    assert all(f"  {c}" in text for c in CLASSES)
+
+
+@pytest.mark.slow
+def test_resnet9_gan_on_a_folder_without_cache(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--data DIR, the labels dropped (unconditional), the Trainer encoding each batch."""
+    from audiogan.data import write_audio_folder
+
+    write_audio_folder(tmp_path / "sounds", n_per_class=4, num_samples=4096, classes=CLASSES[:3])
+    run = tmp_path / "run"
+    extra = ["--data", tmp_path / "sounds", "--set", "cache=false"]
+    extra += ["--set", "width=4", "--set", "samples_per_class=2"]
+    text = train_and_resume(capsys, "resnet9-gan", run, extra, ["sample_00", "sample_01"])
+    assert "mean of the last 4 steps: critic_loss" in text  # how balanced the fight ended
+    assert not (run / "cache").exists()
+    with open(run / "metrics.csv", newline="") as f:
+        assert {"critic_loss", "generator_loss"} <= set(next(csv.reader(f)))
+
+    audiogan(capsys, "generate", run, "--out", tmp_path / "g", "-n", 2)
+    assert sorted(p.name for p in (tmp_path / "g").iterdir()) == [
+        "sample_000.wav",
+        "sample_001.wav",
+    ]
+    assert main(["generate", str(run), "--out", str(tmp_path / "c"), "--class", "siren"]) == 2
+    assert "unconditional" in capsys.readouterr().err
+
+    text = evaluate(capsys, run)
+    assert "generated (n=32)" in text  # unconditional: 32 samples in all, no fake accuracy
+    classifier = run / "eval" / "classifier.pt"
+    before = classifier.stat().st_mtime_ns
+    assert evaluate(capsys, run) == text  # the cached classifier: nothing retrained
+    assert classifier.stat().st_mtime_ns == before
+
+
+def test_resnet9_gan_batch_norm_builds_the_original_discriminator(tmp_path: Path) -> None:
+    recipe = get_recipe("resnet9-gan")
+    overrides = {"norm": "batch", "n_per_class": 1, "batch_size": 2, "n_mels": 16, "frames": 16}
+    run = recipe.build(configure(recipe, overrides={**overrides, "out": str(tmp_path)}))
+    critic = run.trainer.critic
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in critic.modules())
+    x = next(iter(run.loader))
+    assert isinstance(x, torch.Tensor) and x.shape == (2, 1, 16, 16)  # no labels
