@@ -17,7 +17,7 @@ install: $(STAMP)
 
 ## The main job: a conditional WGAN-GP on built-in synthetic sounds; writes samples under runs/demo.
 demo: $(STAMP)
-	$(BIN)/python examples/audio_cgan.py --out runs/demo
+	$(BIN)/audiogan train wgan-gp --out runs/demo
 
 ## The whole test suite (slow tests included).
 test: $(STAMP)

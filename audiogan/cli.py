@@ -19,6 +19,10 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from audiogan.recipes import Recipe
 
 __all__ = ["main"]
 
@@ -162,7 +166,8 @@ def _train(args: argparse.Namespace) -> None:
     run = recipe.build(config)
     newest = latest_checkpoint(run.out_dir / "checkpoints")
     print(f"{recipe.name}: {run.summary()}")
-    print(f"resuming from {newest}" if newest else f"starting a new run in {run.out_dir}")
+    if recipe.generates:  # GANs resume from RUN/checkpoints; other runs say so in summary()
+        print(f"resuming from {newest}" if newest else f"starting a new run in {run.out_dir}")
     run.fit()
     print("\n".join(run.outputs()))
 
@@ -172,6 +177,12 @@ def _generate(args: argparse.Namespace) -> None:
     from audiogan.train import generate, latest_checkpoint
 
     checkpoint = args.source
+    recipe = _recipe_of(checkpoint if checkpoint.is_dir() else checkpoint.parent)
+    if recipe is not None and not recipe.generates:
+        raise ConfigError(
+            f"{args.source} is a run of the recipe {recipe.name}, which has no generator: "
+            "nothing to generate (`audiogan evaluate` reports on it)"
+        )
     if checkpoint.is_dir():
         folder = checkpoint / "checkpoints" if (checkpoint / "checkpoints").is_dir() else checkpoint
         checkpoint = latest_checkpoint(folder)
@@ -208,6 +219,17 @@ def _evaluate(args: argparse.Namespace) -> None:
     recipe = get_recipe(name)
     config = configure(recipe, overrides=fields)
     print(recipe.evaluate(run_dir, config))
+
+
+def _recipe_of(run_dir: Path) -> Recipe | None:
+    """The recipe that ``run_dir/recipe.json`` names, or None (no such file, unknown recipe)."""
+    from audiogan.recipes import RECIPES, ConfigError, load_run_config
+
+    try:
+        name, _ = load_run_config(run_dir)
+    except ConfigError:
+        return None
+    return RECIPES.get(name)
 
 
 def _key_value(item: str) -> tuple[str, str]:

@@ -59,7 +59,7 @@ SIZES = {
     # the conditional WGAN-GP at full size: 1x128x256 log-mel, batch 16, generator 512-256-128-64,
     # critic 32-64-128-256
     "full": Size((1, 128, 256), 16, 512, 32),
-    # the CPU demo of examples/audio_cgan.py
+    # the CPU default of the wgan-gp recipe
     "demo": Size((1, 64, 64), 32, 256, 16),
     "tiny": Size((1, 16, 16), 8, 64, 8),
 }

@@ -10,9 +10,10 @@ import soundfile as sf
 import torch
 
 import audiogan.train.generation as generate_module
+from audiogan.cli import main
 from audiogan.frontends.logmel import LogMel
 from audiogan.train.checkpoint import module_spec
-from audiogan.train.generation import generate, load_generator, main
+from audiogan.train.generation import generate, load_generator
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_trainer import TinyGenerator, make_loader, make_trainer  # noqa: E402
@@ -167,9 +168,10 @@ def test_cli_writes_default_class_names(tmp_path, audiogan_generator_class, caps
         audiogan_generator_class(num_classes=2),
         metadata={"frontend": module_spec(tiny_logmel())},
     )
-    main([str(ckpt), str(tmp_path / "out"), "--n-per-class", "1", "--no-ema"])
-    printed = capsys.readouterr().out.split()
-    assert [Path(p).name for p in printed] == ["class_0_000.wav", "class_1_000.wav"]
+    status = main(["generate", str(ckpt), "--out", str(tmp_path / "out"), "-n", "1", "--no-ema"])
+    assert status == 0 and "wrote 2 files" in capsys.readouterr().out
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert files == ["class_0_000.wav", "class_1_000.wav"]
 
 
 def test_end_to_end_with_audiogan_blocks_and_frontend_in_preprocess(tmp_path):

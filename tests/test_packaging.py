@@ -266,7 +266,7 @@ def test_wheel_installs_and_its_command_trains_and_generates(tmp_path: Path) -> 
     for key in ("file", "cli", "dist"):
         assert venv.resolve() in Path(where[key]).resolve().parents, (key, where)
     assert (Path(where["file"]).parent / "py.typed").is_file()
-    assert not any(Path(p or ".").resolve() == REPO for p in where["path"]), where["path"]
+    assert not any((elsewhere / p).resolve() == REPO for p in where["path"]), where["path"]
 
     listing = run([command, "recipes"], cwd=elsewhere, env=env)
     assert "wgan-gp" in listing

@@ -26,7 +26,7 @@ def test_readme_opens_with_the_two_commands():
         ["make", "test"],
     ]
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "examples/audio_cgan.py" in makefile and "-m pytest" in makefile
+    assert "audiogan train wgan-gp --out runs/demo" in makefile and "-m pytest" in makefile
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 

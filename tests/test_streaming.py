@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audiogan.frontends import LogMel, LogSpectrogram, StreamingEncoder
+from audiogan.frontends import LogMel, LogSpectrogram, StreamingEncoder, stream_windows
 from audiogan.nn import RecurrentClassifier
 
 
@@ -154,6 +154,38 @@ def test_feeds_the_recurrent_classifier_step_by_step() -> None:
                 logits, state = model.step(frames, state)
         logits, state = model.step(encoder.flush(), state)
         torch.testing.assert_close(logits, model(frontend.encode(wave)))
+
+
+@pytest.mark.parametrize(
+    "shape, chunk, window, min_frames",
+    [((700,), 90, 10, None), ((2, 700), 33, 7, 1), ((2, 700), 700, 44, 44)],
+)
+def test_stream_windows_give_the_models_logits_of_each_window(
+    shape: tuple[int, ...], chunk: int, window: int, min_frames: int | None
+) -> None:
+    """Each window's logits are the model's on that window's frames of the whole signal."""
+    frontend = LogMel(sample_rate=8000, n_fft=64, hop_length=16, n_mels=6)
+    model = RecurrentClassifier(6, 3, hidden_size=5, num_layers=2, dropout=0.5).eval()
+    wave = torch.randn(*shape)
+    whole = frontend.encode(wave)  # (..., n_mels, frames): 44 frames
+    chunks = (wave[..., i : i + chunk] for i in range(0, shape[-1], chunk))
+    windows = list(stream_windows(model, frontend, chunks, window, min_frames))
+    starts = range(0, whole.shape[-1], window)
+    kept = [s for s in starts if whole.shape[-1] - s >= (min_frames or window // 2)]
+    assert [start for start, _ in windows] == [s * 16 / 8000 for s in kept]
+    with torch.no_grad():
+        for s, (_, logits) in zip(kept, windows, strict=True):
+            expected = model(whole[..., s : s + window])
+            assert logits.shape == (1 if len(shape) == 1 else shape[0], 3)
+            torch.testing.assert_close(logits, expected.reshape(logits.shape))
+
+
+def test_stream_windows_refuses_wrong_windows() -> None:
+    frontend = LogMel(sample_rate=8000, n_fft=64, hop_length=16, n_mels=6)
+    model = RecurrentClassifier(6, 3, hidden_size=5, num_layers=1).eval()
+    for window, min_frames in ((0, None), (10, 0), (10, 11)):
+        with pytest.raises(ValueError, match="window >= 1 and 1 <= min_frames <= window"):
+            next(stream_windows(model, frontend, [torch.zeros(100)], window, min_frames))
 
 
 def test_wrong_chunks_are_refused() -> None:

@@ -21,7 +21,7 @@ from audiogan.frontends.pianoroll import (
     roll_to_tracks,
     segment_pitches,
 )
-from audiogan.frontends.streaming import StreamingEncoder
+from audiogan.frontends.streaming import StreamingEncoder, stream_windows
 
 __all__ = [
     "AudioFrontend",
@@ -41,5 +41,6 @@ __all__ = [
     "roll_to_tracks",
     "samples_for_frames",
     "segment_pitches",
+    "stream_windows",
     "unit_to_db",
 ]

@@ -17,12 +17,17 @@ the end, are only known once the stream has ended: :meth:`StreamingEncoder.flush
 with the whole signal's reflect padding at the end. The encoder keeps only the samples that
 frames not emitted yet still need, starting on a multiple of the hop so its frames line up
 with the whole signal's.
+
+:func:`stream_windows` puts the two together for live detection: a streaming classifier reads
+the frames of each fixed window as they come, and each window's logits are known as soon as its
+last frame is.
 """
 
 from __future__ import annotations
 
 import copy
 import operator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
@@ -235,6 +240,80 @@ class StreamingEncoder:
             encoded = self.frontend.encode(probe)  # (..., *feature_dims, frames)
             self._empty = encoded.new_empty((*encoded.shape[:-1], 0))
         return self._empty
+
+
+@torch.no_grad()
+def stream_windows(
+    model: Any,
+    frontend: Any,
+    chunks: Iterable[torch.Tensor],
+    window: int,
+    min_frames: int | None = None,
+) -> Iterator[tuple[float, torch.Tensor]]:
+    """Classify a stream window by window as its chunks arrive.
+
+    The chunks go through a :class:`StreamingEncoder`; ``model.step`` reads the frames of each
+    window of ``window`` frames as they come (its state restarts at every window), and each
+    window's logits are yielded as soon as its last frame is known. When the chunks end, the
+    last, partial window is yielded too if it holds ``min_frames`` frames or more. The logits
+    of a window are those of ``model`` on that window's frames of the whole signal.
+
+    Args:
+        model: A streaming classifier: ``step(frames (batch, [1,] n_features, k), state) ->
+            (logits (batch, num_classes), state)`` with ``state=None`` to start, such as
+            :class:`~audiogan.nn.RecurrentClassifier` (in eval mode).
+        frontend: A centred-STFT frontend, as for :class:`StreamingEncoder`.
+        chunks: The stream's samples in order, each ``(chunk_samples,)`` or ``(batch,
+            chunk_samples)``; a generator that waits for a microphone's next block will do.
+        window: Frames per window, e.g. those of one training clip.
+        min_frames: Frames the last, partial window needs to be yielded (default: half a
+            window).
+
+    Yields:
+        ``(start, logits)``: the time of the window's first frame in seconds
+        (:meth:`StreamingEncoder.frame_times`) and its logits ``(batch, num_classes)`` (batch
+        1 for chunks ``(chunk_samples,)``).
+
+    Raises:
+        ValueError: If ``window < 1`` or ``min_frames`` is not in ``[1, window]``, or as
+            :meth:`StreamingEncoder.push` and :meth:`StreamingEncoder.flush` raise.
+
+    Example:
+        >>> from audiogan.frontends import LogMel
+        >>> from audiogan.nn import RecurrentClassifier
+        >>> frontend = LogMel(n_mels=16, n_fft=512, hop_length=128)
+        >>> model = RecurrentClassifier(n_features=16, num_classes=3).eval()
+        >>> wave = torch.randn(16000) * 0.1  # 1 s at 16 kHz, as 10 chunks
+        >>> chunks = (wave[i : i + 1600] for i in range(0, 16000, 1600))
+        >>> windows = stream_windows(model, frontend, chunks, window=50)  # 126 frames
+        >>> [(start, tuple(logits.shape)) for start, logits in windows]
+        [(0.0, (1, 3)), (0.4, (1, 3)), (0.8, (1, 3))]
+    """
+    min_frames = max(1, window // 2) if min_frames is None else min_frames
+    if window < 1 or not 1 <= min_frames <= window:
+        raise ValueError(
+            f"stream_windows: expected window >= 1 and 1 <= min_frames <= window, got "
+            f"window={window}, min_frames={min_frames}"
+        )
+    encoder = StreamingEncoder(frontend)
+    state, logits, seen, first = None, None, 0, 0  # the current window: frames seen, first frame
+    for frames in _frames(encoder, chunks):  # (..., n_features, k)
+        while frames.shape[-1] > 0:
+            take = min(frames.shape[-1], window - seen)
+            logits, state = model.step(frames[..., :take], state)  # (batch, num_classes)
+            frames, seen = frames[..., take:], seen + take
+            if seen == window:
+                yield float(encoder.frame_times(first, first + 1)[0]), logits
+                state, seen, first = None, 0, first + window
+    if seen >= min_frames:
+        yield float(encoder.frame_times(first, first + 1)[0]), logits
+
+
+def _frames(encoder: StreamingEncoder, chunks: Iterable[torch.Tensor]) -> Iterator[torch.Tensor]:
+    """The frames of each chunk as it comes, then those of the stream's end."""
+    for chunk in chunks:
+        yield encoder.push(chunk)
+    yield encoder.flush()
 
 
 def _is_int(value: Any) -> bool:

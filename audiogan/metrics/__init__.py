@@ -25,6 +25,7 @@ from audiogan.metrics.classifier_training import (
     load_classifier,
     save_classifier,
     train_classifier,
+    train_or_load_classifier,
 )
 from audiogan.metrics.frechet import (
     frechet_distance,
@@ -85,5 +86,6 @@ __all__ = [
     "tonal_distance",
     "tonal_matrix",
     "train_classifier",
+    "train_or_load_classifier",
     "used_pitch_classes",
 ]

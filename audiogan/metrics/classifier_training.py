@@ -7,10 +7,13 @@ import importlib
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, random_split
+
+from audiogan._atomic import atomic_path
 
 #: Version of the saved classifier file layout.
 CHECKPOINT_FORMAT = 1
@@ -166,21 +169,55 @@ def save_classifier(
         raise ValueError(
             f"model: {type(model).__name__} has no config dict, so it cannot be rebuilt from a file"
         )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     cls = type(model)
-    torch.save(
-        {
-            "format": CHECKPOINT_FORMAT,
-            "class": f"{cls.__module__}:{cls.__qualname__}",
-            "config": config,
-            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            "history": history or {},
-            "class_names": list(class_names) if class_names is not None else None,
-        },
-        path,
-    )
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "class": f"{cls.__module__}:{cls.__qualname__}",
+        "config": config,
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "history": history or {},
+        "class_names": list(class_names) if class_names is not None else None,
+    }
+    path = Path(path)
+    with atomic_path(path) as tmp:  # a process stopped while saving leaves no half a model
+        torch.save(payload, tmp)
     return path
+
+
+def train_or_load_classifier(
+    path: str | Path,
+    model: nn.Module,
+    data: Dataset | DataLoader,
+    **train_options: Any,
+) -> tuple[nn.Module, bool]:
+    """The classifier saved at ``path`` if it has ``model``'s settings, else ``model`` trained.
+
+    Evaluation trains its reference classifier once and reuses it: the first call trains
+    ``model`` with :func:`train_classifier` and saves it to ``path``; later calls load it.
+
+    Args:
+        path: Where the classifier is (or will be) saved.
+        model: A fresh classifier with the wanted ``config``.
+        data: Its training data (see :func:`train_classifier`).
+        **train_options: Passed to :func:`train_classifier` (``epochs``, ``lr``, ``device``,
+            ``val_fraction``, ``batch_size``, ``seed``, ``class_names`` ...).
+
+    Returns:
+        ``(classifier, loaded)``: ``loaded`` is True when it came from ``path``.
+
+    Raises:
+        ValueError: If ``path`` holds a classifier with other settings than ``model``'s.
+    """
+    path = Path(path)
+    if path.is_file():
+        saved = load_classifier(path)
+        differ = [k for k, v in getattr(model, "config", {}).items() if saved.config.get(k) != v]
+        if differ or type(saved) is not type(model):
+            what = ", ".join(differ) or f"class {type(saved).__name__}"
+            raise ValueError(f"{path} holds a classifier with other settings ({what})")
+        return saved, True
+    trained, _ = train_classifier(model, data, path=path, **train_options)
+    return trained, False
 
 
 def load_classifier(

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from audiogan.recipes import onehot_cgan, resnet9_gan, wgan_gp
+from audiogan.recipes import event_classifier, musegan, onehot_cgan, resnet9_gan, wgan_gp
 from audiogan.recipes.recipe import (
     ConfigError,
     GanRun,
@@ -44,6 +44,8 @@ RECIPES: dict[str, Recipe] = {
         wgan_gp.RECIPE,
         onehot_cgan.RECIPE,
         resnet9_gan.RECIPE,
+        musegan.RECIPE,
+        event_classifier.RECIPE,
     )
 }
 

@@ -189,12 +189,7 @@ def evaluate_audio(run_dir: Path, config: SpectrogramConfig, n_per_class: int = 
     (90 %; the rest is the held-out real reference) and cached in ``run_dir/eval/``; the newest
     checkpoint's EMA generator makes ``n_per_class`` samples per class.
     """
-    from audiogan.metrics import (
-        audio_report,
-        format_audio_report,
-        load_classifier,
-        train_classifier,
-    )
+    from audiogan.metrics import audio_report, format_audio_report, train_or_load_classifier
     from audiogan.nn import RecurrentClassifier
     from audiogan.train import latest_checkpoint, load_generator
     from audiogan.train.callbacks import fixed_samples
@@ -211,14 +206,13 @@ def evaluate_audio(run_dir: Path, config: SpectrogramConfig, n_per_class: int = 
     held = order[: max(len(x) // 10, len(data.classes))]
     train = order[len(held) :]
     path = Path(run_dir) / "eval" / "classifier.pt"
-    if path.is_file():
-        classifier = load_classifier(path)
-    else:
-        model = RecurrentClassifier(config.n_mels, len(data.classes))
-        pairs = list(zip(x[train], y[train].tolist(), strict=True))
-        classifier, _ = train_classifier(
-            model, pairs, epochs=15, val_fraction=0.0, path=path, seed=config.seed
-        )
+    model = RecurrentClassifier(config.n_mels, len(data.classes))
+    pairs = list(zip(x[train], y[train].tolist(), strict=True))
+    options = dict(epochs=15, val_fraction=0.0, seed=config.seed)
+    try:
+        classifier, _ = train_or_load_classifier(path, model, pairs, **options)
+    except ValueError as e:
+        raise ConfigError(f"{e}; delete it to train a new one") from e
     generator = load_generator(checkpoint)
     fake, fake_labels = fixed_samples(generator, n_per_class, seed=config.seed + 1)
     report = audio_report(classifier, x[held], y[held], fake, fake_labels, class_names=data.classes)

@@ -10,7 +10,7 @@ with betas (0.5, 0.999) for both; both models start from DCGAN's N(0, 0.02) weig
 PyTorch's default initialization this GAN collapses to one noise pattern).
 
 The CPU defaults train on the built-in synthetic sounds at 32 mels x 128 frames for 40 epochs
-(400 steps, about a minute on a 2-core CPU). ``full_size``: the original's 1x128x512 log-mels
+(400 steps, a minute or two on a 2-core CPU). ``full_size``: the original's 1x128x512 log-mels
 (about 8 s at 16 kHz), a generator of 256-128-64-32 channels on an 8x32 base grid, batch 16.
 """
 

@@ -161,6 +161,8 @@ class Recipe:
         build: ``build(config) -> Run``.
         evaluate: ``evaluate(run_dir, config) -> report text``.
         data_flags: Which data flags it takes (``"data"``, ``"csv"``, ``"midi"``).
+        generates: Whether its runs hold a generator (a :class:`GanRun`, checkpoints in
+            ``RUN/checkpoints``) for ``audiogan generate``; False for a classifier.
     """
 
     name: str
@@ -170,6 +172,7 @@ class Recipe:
     build: Callable[[Any], Run]
     evaluate: Callable[[Path, Any], str]
     data_flags: tuple[str, ...] = ()
+    generates: bool = True
 
 
 def configure(

@@ -9,7 +9,7 @@ generator and 2e-5 for the discriminator (two time-scale update rule, TTUR). Bot
 logged every step to ``OUT/metrics.csv`` and plotted in ``OUT/losses.png``.
 
 The CPU defaults train on the built-in synthetic sounds at 64 mels x 64 frames for 500 steps
-(a few minutes on a 2-core CPU), with the ResNet-9's layers spectrally normalized: its
+(about 5 minutes on a 2-core CPU), with the ResNet-9's layers spectrally normalized: its
 BatchNorm (the original's, ``norm="batch"``) let the discriminator win and the generator
 collapse to one pattern in short CPU runs, even with TTUR. ``full_size``: the original's
 ResNet-9 of width 64 with BatchNorm, 1x128x256 log-mels, batch 64.
@@ -52,6 +52,7 @@ class Config(SpectrogramConfig):
     out: str = "runs/resnet9-gan"
     steps: int | None = 500
     every: int = 100
+    n_per_class: int = 32
     n_mels: int = 64
     frames: int = 64
     samples_per_class: int = 8
@@ -134,12 +135,9 @@ def note_balance(trainer: Trainer, notes: list[str], last: int = 20) -> None:
     """
     recent = trainer.history[-last:]
     if recent:
-        mean = {
-            k: sum(h[k] for h in recent) / len(recent) for k in ("critic_loss", "generator_loss")
-        }
+        d, g = (sum(h[k] for h in recent) / len(recent) for k in ("critic_loss", "generator_loss"))
         notes[:] = [
-            f"mean of the last {len(recent)} steps: critic_loss {mean['critic_loss']:.3f}, "
-            f"generator_loss {mean['generator_loss']:.3f}"
+            f"mean of the last {len(recent)} steps: critic_loss {d:.3f}, generator_loss {g:.3f}"
         ]
 
 

@@ -1,0 +1,158 @@
+"""MuseGAN on the Bach chorales (or your MIDI files): four voices, two bars, written as MIDI.
+
+Phrases are piano rolls ``(4 voices SATB, 2 bars, 16 steps, 84 pitches)`` in {-1, 1} of the
+chorales music21 ships (parsed once into ``cache_dir``, default ``$AUDIOGAN_CACHE`` or
+``~/.cache/audiogan``) or of a folder of MIDI files (``midi``). The generator turns four noises
+into one bar per voice and bar; a Conv3d critic reads the roll. As in Mark Liu's "Learn Generative
+AI with PyTorch", ch. 13: WGAN-GP (weight 10), 5 critic steps, Adam 1e-3, betas (0.5, 0.9). The
+run's notes and ``audiogan evaluate`` set the music metrics of samples beside real phrases, per
+voice. CPU defaults: width 16, 600 steps; ``full_size``: the book's width 128, batch 64.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from audiogan.data import JSBChorales, MidiFolder
+from audiogan.frontends import PianoRoll
+from audiogan.losses import GradientPenalty, Wasserstein
+from audiogan.metrics import format_music_report, music_report
+from audiogan.nn import MuseCritic, MuseGenerator
+from audiogan.recipes.audio import gan_callbacks
+from audiogan.recipes.recipe import ConfigError, GanRun, Recipe, RunConfig
+from audiogan.train import LambdaCallback, Trainer, fixed_samples, latest_checkpoint, load_generator
+
+
+@dataclass
+class Config(RunConfig):
+    """MuseGAN's settings (and :class:`~audiogan.recipes.recipe.RunConfig`).
+
+    Attributes:
+        midi: A folder of ``.mid``/``.midi`` files to train on, all of them (default: chorales).
+        split: Chorales to train on (by chorale): ``train``, ``valid``, ``test`` or ``all``.
+        max_chorales: Build from the first N chorales of the catalogue only (a quick look).
+        cache_dir: Where the parsed chorales are cached.
+        channels: Width C: critic channels C, its linear layer and the generator width 8C.
+        latent_dim, lr, n_critic, gp_weight: Size of each noise, Adam's learning rate, critic
+            steps per generator step, gradient penalty weight.
+        samples: MIDI files per sample round; report_samples: phrases of the music metrics.
+    """
+
+    out: str = "runs/musegan"
+    steps: int | None = 600
+    batch_size: int = 16
+    every: int = 10
+    unit: str = "epoch"
+    midi: str | None = None
+    split: str = "train"
+    max_chorales: int | None = None
+    cache_dir: str | None = None
+    channels: int = 16
+    latent_dim: int = 32
+    lr: float = 1e-3
+    n_critic: int = 5
+    gp_weight: float = 10.0
+    samples: int = 4
+    report_samples: int = 64
+
+
+FULL_SIZE = {"channels": 128, "batch_size": 64, "every": 25}
+
+
+def phrases(config: Config, split: str | None = None) -> JSBChorales | MidiFolder:
+    """The MIDI folder's phrases, or the chorales' ``split`` (default: the config's)."""
+    split = config.split if split is None else split
+    if split not in ("train", "valid", "test", "all"):
+        raise ConfigError(f"musegan: split must be train, valid, test or all, got {split!r}")
+    if config.midi is None:
+        split_or_all = None if split == "all" else split
+        return JSBChorales(config.cache_dir, split_or_all, max_chorales=config.max_chorales)
+    if not Path(config.midi).is_dir():
+        raise ConfigError(f"--midi {config.midi}: no such folder")
+    try:
+        return MidiFolder(config.midi, PianoRoll(), on_error="skip")  # warns of skipped files
+    except ValueError as e:  # no file gave a phrase
+        raise ConfigError(str(e)) from e
+
+
+def reference(config: Config, train: JSBChorales | MidiFolder) -> tuple[np.ndarray, str]:
+    """The real rolls the music metrics are set beside: the test chorales, else ``train``'s."""
+    test = phrases(config, "test") if config.midi is None else None
+    if test is not None and len(test) > 0:
+        return test.data, "the test chorales"
+    return train.data, config.midi or f"split {config.split} (no test chorale built)"
+
+
+def music_table(generator: nn.Module, real: np.ndarray, what: str, config: Config) -> str:
+    """Music metrics of ``report_samples`` phrases of ``generator`` beside ``real``, per voice."""
+    fake, _ = fixed_samples(generator, config.report_samples, seed=config.seed + 1)
+    fe = PianoRoll()  # fakes binarized as the MIDI holds them; qualified notes: an eighth or more
+    rolls = real, fe.binarize(fake)  # (n, tracks, bars, steps, pitches), on where > 0
+    report = music_report(*rolls, fe.track_names, fe.lowest_pitch, min_length=2, steps_per_beat=4)
+    header = f"music metrics: real = {len(real)} phrases of {what}, fake = {len(fake)} generated"
+    return header + "\n" + format_music_report(report)
+
+
+def build(config: Config) -> GanRun:
+    """Data, models and Trainer of MuseGAN."""
+    data = phrases(config)
+    if len(data) // config.batch_size < config.n_critic:  # a generator step takes n_critic
+        raise ConfigError(f"{len(data)} phrases: fewer than n_critic batches of batch_size")
+    frontend = PianoRoll()  # the layout; writes MIDI (66 quarter notes a minute) and draws rolls
+    c, shape = config.channels, frontend.feature_shape  # (tracks, bars, steps_per_bar, pitches)
+    generator = MuseGenerator(config.latent_dim, shape, hid_channels=8 * c, hid_features=8 * c)
+    critic = MuseCritic(in_shape=shape, hid_channels=c, hid_features=8 * c)  # no BatchNorm: GP
+    real = torch.as_tensor(data.data[: config.samples]).float()  # drawn beside the samples
+    notes: list[str] = []  # the music metrics, after each round and at the end
+    real_rolls, what = reference(config, data)
+
+    def note_music(trainer: Trainer) -> None:
+        notes[:] = ["", music_table(trainer.sampling_generator, real_rolls, what, config)]
+
+    callbacks = gan_callbacks(config, frontend, None, real, None, config.samples)
+    trainer = Trainer(
+        generator,
+        critic,
+        Wasserstein(),
+        GradientPenalty(weight=config.gp_weight),
+        generator_lr=config.lr,
+        critic_lr=config.lr,
+        betas=(0.5, 0.9),
+        n_critic=config.n_critic,
+        precision=config.precision,
+        frontend=frontend,  # stored in the checkpoints: `audiogan generate` writes MIDI
+        callbacks=[*callbacks, LambdaCallback(note_music, config.every, config.unit, at_end=True)],
+        out_dir=config.out,
+        device=config.device,
+        seed=config.seed,
+    )
+    loader = DataLoader(
+        data, batch_size=config.batch_size, shuffle=True, drop_last=True, num_workers=config.workers
+    )
+    return GanRun("musegan", config, trainer, loader, notes)
+
+
+def evaluate(run_dir: Path, config: Config) -> str:
+    """The music metrics of the newest checkpoint's (EMA) generator beside real phrases."""
+    checkpoint = latest_checkpoint(Path(run_dir) / "checkpoints")
+    if checkpoint is None:
+        raise ConfigError(f"{run_dir} has no checkpoint yet: train it first")
+    real, what = reference(config, phrases(config))
+    return f"{checkpoint}\n" + music_table(load_generator(checkpoint), real, what, config)
+
+
+RECIPE = Recipe(
+    name="musegan",
+    summary="MuseGAN on Bach chorales or a MIDI folder: 4 voices, 2 bars, written as MIDI",
+    config=Config,
+    full_size=FULL_SIZE,
+    build=build,
+    evaluate=evaluate,
+    data_flags=("midi",),
+)
