@@ -28,12 +28,15 @@ from audiogan.data import (
     write_audio_folder,
 )
 from audiogan.export import export_features
-from audiogan.frontends import LogMel, LogSpectrogram, PianoRoll, StreamingEncoder
+from audiogan.frontends import LogMel, LogSpectrogram, PianoRoll, StreamingEncoder, Waveform
 from audiogan.losses import (
+    FeatureMatchingLoss,
     GradientPenalty,
     Hinge,
     LeastSquares,
+    MelReconstructionLoss,
     Minimax,
+    MultiResolutionSTFTLoss,
     NonSaturating,
     R1Penalty,
     Wasserstein,
@@ -42,7 +45,12 @@ from audiogan.losses import (
 from audiogan.nn import (
     ConvCritic2d,
     ConvGenerator2d,
+    CriticEnsemble,
+    HiFiGANGenerator,
     LabelEmbedding,
+    MultiPeriodDiscriminator,
+    MultiResolutionSTFTDiscriminator,
+    MultiScaleDiscriminator,
     MuseCritic,
     MuseGenerator,
     OneHot,
@@ -51,6 +59,8 @@ from audiogan.nn import (
     ResNet9,
     ResNet9Classifier,
     ResNet9Critic,
+    WaveGANCritic,
+    WaveGANGenerator,
     dcgan_init_,
 )
 from audiogan.protocols import (
@@ -78,6 +88,7 @@ from audiogan.train import (
     Trainer,
     generate,
     load_generator,
+    seed_everything,
 )
 
 __version__ = "0.1.0"
@@ -98,10 +109,13 @@ __all__ = [
     "ConvCritic2d",
     "ConvGenerator2d",
     "Critic",
+    "CriticEnsemble",
     "FeatureCache",
+    "FeatureMatchingLoss",
     "Frontend",
     "Generator",
     "GradientPenalty",
+    "HiFiGANGenerator",
     "Hinge",
     "JSBChorales",
     "LabelEmbedding",
@@ -109,8 +123,13 @@ __all__ = [
     "LeastSquares",
     "LogMel",
     "LogSpectrogram",
+    "MelReconstructionLoss",
     "MidiFolder",
     "Minimax",
+    "MultiResolutionSTFTLoss",
+    "MultiPeriodDiscriminator",
+    "MultiResolutionSTFTDiscriminator",
+    "MultiScaleDiscriminator",
     "MuseCritic",
     "MuseGenerator",
     "NonFiniteLossError",
@@ -132,6 +151,9 @@ __all__ = [
     "TensorBoardLogger",
     "Trainer",
     "Wasserstein",
+    "WaveGANCritic",
+    "WaveGANGenerator",
+    "Waveform",
     "__version__",
     "dcgan_init_",
     "export_features",
@@ -143,6 +165,7 @@ __all__ = [
     "pad_or_trim",
     "resample",
     "save_audio",
+    "seed_everything",
     "write_annotated_csv",
     "write_audio_folder",
 ]

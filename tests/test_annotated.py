@@ -47,7 +47,7 @@ def test_header_auto_int_labels_missing_extension(tmp_path: Path) -> None:
 
 def test_no_header_auto_and_forced(tmp_path: Path) -> None:
     csv_path, audio = _setup(tmp_path, "a.wav,2\nb,0\n")
-    ds = AnnotatedAudio(csv_path, audio, num_samples=100)
+    ds = AnnotatedAudio(csv_path, audio, num_samples=100, classes=["0", "1", "2"])
     assert ds.header is None and ds.labels == [2, 0]
     assert ds.classes == ["0", "1", "2"]  # ints are kept: classes cover 0..max
     forced = AnnotatedAudio(csv_path, audio, num_samples=100, has_header=True)
@@ -70,7 +70,8 @@ def test_string_labels_map_to_sorted_indices(tmp_path: Path) -> None:
 def test_other_columns_and_subfolders(tmp_path: Path) -> None:
     text = "fold,slice_file_name,classID,class\n1,fold1/x,3,drill\n2,fold2/y.wav,0,bark\n"
     csv_path, audio = _setup(tmp_path, text, names=("fold1/x.wav", "fold2/y.wav"))
-    ds = AnnotatedAudio(csv_path, audio, num_samples=100, file_column=1, label_column=2)
+    ids = [str(i) for i in range(10)]  # UrbanSound8K's classIDs; a subset may miss some
+    ds = AnnotatedAudio(csv_path, audio, num_samples=100, file_column=1, label_column=2, classes=ids)
     assert [p.relative_to(audio).as_posix() for p in ds.files] == ["fold1/x.wav", "fold2/y.wav"]
     assert ds.labels == [3, 0]
     by_name = AnnotatedAudio(csv_path, audio, num_samples=100, file_column=1, label_column=3)

@@ -218,45 +218,182 @@ def test_in_memory_trainer_continues_without_reloading(tmp_path):
     assert load_checkpoint(latest_checkpoint(tmp_path / "checkpoints"))["step"] == 4
 
 
-SIGINT_CHILD = textwrap.dedent(
+STOP_CHILD = textwrap.dedent(
     """
-    import sys
+    import sys, time
     from pathlib import Path
     sys.path.insert(0, {tests!r})
+    import audiogan.train.trainer as trainer_module
     from test_trainer import make_loader, make_trainer
     from audiogan.train.callback import LambdaCallback
+    from audiogan.train.checkpoint_callback import CheckpointCallback
 
     out = Path(sys.argv[1])
-    ready = LambdaCallback(lambda t: (out / "ready").touch() if t.step == 2 else None, every=1, unit="step")
-    trainer = make_trainer(out, callbacks=[ready])
+    save = trainer_module.atomic_save
+
+    def slow_final_save(obj, path):  # the final write takes a while: signals can arrive during it
+        if trainer._stop._saving:
+            (out / "saving").touch()
+            time.sleep(1.5)
+        return save(obj, path)
+
+    trainer_module.atomic_save = slow_final_save
+
+    def progress(t):
+        (out / "progress").write_text(str(t.step))
+        time.sleep(0.2)
+
+    callbacks = [LambdaCallback(progress, every=1, unit="step")]
+    if "--every-step" in sys.argv:
+        callbacks.append(CheckpointCallback(every=1, unit="step"))
+    else:
+        callbacks.append(CheckpointCallback(every=1000, unit="step"))  # rarely: only the final one
+    trainer = make_trainer(out, callbacks=callbacks)
     trainer.fit(make_loader(), steps=10**9)
     print("STOPPED", trainer.step, trainer.interrupted, flush=True)
     """
 )
 
 
-@pytest.mark.slow
-def test_sigint_saves_a_checkpoint_and_exits_cleanly(tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SIGINT_CHILD.format(tests=str(TESTS)), str(tmp_path)],
+def _start_child(tmp_path: Path, *flags: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", STOP_CHILD.format(tests=str(TESTS)), str(tmp_path), *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def _wait_for(proc: subprocess.Popen, path: Path, check=lambda: True) -> None:
+    deadline = time.monotonic() + 120
+    while not (path.exists() and check()):
+        assert proc.poll() is None, proc.communicate()[1]
+        assert time.monotonic() < deadline, f"no {path}"
+        time.sleep(0.02)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_signal_saves_a_checkpoint_and_exits_cleanly(tmp_path, signum):
+    """Checkpoints every 1000 steps only: the stop still loses at most the step in progress."""
+    proc = _start_child(tmp_path)
     try:
-        deadline = time.monotonic() + 120
-        while not (tmp_path / "ready").exists():
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
+        progress = tmp_path / "progress"
+        _wait_for(proc, progress, lambda: int(progress.read_text() or 0) >= 2)
+        done = int(progress.read_text())
+        proc.send_signal(signum)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
     _, step, interrupted = out.split()
-    assert interrupted == "True" and int(step) >= 2
-    assert "Traceback" not in err
+    assert interrupted == "True" and done <= int(step) <= done + 2  # at most the step in progress
+    assert "Traceback" not in err and signal.Signals(signum).name in err
     state = load_checkpoint(latest_checkpoint(tmp_path / "checkpoints"))
     assert state["step"] == int(step)
+
+
+@pytest.mark.slow
+def test_a_second_signal_during_the_final_write_waits_for_it(tmp_path):
+    proc = _start_child(tmp_path)
+    try:
+        _wait_for(proc, tmp_path / "progress")
+        proc.send_signal(signal.SIGTERM)
+        _wait_for(proc, tmp_path / "saving")
+        proc.send_signal(signal.SIGTERM)  # while the final checkpoint is being written
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "writing the final checkpoint first" in err
+    step = int(out.split()[1])
+    assert load_checkpoint(latest_checkpoint(tmp_path / "checkpoints"))["step"] == step
+
+
+@pytest.mark.slow
+def test_a_third_signal_aborts_the_write_and_keeps_the_previous_checkpoint(tmp_path):
+    proc = _start_child(tmp_path, "--every-step")
+    try:
+        _wait_for(proc, tmp_path / "checkpoints" / "step_00000002.pt")
+        proc.send_signal(signal.SIGTERM)
+        _wait_for(proc, tmp_path / "saving")
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0 and "KeyboardInterrupt" in err
+    newest = latest_checkpoint(tmp_path / "checkpoints")
+    state = load_checkpoint(newest)  # the previous checkpoint, whole
+    assert state["step"] >= 2
+    assert not list((tmp_path / "checkpoints").glob("*.tmp"))  # no half-written file left
+
+
+# ----------------------------------------------------------------------------- changed settings
+
+
+def _lrs(trainer: Trainer) -> tuple[float, float]:
+    return (
+        trainer.generator_optimizer.param_groups[0]["lr"],
+        trainer.critic_optimizer.param_groups[0]["lr"],
+    )
+
+
+def test_resume_given_settings_win_and_the_rest_is_restored(tmp_path, caplog):
+    make_trainer(tmp_path, generator_lr=2e-4, critic_lr=3e-4, betas=(0.0, 0.99), n_critic=2).fit(
+        make_loader(), steps=2
+    )
+    # nothing given: everything comes back from the checkpoint, and nothing is said
+    restored = make_trainer(tmp_path)
+    with caplog.at_level("WARNING", logger="audiogan.train.checkpoint_state"):
+        restored.fit(make_loader(), steps=3)
+    assert _lrs(restored) == (2e-4, 3e-4) and restored.n_critic == 2
+    assert restored.generator_optimizer.param_groups[0]["betas"] == (0.0, 0.99)
+    assert "kept from the checkpoint" in caplog.text  # it says what it kept
+    caplog.clear()
+    # a new learning rate and n_critic given: they win, betas still come from the checkpoint
+    changed = make_trainer(tmp_path, generator_lr=1e-4, n_critic=1)
+    with caplog.at_level("WARNING", logger="audiogan.train.checkpoint_state"):
+        changed.fit(make_loader(), steps=4)
+    assert _lrs(changed) == (1e-4, 3e-4) and changed.n_critic == 1
+    assert changed.generator_optimizer.param_groups[0]["betas"] == (0.0, 0.99)
+    messages = [r.getMessage() for r in caplog.records if "differ" in r.getMessage()]
+    assert len(messages) == 1  # one message listing every difference
+    assert "generator lr 0.0002 -> 0.0001 (given)" in messages[0]
+    assert "n_critic 2 -> 1 (given)" in messages[0]
+    assert "critic lr 0.0003 kept from the checkpoint (not given)" in messages[0]
+    assert "generator betas (0.0, 0.99) kept from the checkpoint" in messages[0]
+
+
+def test_resume_with_an_optimizer_given_takes_all_its_settings(tmp_path):
+    make_trainer(tmp_path, critic_lr=3e-4).fit(make_loader(), steps=2)
+    torch.manual_seed(0)
+    g, d = TinyGenerator(), TinyCritic()
+    given = Trainer(
+        g,
+        d,
+        Wasserstein(),
+        GradientPenalty(10.0),
+        out_dir=tmp_path,
+        device="cpu",
+        critic_optimizer=lambda ps: torch.optim.Adam(ps, lr=5e-5, betas=(0.1, 0.2)),
+    )
+    given.fit(make_loader(), steps=3)
+    group = given.critic_optimizer.param_groups[0]
+    assert (group["lr"], group["betas"]) == (5e-5, (0.1, 0.2))
+
+
+def test_resume_with_a_scheduler_moves_the_base_and_keeps_the_progress(tmp_path):
+    def exp(opt):
+        return torch.optim.lr_scheduler.ExponentialLR(opt, 0.5)
+
+    make_trainer(tmp_path, generator_lr=1e-3, generator_scheduler=exp).fit(make_loader(), steps=2)
+    resumed = make_trainer(tmp_path, generator_lr=2e-3, generator_scheduler=exp)
+    resumed.fit(make_loader(), steps=3)
+    # base 1e-3 decayed twice (2.5e-4) -> base 2e-3 at the same point (5e-4), then one step more
+    assert _lrs(resumed)[0] == pytest.approx(2e-3 * 0.5**3)
+    assert resumed.generator_scheduler.base_lrs == [2e-3]

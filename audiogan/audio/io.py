@@ -8,6 +8,7 @@ reads wav, flac, ogg/vorbis, mp3 (libsndfile >= 1.1) and more. Every failure is 
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,10 @@ class AudioFileError(ValueError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class AudioRangeWarning(UserWarning):
+    """A float audio file holds samples outside [-1, 1]; :func:`load_audio` scaled them down."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,11 @@ def load_audio(
         path: File to read (any format libsndfile reads: wav, flac, ogg, mp3, aiff...).
         dtype: Floating dtype of the result.
 
+    Integer formats (PCM) are scaled to [-1, 1) by libsndfile. Float formats can hold any value;
+    a float file whose peak exceeds 1 (e.g. samples written unnormalized, in the thousands) is
+    divided by its peak, so the result is in [-1, 1] whatever the file, with an
+    :class:`AudioRangeWarning` naming the file and the peak.
+
     Returns:
         ``(waveform, sample_rate)`` with ``waveform`` of shape ``(channels, time)`` in [-1, 1].
 
@@ -80,6 +90,14 @@ def load_audio(
         raise AudioFileError(path, "the file holds no samples (zero length)")
     if not np.isfinite(data).all():
         raise AudioFileError(path, "the file holds NaN or infinite samples")
+    peak = float(np.abs(data).max())
+    if peak > 1.0:
+        warnings.warn(
+            f"{path}: samples reach {peak:.6g}, outside [-1, 1]; scaled down by that peak",
+            AudioRangeWarning,
+            stacklevel=2,
+        )
+        data = data / np.float32(peak)
     wave = torch.from_numpy(np.ascontiguousarray(data.T)).to(dtype)  # (channels, time)
     return wave, int(sr)
 

@@ -24,7 +24,13 @@ def _resample_kernel(orig: int, new: int, dtype: torch.dtype) -> tuple[torch.Ten
 def resample(waveform: torch.Tensor, orig_sr: int, new_sr: int) -> torch.Tensor:
     """Resample ``(..., time)`` from ``orig_sr`` to ``new_sr`` with a cached sinc kernel.
 
-    Equal to :func:`torchaudio.functional.resample` with its default arguments.
+    Equal to :func:`torchaudio.functional.resample` with its default arguments. The result has
+    ``ceil(time * new_sr / orig_sr)`` samples; an empty input (no samples, or a leading axis of
+    size 0) gives an empty result of that shape.
+
+    Raises:
+        ValueError: If a rate is not positive, or the waveform is not floating (and the rates
+            differ).
     """
     if orig_sr <= 0 or new_sr <= 0:
         raise ValueError(f"resample: sample rates must be positive, got {orig_sr} -> {new_sr}")
@@ -32,6 +38,9 @@ def resample(waveform: torch.Tensor, orig_sr: int, new_sr: int) -> torch.Tensor:
         return waveform
     if not waveform.is_floating_point():
         raise ValueError(f"resample: expected a floating waveform, got {waveform.dtype}")
+    if waveform.numel() == 0:  # torchaudio cannot reshape an empty batch
+        length = -(-waveform.shape[-1] * new_sr // orig_sr)
+        return waveform.new_zeros((*waveform.shape[:-1], length))
     try:
         from torchaudio.functional.functional import _apply_sinc_resample_kernel
 
@@ -45,9 +54,19 @@ def resample(waveform: torch.Tensor, orig_sr: int, new_sr: int) -> torch.Tensor:
 
 
 def mix_down(waveform: torch.Tensor) -> torch.Tensor:
-    """Average the channels of ``(channels, time)`` (or ``(..., channels, time)``) to one: ``(..., 1, time)``."""
+    """Average the channels of ``(channels, time)`` (or ``(..., channels, time)``) to one: ``(..., 1, time)``.
+
+    Raises:
+        ValueError: If the waveform is not floating, has fewer than 2 dims or no channel.
+    """
     if waveform.dim() < 2:
         raise ValueError(f"mix_down: expected (..., channels, time), got {tuple(waveform.shape)}")
+    if not waveform.is_floating_point():
+        raise ValueError(f"mix_down: expected a floating waveform, got {waveform.dtype}")
+    if waveform.shape[-2] == 0:
+        raise ValueError(
+            f"mix_down: expected at least one channel in (..., channels, time), got {tuple(waveform.shape)}"
+        )
     return waveform.mean(dim=-2, keepdim=True)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import os
 import re
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +27,22 @@ class AnnotatedAudio(FileAudioDataset):
 
     File names are relative to ``audio_dir``; a name without ``extension`` (the recurrent event
     classifier writes ``"0001"`` for ``0001.wav``) gets it appended unless the name exists as
-    written. Labels are either all integers (kept as they are; ``classes`` is then
-    ``["0", ..., str(max)]``) or strings (``classes`` is their sorted set and each label its
-    index). Items go through the same chain as :class:`~audiogan.data.AudioFolder`: load -> mix
+    written. Items go through the same chain as :class:`~audiogan.data.AudioFolder`: load -> mix
     down -> resample -> pad or trim -> ``transform``.
+
+    How labels become class indices:
+
+    - With ``classes``: each label must be one of its names (integer labels compare as
+      ``str(int(label))``, so ``"01"`` is ``"1"``); its index in ``classes`` is the class index.
+      A label outside the list (a typo such as ``dgo``) is a ``ValueError`` naming the CSV file
+      and line. Classes without any file are allowed: the list declares them.
+    - Without ``classes``, integer labels: each is its class index and ``classes`` is
+      ``["0", ..., str(max)]``; an index in ``0..max`` that no row uses is a ``ValueError``
+      naming it (a gap is usually a typo or a subset of another data set; pass ``classes`` to
+      declare the full list).
+    - Without ``classes``, string labels: ``classes`` is their sorted set. Labels that differ only
+      by case or whitespace (``Dog`` and ``dog``) stay distinct classes, with a warning naming
+      them; pass ``classes`` to catch every typo.
 
     Args:
         csv_path: The annotation file (read with the :mod:`csv` module; UTF-8, an optional BOM).
@@ -50,6 +64,8 @@ class AnnotatedAudio(FileAudioDataset):
             other rows' labels are.
         random_crop: Trim long files at a random offset (see :meth:`set_epoch`).
         seed: Seeds the random crops.
+        classes: The class names, in class-index order; every label must be one of them (see
+            above). Default: taken from the labels.
 
     Yields:
         ``(waveform (1, num_samples) or transform(waveform), label)``.
@@ -65,7 +81,9 @@ class AnnotatedAudio(FileAudioDataset):
     Raises:
         ValueError: If the CSV or ``audio_dir`` is missing, the CSV holds no rows, a row has a
             different number of columns than the first or an empty file/label field (the message
-            gives the CSV line number), a label is a negative integer, or an argument is invalid.
+            gives the CSV line number), a label is a negative integer or not one of ``classes``,
+            integer labels leave a class index unused (without ``classes``), or an argument is
+            invalid.
         AudioFileError: With ``on_error="raise"``, if a listed file is missing or unreadable.
     """
 
@@ -83,6 +101,7 @@ class AnnotatedAudio(FileAudioDataset):
         has_header: bool | str = "auto",
         random_crop: bool = False,
         seed: int = 0,
+        classes: Sequence[str] | None = None,
     ) -> None:
         super().__init__(sample_rate, num_samples, transform, on_error, random_crop, seed)
         if has_header not in (True, False, "auto"):
@@ -117,19 +136,7 @@ class AnnotatedAudio(FileAudioDataset):
         if not rows:
             raise ValueError(f"AnnotatedAudio: {self.csv_path} holds no data rows")
 
-        raw_labels = [row[self.label_column] for _, row in rows]
-        if all(_INT.fullmatch(label) for label in raw_labels):
-            labels = [int(label) for label in raw_labels]
-            for (line, _), label in zip(rows, labels, strict=True):
-                if label < 0:
-                    raise ValueError(
-                        f"AnnotatedAudio: {self.csv_path} line {line}: negative label {label}"
-                    )
-            self.classes = [str(i) for i in range(max(labels) + 1)]
-        else:
-            self.classes = sorted(set(raw_labels))
-            index = {name: i for i, name in enumerate(self.classes)}
-            labels = [index[label] for label in raw_labels]
+        self.classes, labels = self._class_indices(rows, classes)
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
 
         candidates = [
@@ -141,6 +148,48 @@ class AnnotatedAudio(FileAudioDataset):
             for (line, row), label in zip(rows, labels, strict=True)
         ]
         self._screen(candidates)
+
+    def _class_indices(
+        self, rows: list[tuple[int, list[str]]], classes: Sequence[str] | None
+    ) -> tuple[list[str], list[int]]:
+        """``(classes, label of each row)`` by the rules of the class docstring."""
+        raw = [(line, row[self.label_column]) for line, row in rows]
+        integers = all(_INT.fullmatch(label) for _, label in raw)
+        if integers:
+            for line, label in raw:
+                if int(label) < 0:
+                    raise ValueError(
+                        f"AnnotatedAudio: {self.csv_path} line {line}: negative label {int(label)}"
+                    )
+        if classes is not None:
+            names = _check_classes(classes)
+            index = {name: i for i, name in enumerate(names)}
+            labels = []
+            for line, label in raw:
+                name = str(int(label)) if integers else label
+                if name not in index:
+                    close = difflib.get_close_matches(name, names, n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    raise ValueError(
+                        f"AnnotatedAudio: {self.csv_path} line {line}: label {label!r} is not one "
+                        f"of classes {_shorten(names)}{hint}"
+                    )
+                labels.append(index[name])
+            return names, labels
+        if integers:
+            labels = [int(label) for _, label in raw]
+            unused = sorted(set(range(max(labels) + 1)) - set(labels))
+            if unused:
+                raise ValueError(
+                    f"AnnotatedAudio: {self.csv_path}: integer labels are class indices, and no row "
+                    f"has class {_shorten(unused)} of 0..{max(labels)}; fix the labels, or pass "
+                    f"classes=[...] to declare every class (including those without files)"
+                )
+            return [str(i) for i in range(max(labels) + 1)], labels
+        names = sorted({label for _, label in raw})
+        _warn_near_duplicates(self.csv_path, names)
+        index = {name: i for i, name in enumerate(names)}
+        return names, [index[label] for _, label in raw]
 
     def _read_rows(self) -> list[tuple[int, list[str]]]:
         """Non-blank rows as ``(line number, stripped fields)``, all checked for shape."""
@@ -225,3 +274,37 @@ class AnnotatedAudio(FileAudioDataset):
             f"AnnotatedAudio(csv_path={str(self.csv_path)!r}, items={len(self)}, "
             f"classes={self.classes}, sample_rate={self.sample_rate}, num_samples={self.num_samples})"
         )
+
+
+def _check_classes(classes: Sequence[str]) -> list[str]:
+    """``classes`` as a list of distinct, non-empty names (``str`` of each entry, stripped)."""
+    if isinstance(classes, str):
+        raise ValueError(f"AnnotatedAudio: classes must be a sequence of names, got {classes!r}")
+    names = [str(c).strip() for c in classes]
+    if not names or not all(names):
+        raise ValueError(f"AnnotatedAudio: classes must be non-empty names, got {list(classes)!r}")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"AnnotatedAudio: classes lists {repeated} more than once")
+    return names
+
+
+def _warn_near_duplicates(csv_path: Path, names: list[str]) -> None:
+    """Warn about labels that differ only by case or whitespace (``Dog`` / ``dog``)."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(" ".join(name.split()).casefold(), []).append(name)
+    similar = [group for group in groups.values() if len(group) > 1]
+    if similar:
+        listed = "; ".join(" / ".join(repr(n) for n in group) for group in similar)
+        warnings.warn(
+            f"AnnotatedAudio: {csv_path}: labels that differ only by case or whitespace are "
+            f"different classes: {listed}; pass classes=[...] if they are one class (a typo)",
+            stacklevel=4,
+        )
+
+
+def _shorten(items: Sequence[Any], limit: int = 20) -> str:
+    shown = ", ".join(repr(x) if isinstance(x, str) else str(x) for x in items[:limit])
+    more = f", ... ({len(items) - limit} more)" if len(items) > limit else ""
+    return f"[{shown}{more}]"

@@ -9,7 +9,9 @@ The key is a SHA-256 of the frontend's class, ``config`` and state tensors (e.g.
 :class:`~audiogan.frontends.logspec.LogSpectrogram`'s per-bin statistics), the data set's class
 and ``cache_key()`` (for files: relative paths, sizes and mtimes), the storage dtype and the
 format version. Opening a cache whose key, shape, dtype or file size differs rebuilds it; a stale
-cache is never reused.
+cache is never reused. Nothing in a cache folder is executed: ``index.json`` is plain JSON whose
+fields are checked (a malformed index means a rebuild), and ``features.npy`` is mapped with
+``allow_pickle=False`` (an object array in it means a rebuild).
 
 Writes are atomic: the old index is removed first, features go to a temporary file that is
 flushed, fsync'ed and renamed, and the index is written (the same way) last. A crash at any point
@@ -111,6 +113,32 @@ def cache_key(dataset: Any, frontend: Any, dtype: str = "float16") -> str:
             f"FeatureCache: dataset.cache_key() and frontend.config must be JSON-able ({err})"
         ) from err
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _index_problem(index: Any, num_items: int) -> str | None:
+    """What is wrong with the shape of a parsed ``index.json``, or None.
+
+    The index is data only: nothing in it is imported or called. Its ``labels`` and
+    ``item_shape`` are used as they are, so they must be what :meth:`FeatureCache._build`
+    writes: ``num_items`` non-negative ints (or null), and a list of non-negative ints.
+    """
+    if not isinstance(index, dict):
+        return f"a JSON {type(index).__name__}, not an object"
+    shape = index.get("item_shape")
+    if not isinstance(shape, list) or not all(_is_count(n) for n in shape):
+        return f"item_shape must be a list of non-negative ints, got {shape!r:.80}"
+    labels = index.get("labels")
+    if labels is not None and (
+        not isinstance(labels, list)
+        or len(labels) != num_items
+        or not all(_is_count(y) for y in labels)
+    ):
+        return f"labels must be null or {num_items} non-negative ints, got {labels!r:.80}"
+    return None
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _collate(items: list[Any]) -> tuple[torch.Tensor, list[int] | None]:
@@ -231,6 +259,8 @@ class FeatureCache(Dataset):
             return None
         except (OSError, ValueError) as err:
             reason, index = f"unreadable index ({err})", None
+        if index is not None and (problem := _index_problem(index, num_items)) is not None:
+            reason, index = f"malformed index ({problem})", None
         if index is not None:
             if index.get("format_version") != FORMAT_VERSION:
                 reason = f"format version {index.get('format_version')} != {FORMAT_VERSION}"
@@ -244,7 +274,7 @@ class FeatureCache(Dataset):
                 reason = f"{self.features_path} is missing or has the wrong size"
             else:
                 try:
-                    arr = np.load(self.features_path, mmap_mode="r")
+                    arr = np.load(self.features_path, mmap_mode="r", allow_pickle=False)
                 except (OSError, ValueError) as err:
                     arr, reason = None, f"{self.features_path} is unreadable ({err})"
                 if arr is not None and (
@@ -258,7 +288,7 @@ class FeatureCache(Dataset):
 
     def _memmap(self) -> np.ndarray:
         if self._memmap_array is None:
-            self._memmap_array = np.load(self.features_path, mmap_mode="r")
+            self._memmap_array = np.load(self.features_path, mmap_mode="r", allow_pickle=False)
         return self._memmap_array
 
     def __len__(self) -> int:

@@ -5,7 +5,8 @@ with pitch index = MIDI number - ``lowest_pitch`` and a rest as -1 at every pitc
 
 - :class:`JSBChorales` parses the chorales that the ``music21`` package ships (no download),
   and caches the result to an ``.npz``.
-- :func:`load_jsb16th_npz` reads the widely used ``Jsb16thSeparated.npz`` (the book's data).
+- :func:`load_jsb16th_npz` reads the widely used ``Jsb16thSeparated.npz`` (the book's data),
+  whose ragged object arrays it unpickles with an unpickler that builds only numpy arrays.
 
 How :class:`JSBChorales` builds its phrases:
 
@@ -37,7 +38,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import time
 import warnings
 import zlib
@@ -51,6 +51,7 @@ from torch.utils.data import Dataset
 
 from audiogan._atomic import atomic_path
 from audiogan._optional import require
+from audiogan._safe_npz import load_npz
 from audiogan.frontends.pianoroll import pitches_to_roll, segment_pitches
 from audiogan.music.midi import stream_bar_quarters, stream_pickup, stream_to_tracks, tracks_to_grid
 
@@ -338,18 +339,17 @@ def load_jsb16th_npz(
     Raises:
         ValueError: If the file can't be read, lacks ``split``, or a piece is not ``(T, 4)``;
             the message names the file.
+        UnsafeFileError: (a ``ValueError``) If the file's pickled arrays name anything but numpy
+            arrays and dtypes. The file is read by :func:`audiogan._safe_npz.load_npz`, never by
+            ``np.load(allow_pickle=True)``, so a crafted file cannot run code.
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     path = Path(path)
-    try:
-        npz = np.load(path, allow_pickle=True, encoding="latin1")
-    except (OSError, ValueError, EOFError, pickle.UnpicklingError) as err:
-        raise ValueError(f"{path}: not a readable .npz file ({err})") from err
-    with npz:
-        if split not in npz.files:
-            raise ValueError(f"{path}: has no split {split!r}; its keys are {sorted(npz.files)}")
-        pieces: Sequence[Any] = npz[split]
+    arrays = load_npz(path)  # never np.load(allow_pickle=True): see audiogan._safe_npz
+    if split not in arrays:
+        raise ValueError(f"{path}: has no split {split!r}; its keys are {sorted(arrays)}")
+    pieces: Sequence[Any] = arrays[split]
     phrase_steps = bars * steps_per_bar
     out = []
     for k, piece in enumerate(pieces):

@@ -22,6 +22,7 @@ from audiogan.frontends.pianoroll import (
     segment_pitches,
 )
 from audiogan.frontends.streaming import StreamingEncoder, stream_windows
+from audiogan.frontends.waveform import Waveform, draw_waveform, waveform_features
 
 __all__ = [
     "AudioFrontend",
@@ -29,8 +30,10 @@ __all__ = [
     "LogSpectrogram",
     "PianoRoll",
     "StreamingEncoder",
+    "Waveform",
     "binarize_roll",
     "db_to_unit",
+    "draw_waveform",
     "fix_frames",
     "frames_for_samples",
     "log_magnitude",
@@ -43,4 +46,5 @@ __all__ = [
     "segment_pitches",
     "stream_windows",
     "unit_to_db",
+    "waveform_features",
 ]

@@ -10,7 +10,7 @@ Griffin-Lim turns ``frames`` frames back into ``(frames - 1) * hop_length`` samp
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,20 @@ def samples_for_frames(frames: int, hop_length: int) -> int:
             f"samples_for_frames: expected frames >= 1 and hop_length > 0, got {frames}, {hop_length}"
         )
     return (frames - 1) * hop_length
+
+
+def check_wave_length(wave: torch.Tensor, n_fft: int, name: str) -> None:
+    """Raise a ValueError unless ``wave (..., time)`` is long enough for a centred STFT.
+
+    The STFT reflect-pads ``n_fft // 2`` samples on each side, which needs more than
+    ``n_fft // 2`` samples: shorter waveforms (and empty ones) are refused here with a message,
+    not deep inside ``torch.stft``.
+    """
+    if wave.shape[-1] <= n_fft // 2:
+        raise ValueError(
+            f"{name}: expected a waveform (..., time) of at least {n_fft // 2 + 1} samples "
+            f"(n_fft // 2 + 1 for n_fft={n_fft}), got {tuple(wave.shape)}"
+        )
 
 
 def fix_frames(features: torch.Tensor, frames: int | None, value: float = -1.0) -> torch.Tensor:
@@ -87,12 +101,26 @@ def module_dtype(module: nn.Module, default: torch.dtype = torch.float32) -> tor
     return default
 
 
+def batch_apply(fn: Callable[[torch.Tensor], torch.Tensor], packed: torch.Tensor) -> torch.Tensor:
+    """``fn(packed)`` for ``packed (batch, time)``, also when ``batch`` is 0.
+
+    ``torch.stft`` refuses an empty batch (a leading axis of size 0, e.g. ``(0, channels,
+    time)``); then ``fn`` runs on one row of zeros and the result is cut back to 0 rows, so the
+    features have their usual trailing shape.
+    """
+    if packed.shape[0] > 0:
+        return fn(packed)
+    return fn(packed.new_zeros((1, *packed.shape[1:])))[:0]
+
+
 def stft_power(packed: torch.Tensor, n_fft: int, hop_length: int, power: float) -> torch.Tensor:
     """``|STFT|**power`` with a Hann window: ``(batch, time) -> (batch, n_fft // 2 + 1, frames)``.
 
     The same analysis as torchaudio's ``Spectrogram`` transform (centered, reflect padding), with
     the window built on the fly for the pure-function twins of the frontends.
     """
+    if packed.shape[0] == 0:
+        return batch_apply(lambda x: stft_power(x, n_fft, hop_length, power), packed)
     window = torch.hann_window(n_fft, dtype=packed.dtype, device=packed.device)
     return AF.spectrogram(
         packed,
@@ -239,6 +267,7 @@ class AudioFrontend(nn.Module):
             raise ValueError(
                 f"{type(self).__name__}.encode: expected a floating waveform, got {wave.dtype}"
             )
+        check_wave_length(wave, self.n_fft, f"{type(self).__name__}.encode")
 
     def _check_features(self, features: torch.Tensor, what: str = "decode") -> None:
         expected = (1, self.freq_bins) if self.frames is None else (1, self.freq_bins, self.frames)

@@ -26,6 +26,8 @@ from torchaudio.transforms import GriffinLim, InverseMelScale, MelSpectrogram
 
 from audiogan.frontends.base import (
     AudioFrontend,
+    batch_apply,
+    check_wave_length,
     fix_frames,
     module_dtype,
     pack_leading,
@@ -114,11 +116,15 @@ def log_mel(
 
     Returns:
         ``(..., 1, n_mels, frames)`` in [-1, 1].
+
+    Raises:
+        ValueError: If ``wave`` is not floating or has ``n_fft // 2`` samples or fewer.
     """
     if wave.dim() < 1 or not wave.is_floating_point():
         raise ValueError(
             f"log_mel: expected a floating waveform (..., time), got {tuple(wave.shape)} {wave.dtype}"
         )
+    check_wave_length(wave, n_fft, "log_mel")
     packed, shapes = pack_leading(wave, "time")
     spec = stft_power(packed, n_fft, hop_length, power=2.0)  # (batch, n_fft // 2 + 1, frames)
     f_top = f_max if f_max is not None else float(sample_rate // 2)
@@ -214,10 +220,15 @@ class LogMel(AudioFrontend):
         )
 
     def encode(self, wave: torch.Tensor) -> torch.Tensor:
-        """Waveform ``(..., time)`` -> log-mel ``(..., 1, n_mels, frames)`` in [-1, 1]."""
+        """Waveform ``(..., time)`` -> log-mel ``(..., 1, n_mels, frames)`` in [-1, 1].
+
+        Raises:
+            ValueError: If ``wave`` is not a floating tensor or has ``n_fft // 2`` samples or
+                fewer (the centred STFT reflect-pads ``n_fft // 2`` on each side).
+        """
         self._check_wave(wave)
         packed, shapes = pack_leading(wave.to(module_dtype(self)), "time")
-        mel = self.mel(packed)  # (batch, n_mels, frames)
+        mel = batch_apply(self.mel, packed)  # (batch, n_mels, frames)
         unit = fix_frames(
             power_to_unit(mel, self.ref, self.db_floor, self.db_ceil), self.frames, -1.0
         )

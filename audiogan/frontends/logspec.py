@@ -25,6 +25,8 @@ from torchaudio.transforms import GriffinLim, Spectrogram
 
 from audiogan.frontends.base import (
     AudioFrontend,
+    batch_apply,
+    check_wave_length,
     fix_frames,
     module_dtype,
     pack_leading,
@@ -39,11 +41,16 @@ MIN_STD = 1e-3
 
 
 def log_magnitude(wave: torch.Tensor, n_fft: int = 256, hop_length: int = 128) -> torch.Tensor:
-    """``log(|STFT| + 1e-6)`` without the Nyquist bin: ``(..., time) -> (..., n_fft // 2, frames)``."""
+    """``log(|STFT| + 1e-6)`` without the Nyquist bin: ``(..., time) -> (..., n_fft // 2, frames)``.
+
+    Raises:
+        ValueError: If ``wave`` is not floating or has ``n_fft // 2`` samples or fewer.
+    """
     if wave.dim() < 1 or not wave.is_floating_point():
         raise ValueError(
             f"log_magnitude: expected a floating waveform (..., time), got {tuple(wave.shape)} {wave.dtype}"
         )
+    check_wave_length(wave, n_fft, "log_magnitude")
     packed, shapes = pack_leading(wave, "time")
     mag = stft_power(packed, n_fft, hop_length, power=1.0)  # (batch, n_fft // 2 + 1, frames)
     return unpack_leading(torch.log(mag[:, :-1] + EPS), shapes, "freq frames")
@@ -183,7 +190,8 @@ class LogSpectrogram(AudioFrontend):
             ``self``, fitted.
 
         Raises:
-            ValueError: If ``data`` holds no waveform or an item is not a floating tensor.
+            ValueError: If ``data`` holds no waveform, or an item is not a floating tensor or
+                has ``n_fft // 2`` samples or fewer.
         """
         items = [data] if isinstance(data, torch.Tensor) else data
         dtype, device = module_dtype(self), self.mean.device
@@ -201,7 +209,10 @@ class LogSpectrogram(AudioFrontend):
                 raise ValueError(
                     f"LogSpectrogram.fit: item {i}: expected a floating waveform (..., time), got {what}"
                 )
+            check_wave_length(wave, self.n_fft, f"LogSpectrogram.fit: item {i}")
             packed, _ = pack_leading(wave.to(device, dtype), "time")
+            if packed.shape[0] == 0:
+                continue  # an empty batch (a leading axis of size 0) adds no frame
             x = rearrange(self._log_magnitude(packed).double(), "b f t -> f (b t)")
             n_b = x.shape[1]
             mean_b = x.mean(dim=1)
@@ -229,13 +240,15 @@ class LogSpectrogram(AudioFrontend):
         """Waveform ``(..., time)`` -> ``(..., 1, n_fft // 2, frames)`` in [-1, 1].
 
         Raises:
+            ValueError: If ``wave`` is not a floating tensor or has ``n_fft // 2`` samples or
+                fewer (the centred STFT reflect-pads ``n_fft // 2`` on each side).
             RuntimeError: If :meth:`fit` has not been called (nor fitted stats loaded).
         """
         self._check_wave(wave)
         self._require_fitted("encode")
         packed, shapes = pack_leading(wave.to(module_dtype(self)), "time")
         unit = normalize_log_magnitude(
-            self._log_magnitude(packed), self.mean, self.std, self.clip_std
+            batch_apply(self._log_magnitude, packed), self.mean, self.std, self.clip_std
         )
         unit = fix_frames(unit, self.frames, -1.0)  # (batch, freq, frames)
         return unpack_leading(unit.unsqueeze(1), shapes, "channels freq frames")

@@ -14,6 +14,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, random_split
 
 from audiogan._atomic import atomic_path
+from audiogan._build import is_audiogan_path
 
 #: Version of the saved classifier file layout.
 CHECKPOINT_FORMAT = 1
@@ -172,7 +173,7 @@ def save_classifier(
     cls = type(model)
     payload = {
         "format": CHECKPOINT_FORMAT,
-        "class": f"{cls.__module__}:{cls.__qualname__}",
+        "class": _class_name(cls),
         "config": config,
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "history": history or {},
@@ -210,12 +211,16 @@ def train_or_load_classifier(
     """
     path = Path(path)
     if path.is_file():
-        saved = load_classifier(path)
-        differ = [k for k, v in getattr(model, "config", {}).items() if saved.config.get(k) != v]
-        if differ or type(saved) is not type(model):
-            what = ", ".join(differ) or f"class {type(saved).__name__}"
-            raise ValueError(f"{path} holds a classifier with other settings ({what})")
-        return saved, True
+        stored = _read_classifier(path)
+        if stored["class"] != _class_name(type(model)):
+            raise ValueError(
+                f"{path} holds a classifier with other settings (class {stored['class']})"
+            )
+        config = stored["config"]
+        differ = [k for k, v in getattr(model, "config", {}).items() if config.get(k) != v]
+        if differ:
+            raise ValueError(f"{path} holds a classifier with other settings ({', '.join(differ)})")
+        return load_classifier(path, cls=type(model)), True
     trained, _ = train_classifier(model, data, path=path, **train_options)
     return trained, False
 
@@ -225,10 +230,15 @@ def load_classifier(
 ) -> nn.Module:
     """Rebuild a classifier saved by :func:`save_classifier` / :func:`train_classifier`.
 
+    The file is read with ``torch.load(..., weights_only=True)`` (tensors and plain containers
+    only), and the class it names is imported only if it is an audiogan class (such as
+    ``RecurrentClassifier`` or ``ResNet9Classifier``), like checkpoints (:mod:`audiogan._build`):
+    a file cannot make audiogan import or call anything else. For a classifier of your own
+    class, pass ``cls``; the class named in the file is then not imported at all.
+
     Args:
         path: The saved file.
-        cls: The model class; default the class recorded in the file, imported by its module path
-            (pass it for classes that cannot be imported, e.g. defined inside a function).
+        cls: The model class; default the audiogan class recorded in the file.
         map_location: Where to put the weights.
 
     Returns:
@@ -236,17 +246,11 @@ def load_classifier(
         ``torch.load(path, weights_only=True)["class_names"]`` / ``["history"]``.
 
     Raises:
-        ValueError: If the file is not a saved classifier or its class cannot be imported.
+        ValueError: If the file is not a saved classifier, or names a class that is not an
+            audiogan ``nn.Module`` class (pass ``cls=``).
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such classifier file")
-    checkpoint = torch.load(path, map_location=map_location, weights_only=True)
-    if (
-        not isinstance(checkpoint, dict)
-        or not {"class", "config", "state_dict"} <= checkpoint.keys()
-    ):
-        raise ValueError(f"{path}: not a classifier saved by audiogan.metrics.save_classifier")
+    checkpoint = _read_classifier(path, map_location)
     if cls is None:
         cls = _import_class(checkpoint["class"], path)
     model = cls(**checkpoint["config"])
@@ -254,15 +258,49 @@ def load_classifier(
     return model.to(map_location).eval()
 
 
+def _read_classifier(path: Path, map_location: torch.device | str = "cpu") -> dict[str, Any]:
+    """The dict :func:`save_classifier` wrote, read with ``weights_only=True`` and checked."""
+    if not path.is_file():
+        raise ValueError(f"{path}: no such classifier file")
+    try:
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # truncated: RuntimeError; a pickle naming a global: UnpicklingError
+        raise ValueError(f"{path}: cannot read the classifier file ({err})") from err
+    if (
+        not isinstance(checkpoint, dict)
+        or not {"class", "config", "state_dict"} <= checkpoint.keys()
+        or not isinstance(checkpoint["class"], str)
+        or not isinstance(checkpoint["config"], dict)
+        or not all(isinstance(k, str) for k in checkpoint["config"])
+        or not isinstance(checkpoint["state_dict"], dict)
+    ):
+        raise ValueError(f"{path}: not a classifier saved by audiogan.metrics.save_classifier")
+    return checkpoint
+
+
+def _class_name(cls: type) -> str:
+    """``module:qualname``, as :func:`save_classifier` records a class."""
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
 def _import_class(name: str, path: Path) -> type[nn.Module]:
-    """Import ``module:qualname`` recorded in a checkpoint."""
+    """Import the audiogan ``module:qualname`` recorded in a classifier file, and nothing else."""
     module_name, _, qualname = name.partition(":")
+    if not qualname or not is_audiogan_path(f"{module_name}.{qualname}"):
+        raise ValueError(
+            f"{path}: names the classifier class {name!r}, which is not an audiogan class; only "
+            "audiogan classes are imported from a file: pass cls= (your model class) instead"
+        )
     try:
         obj = importlib.import_module(module_name)
         for part in qualname.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError) as err:
         raise ValueError(f"{path}: cannot import the classifier class {name!r}; pass cls=") from err
+    if not (isinstance(obj, type) and issubclass(obj, nn.Module)):
+        raise ValueError(
+            f"{path}: {name!r} is not an nn.Module class; pass cls= (your model class) instead"
+        )
     return obj
 
 

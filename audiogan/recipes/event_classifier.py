@@ -28,6 +28,7 @@ from audiogan.metrics import classifier_accuracy, train_or_load_classifier
 from audiogan.nn import RecurrentClassifier
 from audiogan.recipes.audio import SpectrogramConfig, labelled_clips, logmel
 from audiogan.recipes.recipe import ConfigError, Recipe, save_run_config
+from audiogan.train import seed_everything
 
 #: The columns of ``OUT/detections.csv``: a row per window of the recording.
 COLUMNS = ("start_s", "end_s", "class", "probability", "played")
@@ -181,7 +182,7 @@ def build(config: Config) -> ClassifierRun:
     clips = labelled_clips(source, samples)
     order = torch.randperm(len(clips), generator=torch.Generator().manual_seed(config.seed))
     held = order[: max(1, round(len(clips) * config.test_fraction))].tolist()
-    torch.manual_seed(config.seed)  # the model's initial weights
+    seed_everything(config.seed)  # the model's initial weights: same seed, same run
     sizes = (config.n_mels, len(clips.classes), config.hidden_size, config.num_layers)
     model = RecurrentClassifier(*sizes, config.cell, dropout=config.dropout)
     features = FeatureCache(clips, frontend, out / "cache")

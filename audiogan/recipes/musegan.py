@@ -26,7 +26,14 @@ from audiogan.metrics import format_music_report, music_report
 from audiogan.nn import MuseCritic, MuseGenerator
 from audiogan.recipes.audio import gan_callbacks
 from audiogan.recipes.recipe import ConfigError, GanRun, Recipe, RunConfig
-from audiogan.train import LambdaCallback, Trainer, fixed_samples, latest_checkpoint, load_generator
+from audiogan.train import (
+    LambdaCallback,
+    Trainer,
+    fixed_samples,
+    latest_checkpoint,
+    load_generator,
+    seed_everything,
+)
 
 
 @dataclass
@@ -101,6 +108,7 @@ def music_table(generator: nn.Module, real: np.ndarray, what: str, config: Confi
 
 def build(config: Config) -> GanRun:
     """Data, models and Trainer of MuseGAN."""
+    seed_everything(config.seed)  # the models' initial weights: same seed, same run
     data = phrases(config)
     if len(data) // config.batch_size < config.n_critic:  # a generator step takes n_critic
         raise ConfigError(f"{len(data)} phrases: fewer than n_critic batches of batch_size")

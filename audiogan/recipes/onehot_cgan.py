@@ -23,7 +23,7 @@ from audiogan.nn import ConvCritic2d, ConvGenerator2d
 from audiogan.recipes.audio import SpectrogramConfig, evaluate_audio, gan_callbacks
 from audiogan.recipes.audio import spectrogram_data as _data
 from audiogan.recipes.recipe import GanRun, Recipe
-from audiogan.train import Trainer
+from audiogan.train import Trainer, seed_everything
 
 #: Generator and discriminator stages: each doubles / halves both axes, so n_mels and frames must
 #: be multiples of 2**STAGES = 16. The original: 8x32 -> 128x512.
@@ -64,6 +64,7 @@ FULL_SIZE = {"n_mels": 128, "frames": 512, "channels": 32, "batch_size": 16}
 
 def build(config: Config) -> GanRun:
     """Data, models and Trainer of the one-hot cGAN."""
+    seed_everything(config.seed)  # the models' initial weights: same seed, same run
     data = _data(config)
     shape = data.frontend.feature_shape  # (1, n_mels, frames)
     num_classes = len(data.classes)

@@ -27,7 +27,7 @@ from audiogan.nn import ConvGenerator2d, ResNet9Critic, dcgan_init_
 from audiogan.recipes.audio import SpectrogramConfig, evaluate_audio, gan_callbacks
 from audiogan.recipes.audio import spectrogram_data as _data
 from audiogan.recipes.recipe import GanRun, Recipe
-from audiogan.train import LambdaCallback, Trainer
+from audiogan.train import LambdaCallback, Trainer, seed_everything
 
 #: Generator doubling stages: n_mels and frames must be multiples of 2**STAGES = 16.
 STAGES = 4
@@ -81,6 +81,7 @@ def features_only(batch: list[tuple[torch.Tensor, int]]) -> torch.Tensor:
 
 def build(config: Config) -> GanRun:
     """Data, models and Trainer of the ResNet-9 GAN."""
+    seed_everything(config.seed)  # the models' initial weights: same seed, same run
     data = _data(config)
     shape = data.frontend.feature_shape  # (1, n_mels, frames)
     loader = DataLoader(

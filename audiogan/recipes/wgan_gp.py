@@ -19,7 +19,7 @@ from audiogan.nn import ConvCritic2d, ConvGenerator2d
 from audiogan.recipes.audio import SpectrogramConfig, evaluate_audio, gan_callbacks
 from audiogan.recipes.audio import spectrogram_data as _data
 from audiogan.recipes.recipe import GanRun, Recipe
-from audiogan.train import Trainer
+from audiogan.train import Trainer, seed_everything
 
 #: Generator and critic stages: each doubles / halves both axes, so n_mels and frames must be
 #: multiples of 2**STAGES = 16.
@@ -72,6 +72,7 @@ FULL_SIZE = {
 
 def build(config: Config) -> GanRun:
     """Data, models and Trainer of the conditional WGAN-GP."""
+    seed_everything(config.seed)  # the models' initial weights: same seed, same run
     data = _data(config)
     shape = data.frontend.feature_shape  # (1, n_mels, frames)
     num_classes = len(data.classes)

@@ -15,6 +15,7 @@ from audiogan.train.checkpoint import (
     list_checkpoints,
     load_checkpoint,
     module_spec,
+    seed_everything,
 )
 from audiogan.train.checkpoint_callback import CheckpointCallback
 from audiogan.train.checkpoint_state import CheckpointMismatchError
@@ -53,5 +54,6 @@ __all__ = [
     "module_spec",
     "to_channels_last",
     "to_channels_last_",
+    "seed_everything",
     "write_gallery",
 ]

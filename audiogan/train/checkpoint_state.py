@@ -147,10 +147,25 @@ def restore_trainer(trainer: Trainer, state: dict[str, Any], path: Path) -> None
             )
         else:
             trainer.ema.load_state_dict(state["ema"])
+    now = {model: _hyperparameters(getattr(trainer, f"{model}_optimizer")) for model in MODELS}
     trainer.generator_optimizer.load_state_dict(state["generator_optimizer"])
     trainer.critic_optimizer.load_state_dict(state["critic_optimizer"])
     for name in ("generator_scheduler", "critic_scheduler"):
         _load_scheduler(getattr(trainer, name), state.get(name), name, path)
+    changes = [line for model in MODELS for line in _settle_optimizer(trainer, model, now[model])]
+    saved_n_critic = int(state.get("trainer", {}).get("n_critic", trainer.n_critic))
+    if saved_n_critic != trainer.n_critic:
+        if "n_critic" in trainer.given_settings:
+            changes.append(f"n_critic {saved_n_critic} -> {trainer.n_critic} (given)")
+        else:
+            changes.append(f"n_critic {saved_n_critic} kept from the checkpoint (not given)")
+            trainer.n_critic = saved_n_critic
+    if changes:
+        log.warning(
+            "resuming from %s with settings that differ from the checkpoint's: %s",
+            path,
+            "; ".join(changes),
+        )
     trainer.generator_scaler.load_state_dict(state["generator_scaler"])
     trainer.critic_scaler.load_state_dict(state["critic_scaler"])
     trainer.epoch_order.load_state_dict(state.get("epoch_order", {}))
@@ -171,6 +186,54 @@ def restore_trainer(trainer: Trainer, state: dict[str, Any], path: Path) -> None
         restore_rng_state(state["rng"])
     else:  # only rank 0's stream is stored
         seed_everything((trainer.seed * 1_000_003 + trainer.rank) * 1_009 + trainer.step)
+
+
+MODELS = ("generator", "critic")
+_GIVEN = {"generator": ("generator_lr", "betas"), "critic": ("critic_lr", "betas")}
+
+
+def _hyperparameters(optimizer: torch.optim.Optimizer) -> list[dict[str, Any]]:
+    """Each parameter group's settings (lr, betas, ...), without its parameters."""
+    return [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
+
+
+def _settle_optimizer(trainer: Trainer, model: str, now: list[dict[str, Any]]) -> list[str]:
+    """After loading the checkpoint's optimizer state, put back the settings given now.
+
+    An optimizer passed to the Trainer brings all its settings; the default Adam brings the
+    learning rate and betas that were given. Under a scheduler, a given learning rate becomes
+    the new base and the current rate keeps its ratio to the base (the schedule's progress).
+
+    Returns:
+        One line per setting that differs from the checkpoint's, saying which one is used.
+    """
+    given = trainer.given_settings
+    optimizer = getattr(trainer, f"{model}_optimizer")
+    scheduler = getattr(trainer, f"{model}_scheduler")
+    if f"{model}_optimizer" in given:
+        wins = set().union(*(g.keys() for g in now))
+    else:
+        wins = {k.split("_")[-1] for k in _GIVEN[model] if k in given}  # "lr", "betas"
+    lines = []
+    for i, (group, current) in enumerate(zip(optimizer.param_groups, now, strict=False)):
+        for key, value in current.items():
+            scheduled = key == "lr" and scheduler is not None  # compare the schedule's base
+            saved = group.get("initial_lr" if scheduled else key)
+            if scheduled:
+                value = current.get("initial_lr", value)
+            if key == "initial_lr" or saved == value:
+                continue
+            where = f"{model} {key}" + (f" (group {i})" if len(now) > 1 else "")
+            if key not in wins:
+                lines.append(f"{where} {saved} kept from the checkpoint (not given)")
+            elif scheduled:
+                lines.append(f"{where} {saved} -> {value} (given; the schedule's base)")
+                group["lr"] *= value / saved if saved else 1.0
+                group["initial_lr"] = scheduler.base_lrs[i] = value
+            else:
+                lines.append(f"{where} {saved} -> {value} (given)")
+                group[key] = value
+    return lines
 
 
 def newest_readable_checkpoint(directory: Path) -> tuple[Path, dict[str, Any]] | None:

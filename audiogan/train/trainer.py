@@ -15,7 +15,7 @@ Every other concern lives in a module named for it: :mod:`~audiogan.train.batche
 batch means), :mod:`~audiogan.train.epoch_order` (the data order that makes resume exact),
 :mod:`~audiogan.train.checkpoint_state` (what a checkpoint holds and which one a run resumes
 from), :mod:`~audiogan.train.optimizers`, :mod:`~audiogan.train.precision`,
-:mod:`~audiogan.train.generator_losses`, :mod:`~audiogan.train.interrupts` (Ctrl-C),
+:mod:`~audiogan.train.generator_losses`, :mod:`~audiogan.train.interrupts` (Ctrl-C, SIGTERM),
 :mod:`~audiogan.train.distributed` and :mod:`~audiogan.train.wrapping` (torchrun, DDP,
 ``torch.compile``), :mod:`~audiogan.train.step_metrics` (the step's one host sync),
 :mod:`~audiogan.train.nonfinite` (NaN losses), :mod:`~audiogan.train.model_checks`.
@@ -76,6 +76,10 @@ class Trainer:
     fresh fake batch, then one generator step on the last batch's labels (or inputs): one
     generator step consumes ``n_critic`` batches. Leftover batches at an epoch's end are dropped.
 
+    On resume, settings given here win over the checkpoint's (learning rates, betas, an optimizer
+    passed in, ``n_critic``); the ones not given are restored from it, and one message lists
+    what differs (:func:`~audiogan.train.checkpoint_state.restore_trainer`).
+
     Args:
         generator: ``forward(z, labels=None)``, with ``sample_latent(n, device=)`` for a sampling
             GAN and ``num_classes`` (0: unconditional); or ``forward(inputs[, labels])`` for a
@@ -89,13 +93,14 @@ class Trainer:
         generator_optimizer: None (Adam with ``generator_lr`` and ``betas``), an optimizer over
             the generator's parameters, or a factory ``params -> Optimizer``.
         critic_optimizer: The same for the critic.
-        generator_lr: Learning rate of the default generator Adam.
-        critic_lr: Learning rate of the default critic Adam (TTUR: set them apart).
-        betas: Betas of the default Adams ((0.5, 0.9), the WGAN-GP paper's).
+        generator_lr: Learning rate of the default generator Adam (1e-4 when not given).
+        critic_lr: Learning rate of the default critic Adam (1e-4; TTUR: set them apart).
+        betas: Betas of the default Adams ((0.5, 0.9), the WGAN-GP paper's, when not given).
         generator_scheduler: None, a learning-rate scheduler over the generator's optimizer, or
             a factory ``optimizer -> scheduler``; stepped once per generator step, checkpointed.
         critic_scheduler: The same for the critic.
-        n_critic: Critic steps per generator step (5 for WGAN-GP, 1 for BCE GANs).
+        n_critic: Critic steps per generator step (5 for WGAN-GP; 1, the default, for BCE GANs).
+
         precision: ``"auto"`` (bf16 on CUDA where supported, else 32), ``"32"``, ``"bf16"`` or
             ``"16"`` (CUDA: fp16 autocast with a GradScaler each for G and D).
         ema: None, a decay (e.g. 0.999) or an :class:`~audiogan.train.ema.EMA` of the generator.
@@ -132,7 +137,7 @@ class Trainer:
             ``fake_score``, ``penalty`` and ``grad_norm`` (when a penalty ran), one per
             generator loss, ``generator_lr``/``critic_lr`` (with schedulers), ``skipped_steps``.
         history: One dict per step, ``{"step", "epoch", **metrics}``.
-        interrupted: True after Ctrl-C ended ``fit``. last_checkpoint: The newest checkpoint
+        interrupted: True after a stop signal ended ``fit``. last_checkpoint: The newest checkpoint
             written or loaded.
 
     Example:
@@ -150,12 +155,12 @@ class Trainer:
         *,
         generator_optimizer: OptimizerArg = None,
         critic_optimizer: OptimizerArg = None,
-        generator_lr: float = 1e-4,
-        critic_lr: float = 1e-4,
-        betas: tuple[float, float] = (0.5, 0.9),
+        generator_lr: float | None = None,
+        critic_lr: float | None = None,
+        betas: tuple[float, float] | None = None,
         generator_scheduler: SchedulerArg = None,
         critic_scheduler: SchedulerArg = None,
-        n_critic: int = 1,
+        n_critic: int | None = None,
         precision: PrecisionName | int = "auto",
         ema: float | EMA | None = None,
         grad_clip: float | None = None,
@@ -174,6 +179,15 @@ class Trainer:
         on_nan: Literal["raise", "skip"] = "raise",
         metadata: dict[str, Any] | None = None,
     ) -> None:
+        given = {"generator_lr": generator_lr, "critic_lr": critic_lr, "betas": betas}
+        given |= {"n_critic": n_critic, "generator_optimizer": generator_optimizer}
+        given["critic_optimizer"] = critic_optimizer
+        #: Settings passed explicitly: on resume they win over the checkpoint's.
+        self.given_settings = {name for name, value in given.items() if value is not None}
+        n_critic = 1 if n_critic is None else n_critic
+        generator_lr = 1e-4 if generator_lr is None else generator_lr
+        critic_lr = 1e-4 if critic_lr is None else critic_lr
+        betas = (0.5, 0.9) if betas is None else betas
         model_checks.check_settings(
             n_critic, keep_checkpoints, grad_clip, weight_clip, metadata, generator_input
         )
@@ -468,8 +482,9 @@ class Trainer:
         file, ``False`` starts fresh. Resuming restores everything, the data order included
         (:mod:`~audiogan.train.epoch_order`), so on CPU the result equals an uninterrupted run
         bit for bit. A final checkpoint is written when ``fit`` returns. Ctrl-C finishes the
-        current step, saves, runs ``on_fit_end`` and returns with :attr:`interrupted` set; a
-        second Ctrl-C aborts. Under torchrun a plain ``DataLoader`` is sharded with a
+        current step, saves, runs ``on_fit_end`` and returns with :attr:`interrupted` set; so
+        does SIGTERM (:mod:`~audiogan.train.interrupts`: a second signal during that final write
+        waits for it; otherwise a second signal aborts). Under torchrun a plain ``DataLoader`` is sharded with a
         ``DistributedSampler`` (``batch_size`` is then per rank) and both models wrapped in DDP.
 
         Raises:
@@ -498,14 +513,13 @@ class Trainer:
                 self.generator.train()
                 self.critic.train()
                 self._callback("on_fit_start")
-                with self._stop:
+                with self._stop:  # SIGINT/SIGTERM: stop after the step, then save
                     self._loop(loader, epochs, steps)
-                if self.is_main_process:
-                    path = self.save_checkpoint()
-                    if self.interrupted:
-                        log.warning(
-                            "interrupted at step %d; checkpoint saved to %s", self.step, path
-                        )
+                    if self.is_main_process:
+                        with self._stop.protect():  # a 2nd signal waits for the write
+                            path = self.save_checkpoint()
+                if self.interrupted and self.is_main_process:
+                    log.warning("stopped at step %d; checkpoint saved to %s", self.step, path)
                 self._callback("on_fit_end")
             finally:
                 self._calls.wrap(distributed=False)
