@@ -71,7 +71,9 @@ def test_other_columns_and_subfolders(tmp_path: Path) -> None:
     text = "fold,slice_file_name,classID,class\n1,fold1/x,3,drill\n2,fold2/y.wav,0,bark\n"
     csv_path, audio = _setup(tmp_path, text, names=("fold1/x.wav", "fold2/y.wav"))
     ids = [str(i) for i in range(10)]  # UrbanSound8K's classIDs; a subset may miss some
-    ds = AnnotatedAudio(csv_path, audio, num_samples=100, file_column=1, label_column=2, classes=ids)
+    ds = AnnotatedAudio(
+        csv_path, audio, num_samples=100, file_column=1, label_column=2, classes=ids
+    )
     assert [p.relative_to(audio).as_posix() for p in ds.files] == ["fold1/x.wav", "fold2/y.wav"]
     assert ds.labels == [3, 0]
     by_name = AnnotatedAudio(csv_path, audio, num_samples=100, file_column=1, label_column=3)

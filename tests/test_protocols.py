@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from audiogan import losses, nn
-from audiogan.frontends import LogMel, LogSpectrogram, PianoRoll
+from audiogan.frontends import LogMel, LogSpectrogram, PianoRoll, Waveform
 from audiogan.protocols import (
     Conditioning,
     Critic,
@@ -20,6 +20,7 @@ from audiogan.protocols import (
 
 GENERATORS = {
     "conv2d": lambda: nn.ConvGenerator2d(8, (1, 16, 16), num_classes=3, base_channels=8),
+    "wavegan": lambda: nn.WaveGANGenerator(latent_dim=8, num_samples=1024, model_size=2),
     "muse": lambda: nn.MuseGenerator(
         latent_dim=4, out_shape=(2, 2, 16, 84), hid_channels=8, hid_features=8
     ),
@@ -27,6 +28,7 @@ GENERATORS = {
 CRITICS = {
     "conv2d": lambda: nn.ConvCritic2d((1, 16, 16), num_classes=3, base_channels=8),
     "resnet9": lambda: nn.ResNet9Critic(1, num_classes=3, width=8),
+    "wavegan": lambda: nn.WaveGANCritic(num_samples=1024, model_size=2, num_classes=3),
     "muse": lambda: nn.MuseCritic(in_shape=(2, 2, 16, 84), hid_channels=8, hid_features=8),
 }
 
@@ -43,7 +45,7 @@ def test_critics_are_critics(name):
 
 
 def test_frontends_conditioning_objectives_and_penalties():
-    for fe in (LogMel(n_mels=8, frames=8), LogSpectrogram(frames=8), PianoRoll()):
+    for fe in (LogMel(n_mels=8, frames=8), LogSpectrogram(frames=8), PianoRoll(), Waveform()):
         assert isinstance(fe, Frontend), type(fe).__name__
     for cond in (nn.OneHot(3), nn.LabelEmbedding(3, 4)):
         assert isinstance(cond, Conditioning)
@@ -55,6 +57,11 @@ def test_frontends_conditioning_objectives_and_penalties():
 
 def test_a_plain_function_module_is_a_paired_generator_and_critic_output_is_a_tuple():
     assert isinstance(torch.nn.Conv1d(2, 1, 3), PairedGenerator)
+    assert isinstance(
+        nn.HiFiGANGenerator(n_mels=8, upsample_rates=(4,), initial_channels=8), PairedGenerator
+    )
+    for critic in (nn.MultiPeriodDiscriminator(), nn.MultiScaleDiscriminator()):
+        assert isinstance(critic, Critic)
     out = CriticOutput([torch.zeros(2)], [[]])
     scores, features = out  # unpacks like HiFi-GAN's (scores, features)
     assert isinstance(out, tuple) and scores[0].shape == (2,) and features == [[]]

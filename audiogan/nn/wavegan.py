@@ -176,8 +176,10 @@ class PhaseShuffle(nn.Module):
 
     Every item of the batch draws its own shift from the global torch RNG (of the input's
     device), so :class:`~audiogan.train.Trainer`'s seeding makes training reproducible and a
-    resumed run draws the same shifts. Identity in eval mode and with ``n=0``. See
-    :func:`phase_shuffle` for the shift and the reflect padding.
+    resumed run draws the same shifts. (The reference TensorFlow code draws one shift for the
+    whole batch; per item, as here and in the PyTorch ports, decorrelates the items.) Identity
+    in eval mode and with ``n=0``. See :func:`phase_shuffle` for the shift and the reflect
+    padding.
 
     Args:
         n: The largest shift (the paper's WaveGAN uses 2).

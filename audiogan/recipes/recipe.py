@@ -261,13 +261,25 @@ def save_run_config(out_dir: Path, name: str, config: Any) -> Path:
 def load_run_config(out_dir: Path) -> tuple[str, dict[str, Any]]:
     """``(recipe name, config fields)`` from ``out_dir/recipe.json``.
 
+    The file is plain JSON and only data: the recipe is looked up by name among
+    :data:`~audiogan.recipes.RECIPES`, and every config value must be a JSON scalar (string,
+    number, boolean or null; recipe settings are scalars), so a file cannot name a class or an
+    object to build.
+
     Raises:
-        ConfigError: If the folder holds no readable ``recipe.json``.
+        ConfigError: If the folder holds no readable ``recipe.json``, or it is not
+            ``{"recipe": name, "config": {field: scalar}}`` (the message names the file).
     """
     path = Path(out_dir) / RECIPE_FILE
     try:
         payload = json.loads(path.read_text())
-        return str(payload["recipe"]), dict(payload["config"])
+        name, fields = payload["recipe"], dict(payload["config"])
+        if not isinstance(name, str):
+            raise TypeError(f"the recipe name must be a string, got {name!r:.80}")
+        for key, value in fields.items():
+            if value is not None and not isinstance(value, (str, int, float, bool)):
+                raise TypeError(f"config field {key!r} must be a scalar, got {value!r:.80}")
+        return name, fields
     except FileNotFoundError:
         raise ConfigError(
             f"{out_dir} is not a recipe run folder (no {RECIPE_FILE}); train it with "
