@@ -172,6 +172,60 @@ def test_negative_int_label(tmp_path: Path) -> None:
         AnnotatedAudio(csv_path, audio)
 
 
+def test_classes_refuses_a_label_typo_naming_file_and_line(tmp_path: Path) -> None:
+    csv_path, audio = _setup(tmp_path, "file,label\na,dog\nb,dgo\nc,cat\n")
+    pattern = r"meta\.csv line 3: label 'dgo' is not one of classes \['cat', 'dog'\] \(did you mean 'dog'\?\)"
+    with pytest.raises(ValueError, match=pattern):
+        AnnotatedAudio(csv_path, audio, num_samples=100, classes=["cat", "dog"])
+    csv_path.write_text("file,label\na,dog\nb,Dog\nc,cat\n")
+    with pytest.raises(ValueError, match=r"line 3: label 'Dog' is not one of"):
+        AnnotatedAudio(csv_path, audio, num_samples=100, classes=["cat", "dog"])
+
+
+def test_classes_set_the_order_and_may_have_no_files(tmp_path: Path) -> None:
+    csv_path, audio = _setup(tmp_path, "file,label\na,dog\nb,cat\nc,dog\n")
+    ds = AnnotatedAudio(csv_path, audio, num_samples=100, classes=["dog", "bird", "cat"])
+    assert ds.classes == ["dog", "bird", "cat"] and ds.labels == [0, 2, 0]
+    assert ds.class_to_idx == {"dog": 0, "bird": 1, "cat": 2}
+
+
+@pytest.mark.parametrize(
+    ("classes", "pattern"),
+    [(["a", "a"], r"lists \['a'\] more than once"), ([], "non-empty"), ("dog", "sequence")],
+)
+def test_bad_classes(tmp_path: Path, classes: object, pattern: str) -> None:
+    csv_path, audio = _setup(tmp_path, "a,a\n")
+    with pytest.raises(ValueError, match=pattern):
+        AnnotatedAudio(csv_path, audio, classes=classes)  # type: ignore[arg-type]
+
+
+def test_labels_differing_by_case_or_whitespace_warn(tmp_path: Path) -> None:
+    text = "file,label\na,Dog\nb,dog\nc,hot dog\nd,hot  dog\ne,cat\n"
+    csv_path, audio = _setup(tmp_path, text, names=tuple(f"{n}.wav" for n in "abcde"))
+    with pytest.warns(UserWarning, match=r"meta\.csv: labels that differ only by case") as caught:
+        ds = AnnotatedAudio(csv_path, audio, num_samples=100)
+    message = str(caught[0].message)
+    assert "'Dog' / 'dog'" in message and "'hot  dog' / 'hot dog'" in message
+    assert "cat" not in message
+    assert ds.classes == ["Dog", "cat", "dog", "hot  dog", "hot dog"]  # still distinct classes
+    csv_path.write_text("file,label\na,dog\nb,cat\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        AnnotatedAudio(csv_path, audio, num_samples=100)
+
+
+def test_integer_labels_with_a_gap_are_an_error(tmp_path: Path) -> None:
+    csv_path, audio = _setup(tmp_path, "file,label\na,0\nb,2\nc,0\n")
+    pattern = r"meta\.csv: integer labels are class indices, and no row has class \[1\] of 0\.\.2"
+    with pytest.raises(ValueError, match=pattern):
+        AnnotatedAudio(csv_path, audio, num_samples=100)
+    ds = AnnotatedAudio(csv_path, audio, num_samples=100, classes=["0", "1", "2"])
+    assert ds.labels == [0, 2, 0] and ds.classes == ["0", "1", "2"]
+    csv_path.write_text("file,label\na,00\nb,02\nc,7\n")  # integers compare as str(int(label))
+    with pytest.raises(ValueError, match=r"line 4: label '7' is not one of classes"):
+        AnnotatedAudio(csv_path, audio, num_samples=100, classes=["0", "1", "2"])
+
+
 def test_missing_csv_and_audio_dir(tmp_path: Path) -> None:
     csv_path, audio = _setup(tmp_path, "a,0\n")
     with pytest.raises(ValueError, match=r"annotation file .*nope\.csv does not exist"):

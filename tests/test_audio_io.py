@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,13 @@ import torchaudio.functional as AF
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audiogan.audio.io import AudioFileError, audio_info, load_audio, save_audio
+from audiogan.audio.io import (
+    AudioFileError,
+    AudioRangeWarning,
+    audio_info,
+    load_audio,
+    save_audio,
+)
 from audiogan.audio.transforms import mix_down, pad_or_trim, resample
 
 SR = 16000
@@ -123,6 +130,23 @@ def test_non_finite_samples(tmp_path: Path) -> None:
     sf.write(str(path), np.full((10, 1), np.nan, np.float32), SR, subtype="FLOAT")
     with pytest.raises(AudioFileError, match="NaN or infinite"):
         load_audio(path)
+
+
+def test_float_samples_beyond_one_are_scaled_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "loud.wav"
+    data = np.array([[0.5, -1e6], [2.0, 250.0], [-3.0, 0.0]], np.float32)  # (time, channels)
+    sf.write(str(path), data, SR, subtype="FLOAT")
+    with pytest.warns(
+        AudioRangeWarning, match=r"loud\.wav: samples reach 1e\+06, outside \[-1, 1\]"
+    ):
+        wave, sr = load_audio(path)
+    assert sr == SR and wave.shape == (2, 3) and float(wave.abs().max()) == 1.0
+    torch.testing.assert_close(wave, torch.from_numpy(data.T) / 1e6)  # one gain for all channels
+    quiet = tmp_path / "quiet.wav"
+    sf.write(str(quiet), np.array([[1.0], [-1.0], [0.25]], np.float32), SR, subtype="FLOAT")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a full-scale file is left as it is, silently
+        assert load_audio(quiet)[0].tolist() == [[1.0, -1.0, 0.25]]
 
 
 def test_save_rejects_nan_and_bad_shapes(tmp_path: Path) -> None:

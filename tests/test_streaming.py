@@ -214,7 +214,7 @@ def test_flush_of_a_too_short_stream_is_refused() -> None:
     encoder.push(torch.zeros(32))
     with pytest.raises(ValueError, match="has 32 samples"):
         encoder.flush()
-    with pytest.raises(RuntimeError):  # nor can the frontend encode it
+    with pytest.raises(ValueError, match="at least 33 samples"):  # nor can the frontend encode it
         frontend.encode(torch.zeros(32))
     frames = torch.cat(
         [encoder.push(torch.zeros(1)), encoder.flush()], dim=-1

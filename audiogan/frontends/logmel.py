@@ -13,15 +13,22 @@ The mapping from waveform to features is fixed (nothing is fitted on data):
 
 ``decode`` undoes steps 3 and 2 (on the unclipped range), estimates the linear power
 spectrogram with ``InverseMelScale`` (least squares) and recovers a waveform with Griffin-Lim
-(zero-phase initialisation, so decoding is deterministic).
+(zero-phase initialisation, so decoding is deterministic). With a vocoder instead (``LogMel(...,
+vocoder=RUN_OR_CHECKPOINT)``, a run of the ``vocoder`` recipe, :mod:`audiogan.recipes.vocoder`),
+a HiFi-GAN generator trained on exactly these features turns them into the waveform: its
+``frames * hop_length`` samples are cut to Griffin-Lim's ``(frames - 1) * hop_length`` (the last
+hop lies past the last frame's centre), so both decoders give the same length.
 """
 
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 import torch
 import torchaudio.functional as AF
+from torch import nn
 from torchaudio.transforms import GriffinLim, InverseMelScale, MelSpectrogram
 
 from audiogan.frontends.base import (
@@ -39,6 +46,18 @@ from audiogan.frontends.base import (
 DB_FLOOR = -80.0
 DB_CEIL = 20.0
 _AMIN_DB = -120.0
+
+#: The parameters that define the features: a vocoder decodes a LogMel only if they all agree.
+MEL_PARAMETERS = (
+    "sample_rate",
+    "n_fft",
+    "hop_length",
+    "n_mels",
+    "f_min",
+    "f_max",
+    "db_floor",
+    "db_ceil",
+)
 
 
 def reference_power(n_fft: int) -> float:
@@ -157,6 +176,12 @@ class LogMel(AudioFrontend):
         db_floor: dB (re a full-scale sine) mapped to -1.
         db_ceil: dB mapped to +1.
         griffin_lim_iters: Griffin-Lim iterations in :meth:`decode`.
+        vocoder: Decode with a trained vocoder instead of Griffin-Lim: a checkpoint or run
+            folder of the ``vocoder`` recipe (loaded on the first :meth:`decode`, see
+            :meth:`load_vocoder`; the path is part of :attr:`config`, so a GAN's checkpoint
+            stores it and :func:`~audiogan.train.generate` decodes with it), or a module
+            ``(batch, n_mels, frames) -> (batch, 1, frames * hop_length)`` used as it is (its
+            train/eval mode is yours; not in :attr:`config`). ``config`` has the key ``"vocoder"`` only when a path is given.
 
     Example:
         >>> fe = LogMel(n_mels=64, frames=64)
@@ -176,6 +201,7 @@ class LogMel(AudioFrontend):
         db_floor: float = DB_FLOOR,
         db_ceil: float = DB_CEIL,
         griffin_lim_iters: int = 32,
+        vocoder: str | os.PathLike | nn.Module | None = None,
     ) -> None:
         super().__init__(sample_rate, n_fft, hop_length, frames)
         _check_db_range(db_floor, db_ceil, "LogMel")
@@ -200,6 +226,13 @@ class LogMel(AudioFrontend):
             "db_ceil": float(db_ceil),
             "griffin_lim_iters": int(griffin_lim_iters),
         }
+        if vocoder is not None and not isinstance(vocoder, nn.Module):
+            self.config["vocoder"] = os.fspath(vocoder)
+        # Kept out of the module tree (a tuple): not in state_dict, so a GAN checkpoint that
+        # stores this frontend and the feature cache's key do not hold the vocoder's weights.
+        self._vocoder: tuple[nn.Module, ...] = ()
+        if isinstance(vocoder, nn.Module):
+            self._vocoder = (self._checked_vocoder(vocoder, "the vocoder module"),)
         self.n_mels = int(n_mels)
         self.freq_bins = self.n_mels
         self.db_floor = float(db_floor)
@@ -234,9 +267,30 @@ class LogMel(AudioFrontend):
         )
         return unpack_leading(unit.unsqueeze(1), shapes, "channels mels frames")
 
-    def decode(self, features: torch.Tensor) -> torch.Tensor:
-        """Log-mel ``(..., 1, n_mels, frames)`` -> waveform ``(..., (frames - 1) * hop_length)``."""
+    def decode(
+        self, features: torch.Tensor, vocoder: str | os.PathLike | nn.Module | None = None
+    ) -> torch.Tensor:
+        """Log-mel ``(..., 1, n_mels, frames)`` -> waveform ``(..., (frames - 1) * hop_length)``.
+
+        Args:
+            features: The log-mel, in [-1, 1].
+            vocoder: For this call, a vocoder module or checkpoint path (loaded and checked as
+                for the constructor's); default: the frontend's own, else Griffin-Lim.
+
+        Raises:
+            ValueError: If the features do not fit, or the vocoder was trained on other
+                log-mels (the message names the parameters that differ).
+            FileNotFoundError: If the vocoder path does not exist.
+        """
         self._check_features(features)
+        if vocoder is None:
+            model = self.load_vocoder()
+        elif isinstance(vocoder, nn.Module):
+            model = self._checked_vocoder(vocoder, "the vocoder module")
+        else:
+            model = self._vocoder_from(vocoder)
+        if model is not None:
+            return self._vocode(model, features)
         packed, shapes = pack_leading(features.to(module_dtype(self)), "channels mels frames")
         power = unit_to_power(
             packed[:, 0], self.ref, self.db_floor, self.db_ceil
@@ -244,3 +298,88 @@ class LogMel(AudioFrontend):
         linear = self.inverse_mel(power)  # (batch, n_fft // 2 + 1, frames)
         wave = self.griffin_lim(linear)  # (batch, time)
         return unpack_leading(wave, shapes, "time")
+
+    def load_vocoder(self) -> nn.Module | None:
+        """The frontend's vocoder (None: Griffin-Lim), loading it from ``config["vocoder"]`` once.
+
+        The checkpoint (a file, or the newest in a run folder or its ``checkpoints/``) is read
+        with ``weights_only`` loading; the generator is rebuilt by
+        :func:`~audiogan.train.load_generator` with its EMA weights if any, its weight norms
+        folded away, frozen, in eval mode. Its ``metadata["frontend"]`` must be a LogMel with
+        this one's :data:`MEL_PARAMETERS`.
+
+        Raises:
+            FileNotFoundError: If the path does not exist or holds no checkpoint.
+            ValueError: If it is not a vocoder of these log-mels.
+        """
+        if not self._vocoder and "vocoder" in self.config:
+            self._vocoder = (self._vocoder_from(self.config["vocoder"]),)
+        return self._vocoder[0] if self._vocoder else None
+
+    def _vocoder_from(self, source: str | os.PathLike) -> nn.Module:
+        from audiogan.train import latest_checkpoint, load_checkpoint, load_generator
+
+        path = Path(source)
+        if path.is_dir():
+            folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
+            path = latest_checkpoint(folder)
+            if path is None:
+                raise FileNotFoundError(f"LogMel: no vocoder checkpoint in {folder}")
+        state = load_checkpoint(path)  # FileNotFoundError for a missing file
+        spec = (state.get("metadata") or {}).get("frontend") or {}
+        if not str(spec.get("class", "")).endswith(".LogMel"):
+            raise ValueError(
+                f"LogMel: {path} is not a vocoder of LogMel features (its metadata['frontend'] "
+                f"is {spec.get('class')!r}); train one with `audiogan train vocoder`"
+            )
+        differ = [
+            f"{k}={theirs!r} (this LogMel: {ours!r})"
+            for k, theirs, ours in _mel_diff(spec.get("config") or {}, self.config)
+        ]
+        if differ:
+            raise ValueError(
+                f"LogMel: the vocoder {path} was trained on other log-mels: {', '.join(differ)}; "
+                "build the LogMel with the vocoder's parameters, or train a vocoder for these"
+            )
+        model = load_generator(state)  # EMA weights if any, eval mode
+        if callable(getattr(model, "remove_weight_norm", None)):
+            model.remove_weight_norm()
+        return self._checked_vocoder(model.requires_grad_(False), str(path))
+
+    def _checked_vocoder(self, model: nn.Module, where: str) -> nn.Module:
+        """``model``, if its ``n_mels`` and ``hop`` (when it has them) fit these log-mels."""
+        for attr, key in (("n_mels", "n_mels"), ("hop", "hop_length")):
+            theirs = getattr(model, attr, None)
+            if theirs is not None and theirs != self.config[key]:
+                raise ValueError(
+                    f"LogMel: {where} has {attr}={theirs}, this LogMel {key}={self.config[key]}"
+                )
+        return model
+
+    def _vocode(self, model: nn.Module, features: torch.Tensor) -> torch.Tensor:
+        """``(..., 1, n_mels, frames) -> (..., (frames - 1) * hop_length)`` through ``model``."""
+        weight = next(model.parameters(), None)
+        if weight is not None and weight.device != features.device:
+            model.to(features.device)
+        dtype = torch.float32 if weight is None else weight.dtype
+        packed, shapes = pack_leading(features.to(dtype), "channels mels frames")
+        frames = packed.shape[-1]
+        wave = model(packed[:, 0])  # (batch, 1, frames * hop_length)
+        wave = wave[:, 0, : (frames - 1) * self.hop_length]  # Griffin-Lim's length
+        return unpack_leading(wave, shapes, "time")
+
+
+def _mel_diff(theirs: dict, ours: dict) -> list[tuple[str, object, object]]:
+    """``(parameter, theirs, ours)`` for each of :data:`MEL_PARAMETERS` that differs (an
+    ``f_max`` of None is ``sample_rate // 2``)."""
+
+    def value(config: dict, key: str) -> object:
+        if key == "f_max" and config.get(key) is None:
+            return float(config.get("sample_rate", 0) // 2)
+        return config.get(key)
+
+    return [
+        (k, value(theirs, k), value(ours, k))
+        for k in MEL_PARAMETERS
+        if value(theirs, k) != value(ours, k)
+    ]

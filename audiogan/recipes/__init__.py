@@ -12,7 +12,14 @@
 
 from __future__ import annotations
 
-from audiogan.recipes import event_classifier, musegan, onehot_cgan, resnet9_gan, wgan_gp
+from audiogan.recipes import (
+    event_classifier,
+    musegan,
+    onehot_cgan,
+    resnet9_gan,
+    vocoder,
+    wgan_gp,
+)
 from audiogan.recipes.recipe import (
     ConfigError,
     GanRun,
@@ -46,6 +53,7 @@ RECIPES: dict[str, Recipe] = {
         resnet9_gan.RECIPE,
         musegan.RECIPE,
         event_classifier.RECIPE,
+        vocoder.RECIPE,
     )
 }
 

@@ -41,17 +41,23 @@ class SpectrogramConfig(RunConfig):
             synthetic sounds, 5 classes, no download).
         csv: Or a CSV of ``file,label`` rows (annotated audio).
         audio_dir: Where the CSV's files are (default: the CSV's folder).
+        classes: With ``csv``: the expected class names, comma-separated (a label outside them
+            is an error naming the CSV line; default: the labels found).
         fraction: With ``data``: share of each class's files to use.
         n_per_class: Built-in synthetic clips per class.
         sample_rate, n_fft, hop_length, n_mels, frames: The log-mel; clips are cut or padded to
             ``frames`` frames.
         cache: Precompute the log-mels into ``OUT/cache`` (else encode each batch on the device).
         samples_per_class: Samples per class in each sample round.
+        vocoder: Decode the samples with a trained vocoder (a run folder or checkpoint of the
+            ``vocoder`` recipe, trained on the same log-mel settings) instead of Griffin-Lim;
+            checkpoints store it, so ``audiogan generate`` decodes with it too.
     """
 
     data: str | None = None
     csv: str | None = None
     audio_dir: str | None = None
+    classes: str | None = None
     fraction: float = 1.0
     n_per_class: int = 64
     sample_rate: int = 16000
@@ -61,6 +67,7 @@ class SpectrogramConfig(RunConfig):
     frames: int = 64
     cache: bool = True
     samples_per_class: int = 4
+    vocoder: str | None = None
 
 
 @dataclass
@@ -96,14 +103,26 @@ class SpectrogramData:
 
 
 def logmel(config: SpectrogramConfig) -> LogMel:
-    """The log-mel the config describes: waveform <-> ``(1, n_mels, frames)`` in [-1, 1]."""
-    return LogMel(
+    """The log-mel the config describes: waveform <-> ``(1, n_mels, frames)`` in [-1, 1].
+
+    With ``config.vocoder`` it decodes with that vocoder, loaded and checked here.
+
+    Raises:
+        ConfigError: If the vocoder is missing or was trained on other log-mel settings.
+    """
+    frontend = LogMel(
         sample_rate=config.sample_rate,
         n_fft=config.n_fft,
         hop_length=config.hop_length,
         n_mels=config.n_mels,
         frames=config.frames,
+        vocoder=config.vocoder,
     )
+    try:
+        frontend.load_vocoder()  # fail now, not at the first sample round
+    except (ValueError, FileNotFoundError) as e:
+        raise ConfigError(f"vocoder={config.vocoder}: {e}") from e
+    return frontend
 
 
 def labelled_clips(config: SpectrogramConfig, num_samples: int) -> Dataset:
@@ -123,7 +142,11 @@ def labelled_clips(config: SpectrogramConfig, num_samples: int) -> Dataset:
         if not Path(config.csv).is_file():
             raise ConfigError(f"--csv {config.csv}: no such file")
         audio_dir = config.audio_dir if config.audio_dir is not None else Path(config.csv).parent
-        return AnnotatedAudio(config.csv, audio_dir, **common)
+        classes = None if config.classes is None else [c.strip() for c in config.classes.split(",")]
+        try:  # a bad row or label: one line naming the CSV line
+            return AnnotatedAudio(config.csv, audio_dir, classes=classes, **common)
+        except ValueError as e:
+            raise ConfigError(str(e)) from e
     return SyntheticSounds(config.n_per_class, **common)
 
 
@@ -163,9 +186,11 @@ def gan_callbacks(
     real: torch.Tensor | None,
     real_labels: torch.Tensor | None,
     samples_per_class: int = 4,
+    inputs: torch.Tensor | None = None,
 ) -> list[Any]:
     """Progress bar, ``metrics.csv``, sample rounds (files, pictures beside reals, gallery) and
-    checkpoints every ``config.every`` ``config.unit``."""
+    checkpoints every ``config.every`` ``config.unit``; a paired GAN's rounds turn ``inputs`` into
+    samples (see :class:`~audiogan.train.SampleWriter`)."""
     return [
         ProgressBar(),
         CSVLogger(),
@@ -177,6 +202,7 @@ def gan_callbacks(
             unit=config.unit,
             real=real,
             real_labels=real_labels,
+            inputs=inputs,
         ),
         CheckpointCallback(every=config.every, unit=config.unit),
     ]

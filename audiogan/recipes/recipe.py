@@ -273,6 +273,10 @@ def load_run_config(out_dir: Path) -> tuple[str, dict[str, Any]]:
     path = Path(out_dir) / RECIPE_FILE
     try:
         payload = json.loads(path.read_text())
+        if not isinstance(payload, dict):
+            raise TypeError(
+                f'expected {{"recipe": ..., "config": ...}}, got a JSON {type(payload).__name__}'
+            )
         name, fields = payload["recipe"], dict(payload["config"])
         if not isinstance(name, str):
             raise TypeError(f"the recipe name must be a string, got {name!r:.80}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from audiogan.train.callbacks.csv_log import CSVLogger
 from audiogan.train.callbacks.gallery import write_gallery
 from audiogan.train.callbacks.progress import ProgressBar
-from audiogan.train.callbacks.samples import SampleWriter, fixed_samples
+from audiogan.train.callbacks.samples import SampleWriter, fixed_samples, paired_samples
 from audiogan.train.callbacks.tensorboard import TensorBoardLogger
 
 __all__ = [
@@ -18,5 +18,6 @@ __all__ = [
     "SampleWriter",
     "TensorBoardLogger",
     "fixed_samples",
+    "paired_samples",
     "write_gallery",
 ]

@@ -1,4 +1,5 @@
-"""Write samples from a fixed latent every N steps or epochs: files and PNGs through the frontend's hooks."""
+"""Write samples from a fixed latent (or, for a paired GAN, from fixed inputs) every N steps or
+epochs: files and PNGs through the frontend's hooks."""
 
 from __future__ import annotations
 
@@ -126,6 +127,34 @@ def fixed_samples(
     return out.detach().to("cpu", torch.float32), labels
 
 
+def paired_samples(
+    generator: nn.Module, inputs: torch.Tensor, device: torch.device | str | None = None
+) -> torch.Tensor:
+    """A paired generator's outputs for fixed inputs (a vocoder's held-out log-mels).
+
+    The generator runs in eval mode under ``torch.no_grad`` (its mode is restored afterwards),
+    on ``device`` (default: the device of its parameters); a DDP wrapper is unwrapped.
+
+    Args:
+        generator: ``forward(inputs)``, e.g. :class:`~audiogan.nn.HiFiGANGenerator`.
+        inputs: ``(n, ...)``, e.g. log-mels ``(n, n_mels, frames)``.
+        device: Where the generator runs.
+
+    Returns:
+        The outputs ``(n, *out_shape)``, float32 on the CPU.
+    """
+    generator = unwrap(generator)
+    device = torch.device(device) if device is not None else module_device(generator)
+    was_training = generator.training
+    generator.eval()
+    try:
+        with torch.no_grad():
+            out = generator(inputs.to(device))
+    finally:
+        generator.train(was_training)
+    return out.detach().to("cpu", torch.float32)
+
+
 class SampleWriter(Callback):
     """Every N steps or epochs, write samples from a fixed latent, their pictures and the losses.
 
@@ -150,6 +179,12 @@ class SampleWriter(Callback):
     (:func:`audiogan.train.callbacks.gallery.write_gallery`). Unconditional samples are named
     ``sample_00`` ... and drawn in ``sample.png``. Rank 0 only.
 
+    A paired generator (a vocoder) samples no latent: give ``inputs``, fixed items it turns into
+    outputs each round (e.g. held-out log-mels ``(n, n_mels, frames)`` -> waveforms), written as
+    ``sample_00`` ... and drawn in ``sample.png``; ``real`` then holds the matching real items
+    ``(n, *feature_shape)`` (the clips the log-mels came from), written as ``real_00`` ... beside
+    them in each round (to listen to both) and drawn to the right. Classes are not used.
+
     Args:
         frontend: Meets :class:`~audiogan.protocols.Frontend`; SampleWriter calls its
             ``feature_shape``, ``suffix``, ``save`` (on CPU features) and ``plot``.
@@ -159,17 +194,20 @@ class SampleWriter(Callback):
         every: Run every ``every`` units.
         unit: ``"step"`` or ``"epoch"``.
         seed: Seed of the fixed latent.
-        real: Optional real features ``(n, *feature_shape)`` drawn beside the generated ones.
+        real: Optional real features ``(n, *feature_shape)`` drawn beside the generated ones
+            (with ``inputs``: the real items that match them, one per input).
         real_labels: ``(n,)`` class of each real item; needed with ``real`` for a conditional
             generator (the first ``n_per_class`` real items of each class are drawn).
         gallery: Also rewrite ``out_dir/index.html``.
         overview: Also draw ``all_classes.png`` (conditional generators).
         at_end: Run once more at the end of ``fit`` if the last step was not covered.
+        inputs: For a paired generator: its fixed inputs ``(n, ...)``, turned into ``n``
+            samples each round instead of sampling a latent (``n_per_class`` is not used).
 
     Raises:
         TypeError: If the frontend lacks ``feature_shape``, ``suffix``, ``save`` or ``plot``.
-        ValueError: If ``real`` does not match ``frontend.feature_shape`` or ``real_labels``
-            does not match ``real``; at a round, if ``class_names`` does not match the
+        ValueError: If ``real`` does not match ``frontend.feature_shape``, ``real_labels``
+            does not match ``real``, or ``real`` has not one item per input; at a round, if ``class_names`` does not match the
             generator's ``num_classes`` or ``real_labels`` are missing for a conditional
             generator.
     """
@@ -187,6 +225,7 @@ class SampleWriter(Callback):
         gallery: bool = True,
         at_end: bool = True,
         overview: bool = True,
+        inputs: torch.Tensor | None = None,
     ) -> None:
         super().__init__(every=every, unit=unit, at_end=at_end)
         if n_per_class < 1:
@@ -221,6 +260,17 @@ class SampleWriter(Callback):
                         f"SampleWriter: real_labels must have one label per real item ({len(real)}), got {len(labels)}"
                     )
                 self.real_labels = labels
+        self.inputs: torch.Tensor | None = None
+        if inputs is not None:
+            if not isinstance(inputs, torch.Tensor) or inputs.dim() < 1 or len(inputs) == 0:
+                got = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs)
+                raise ValueError(f"SampleWriter: inputs must be a tensor (n >= 1, ...), got {got}")
+            if self.real is not None and len(self.real) != len(inputs):
+                raise ValueError(
+                    f"SampleWriter: real must hold one item per input ({len(inputs)}), "
+                    f"got {len(self.real)}"
+                )
+            self.inputs = inputs.detach().cpu()
 
     def on_fit_start(self, trainer: Trainer) -> None:
         self._written_step = None
@@ -246,7 +296,7 @@ class SampleWriter(Callback):
         if self.real is None:
             return None
         if class_index is None:
-            return self.real[: self.n_per_class]
+            return self.real[: self.n_per_class] if self.inputs is None else self.real
         if self.real_labels is None:
             raise ValueError(
                 "SampleWriter: real_labels are needed with real for a conditional generator"
@@ -260,8 +310,13 @@ class SampleWriter(Callback):
         folder = out_dir / "samples" / round_name(int(trainer.step))
         folder.mkdir(parents=True, exist_ok=True)
         generator = unwrap(trainer.sampling_generator)
-        features, labels = fixed_samples(generator, self.n_per_class, self.seed, trainer.device)
-        class_names = self._names(int(getattr(generator, "num_classes", 0)))
+        labels: torch.Tensor | None
+        if self.inputs is not None:
+            features, labels = paired_samples(generator, self.inputs, trainer.device), None
+            class_names = []
+        else:
+            features, labels = fixed_samples(generator, self.n_per_class, self.seed, trainer.device)
+            class_names = self._names(int(getattr(generator, "num_classes", 0)))
 
         groups: list[tuple[str, str, int | None]]
         groups = file_stems(class_names) if labels is not None else [("sample", "samples", None)]
@@ -270,6 +325,10 @@ class SampleWriter(Callback):
             stems = [f"{group}_{i:02d}" for i in range(len(items))]
             export_features(items, self.frontend, folder, stems)
             real = self._real_for(class_index)
+            if self.inputs is not None and real is not None:  # the matching clips, to compare
+                export_features(
+                    real, self.frontend, folder, [f"real_{i:02d}" for i in range(len(real))]
+                )
             plot_feature_grid(
                 self.frontend.plot,
                 items,
