@@ -91,6 +91,29 @@ class SpectrogramData:
     real: torch.Tensor
     real_labels: torch.Tensor
 
+    def trainer_options(self, config: SpectrogramConfig) -> dict[str, Any]:
+        """The Trainer arguments a conditional spectrogram recipe passes the same way:
+        precision, device, seed, run folder, frontend (encoding batches when not cached),
+        the standard callbacks and the class names (in every checkpoint's metadata)."""
+        callbacks = gan_callbacks(
+            config,
+            self.frontend,
+            self.classes,
+            self.real,
+            self.real_labels,
+            config.samples_per_class,
+        )
+        return {
+            "precision": config.precision,
+            "preprocess": self.preprocess,
+            "frontend": self.frontend,
+            "callbacks": callbacks,
+            "out_dir": config.out,
+            "device": config.device,
+            "seed": config.seed,
+            "metadata": {"class_names": self.classes},
+        }
+
     def loader(self, config: RunConfig) -> DataLoader:
         """Shuffled full batches (fixed shapes; BatchNorm generators like that)."""
         return DataLoader(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from audiogan.losses import NonSaturating
 from audiogan.nn import ConvCritic2d, ConvGenerator2d
-from audiogan.recipes.audio import SpectrogramConfig, evaluate_audio, gan_callbacks
+from audiogan.recipes.audio import SpectrogramConfig, evaluate_audio
 from audiogan.recipes.audio import spectrogram_data as _data
 from audiogan.recipes.recipe import GanRun, Recipe
 from audiogan.train import Trainer, seed_everything
@@ -96,21 +96,7 @@ def build(config: Config) -> GanRun:
         critic_lr=config.lr,
         betas=(0.5, 0.999),
         n_critic=1,
-        precision=config.precision,
-        preprocess=data.preprocess,
-        frontend=data.frontend,
-        callbacks=gan_callbacks(
-            config,
-            data.frontend,
-            data.classes,
-            data.real,
-            data.real_labels,
-            config.samples_per_class,
-        ),
-        out_dir=config.out,
-        device=config.device,
-        seed=config.seed,
-        metadata={"class_names": data.classes},
+        **data.trainer_options(config),
     )
     return GanRun("onehot-cgan", config, trainer, data.loader(config))
 
