@@ -34,7 +34,8 @@ docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_train_step.py
+	$(BIN)/python benchmarks/train_step.py
+	$(BIN)/python benchmarks/features.py
 
 clean:
 	rm -rf $(VENV) docs/_build .pytest_cache .ruff_cache

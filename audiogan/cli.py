@@ -145,7 +145,7 @@ def _recipes(args: argparse.Namespace) -> None:
 def _train(args: argparse.Namespace) -> None:
     import torch
 
-    from audiogan.recipes import ConfigError, configure, get_recipe
+    from audiogan.recipes import ConfigError, GanRun, configure, get_recipe
     from audiogan.train import latest_checkpoint
 
     recipe = get_recipe(args.recipe)
@@ -166,7 +166,7 @@ def _train(args: argparse.Namespace) -> None:
     run = recipe.build(config)
     newest = latest_checkpoint(run.out_dir / "checkpoints")
     print(f"{recipe.name}: {run.summary()}")
-    if recipe.generates:  # GANs resume from RUN/checkpoints; other runs say so in summary()
+    if isinstance(run, GanRun):  # GANs resume from RUN/checkpoints; others say so in summary()
         print(f"resuming from {newest}" if newest else f"starting a new run in {run.out_dir}")
     run.fit()
     print("\n".join(run.outputs()))
@@ -177,12 +177,13 @@ def _generate(args: argparse.Namespace) -> None:
     from audiogan.train import generate, latest_checkpoint
 
     checkpoint = args.source
-    recipe = _recipe_of(checkpoint if checkpoint.is_dir() else checkpoint.parent)
+    folders = [checkpoint] if checkpoint.is_dir() else [checkpoint.parent, checkpoint.parent.parent]
+    recipe = next((r for r in map(_recipe_of, folders) if r is not None), None)
     if recipe is not None and not recipe.generates:
-        raise ConfigError(
-            f"{args.source} is a run of the recipe {recipe.name}, which has no generator: "
-            "nothing to generate (`audiogan evaluate` reports on it)"
+        note = recipe.generate_note or (
+            "which has no generator: nothing to generate (`audiogan evaluate` reports on it)"
         )
+        raise ConfigError(f"{args.source} is a run of the recipe {recipe.name}, {note}")
     if checkpoint.is_dir():
         folder = checkpoint / "checkpoints" if (checkpoint / "checkpoints").is_dir() else checkpoint
         checkpoint = latest_checkpoint(folder)

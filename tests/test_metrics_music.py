@@ -10,6 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audiogan.metrics.music import (
+    MIX_NOTE,
+    default_min_length,
     drum_pattern_rate,
     empty_bar_rate,
     empty_beat_rate,
@@ -97,6 +99,15 @@ def test_empty_beat_rate_counts_empty_beats():
     assert empty_beat_rate(r, steps_per_beat=8).item() == pytest.approx(0.5)
 
 
+def test_empty_beat_rate_where_muspy_differs():
+    # One voice holds C4 for steps 0-3 of a 32-step phrase: 7 of its 8 beats are empty. muspy
+    # 0.5 returns 0.0 (it marks the note's exclusive end beat as sounding and takes the piece's
+    # length, 2 beats, from the last note's end).
+    r = roll(bars=2)
+    play(r, C4, 0, 4)
+    assert empty_beat_rate(r).item() == pytest.approx(7 / 8)
+
+
 @pytest.mark.parametrize("dtype", [torch.bool, torch.uint8, torch.int64, torch.float32])
 def test_qualified_note_rate_on_any_dtype_measures_each_note(dtype):
     r = roll()
@@ -106,6 +117,16 @@ def test_qualified_note_rate_on_any_dtype_measures_each_note(dtype):
     play(r, C4 + 4, 14, 2)  # 2 steps: not qualified
     assert qualified_note_rate(r.to(dtype), min_length=3).item() == pytest.approx(0.5)
     assert qualified_note_rate(r.to(dtype), min_length=2).item() == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize(("steps", "expected"), [(16, 2), (4, 2), (48, 2), (96, 3), (192, 6)])
+def test_qualified_note_threshold_follows_the_grid(steps, expected):
+    assert default_min_length(steps) == expected  # MuseGAN's 3 of 96, scaled, at least 2
+    r = roll(steps=steps)
+    play(r, C4, 0, expected)  # just long enough
+    play(r, C4 + 2, steps // 2, expected - 1)  # one step short
+    assert qualified_note_rate(r).item() == pytest.approx(0.5)
+    assert qualified_note_rate(r, min_length=expected).item() == pytest.approx(0.5)
 
 
 def test_one_step_notes_are_not_qualified():
@@ -276,6 +297,7 @@ def test_drum_pattern_rate_at_16_steps_with_an_eighth_grid():
         (lambda: empty_beat_rate(roll(steps=12), steps_per_beat=5), "steps_per_beat"),
         (lambda: empty_beat_rate(roll(steps=6)), "steps_per_beat"),
         (lambda: qualified_note_rate(roll(), min_length=0), "min_length"),
+        (lambda: default_min_length(0), "steps_per_bar"),
         (lambda: polyphony_rate(roll(), threshold=-1), "threshold"),
         (lambda: drum_pattern_rate(roll(), grid=5), "grid"),
         (lambda: used_pitch_classes(roll(), lowest_pitch=200), "lowest_pitch"),
@@ -297,18 +319,28 @@ def test_music_report_side_by_side():
     fake = roll(batch=2, tracks=4)
     play(fake, C4, 0, 1, track=1)
     names = ["soprano", "alto", "tenor", "bass"]
-    report = music_report(real, fake.to(torch.uint8), names, min_length=2)
+    report = music_report(real, fake.to(torch.uint8), names)  # min_length 2 at 16 steps
     assert report["empty_bar_rate"]["soprano"] == {"real": 0.0, "fake": 1.0}
     assert report["used_pitch_classes"]["alto"]["real"] == 7.0
     assert report["qualified_note_rate"]["alto"]["fake"] == 0.0
     assert math.isnan(report["qualified_note_rate"]["soprano"]["fake"])
-    assert report["polyphony"]["all"]["real"] == 4.0  # four voices in octaves, merged
+    assert report["polyphony"]["merged"]["real"] == 4.0  # four voices in octaves, merged
     assert report["tonal_distance"]["soprano-bass"]["real"] == pytest.approx(0.0, abs=1e-6)
     assert len(report["tonal_distance"]) == 6
     assert "drum_pattern_rate" not in report
     table = format_music_report(report)
     assert "qualified notes (QN)" in table and "soprano-alto" in table and "nan" in table
-    assert len(table.splitlines()) == 2 + 10 + 2 + 6
+    assert MIX_NOTE in table  # says what the merged column is
+    assert len(table.splitlines()) == 2 + 10 + 1 + 2 + 6
+
+
+def test_merged_column_counts_a_unison_of_two_voices_once():
+    real = roll(batch=1, tracks=2)
+    play(real, C4, 0, 4, track=0)
+    play(real, C4, 0, 4, track=1)  # the same note in both voices
+    report = music_report(real, real, ["soprano", "alto"])
+    assert report["n_pitches_used"]["merged"]["real"] == 1.0
+    assert report["polyphony"]["merged"]["real"] == 1.0  # not 2: the unison is one note
 
 
 def test_music_report_with_a_drum_track():
@@ -321,7 +353,7 @@ def test_music_report_with_a_drum_track():
     assert "drums" not in report["used_pitch_classes"]
     assert "drums" in report["empty_bar_rate"]
     assert list(report["tonal_distance"]) == ["piano-guitar"]
-    assert report["used_pitch_classes"]["all"]["real"] == 2.0
+    assert report["used_pitch_classes"]["merged"]["real"] == 2.0
 
 
 def test_music_report_errors():

@@ -6,7 +6,13 @@ import pytest
 import torch
 from torch import nn
 
-from audiogan.nn.musegan import BarGenerator, MuseCritic, MuseGenerator, TemporalNetwork
+from audiogan.nn.musegan import (
+    BarGenerator,
+    MuseCritic,
+    MuseGenerator,
+    RollStreams,
+    TemporalNetwork,
+)
 
 
 def n_params(m: nn.Module) -> int:
@@ -187,9 +193,47 @@ def test_conditional_generator_and_critic_use_labels() -> None:
     assert not torch.allclose(critic(a, torch.tensor([0, 1])), critic(a, torch.tensor([2, 2])))
 
 
+@pytest.mark.parametrize("output", ["softmax", "argmax", "gumbel"])
+def test_one_hot_outputs_are_monophonic_voices(output: str) -> None:
+    torch.manual_seed(0)
+    g = MuseGenerator(4, (3, 2, 8, 24), hid_channels=8, hid_features=8, output=output)
+    assert g.bar_generators["bargen_0"].rest_head is not None  # one rest logit per step
+    z = g.sample_latent(5)
+    out = g(z)
+    assert out.shape == (5, 3, 2, 8, 24)
+    # a distribution over the 24 pitches and a rest: the pitches' share is at most 1
+    p = (out + 1) / 2
+    assert (p.sum(-1) <= 1 + 1e-5).all() and (p >= 0).all()
+    out.sum().backward()  # differentiable (straight-through for argmax and gumbel)
+    assert all(q.grad is not None for q in g.bar_generators["bargen_0"].parameters())
+    with torch.no_grad():
+        hard = g.eval()(z)
+    assert set(hard.unique().tolist()) <= {-1.0, 1.0}
+    assert ((hard > 0).sum(-1) <= 1).all()  # at most one pitch per voice and step
+
+
+@pytest.mark.parametrize("output", ["deterministic", "stochastic"])
+def test_binary_outputs_are_hard(output: str) -> None:
+    g = MuseGenerator(4, (2, 2, 4, 12), hid_channels=8, hid_features=8, output=output)
+    assert g.bar_generators["bargen_0"].rest_head is None
+    out = g(g.sample_latent(3))
+    assert set(out.detach().unique().tolist()) <= {-1.0, 1.0}
+    out.sum().backward()
+    assert g.bar_generators["bargen_0"].project[0].weight.grad is not None
+
+
+def test_tanh_output_is_the_books_and_keeps_its_parameters() -> None:
+    g = MuseGenerator(4, (2, 2, 4, 12), hid_channels=8, hid_features=8)
+    softmax = MuseGenerator(4, (2, 2, 4, 12), hid_channels=8, hid_features=8, output="softmax")
+    extra = 2 * (4 + 1)  # a 1x1 rest conv (4 channels -> 1) in each of the 2 bar generators
+    assert n_params(softmax) == n_params(g) + extra
+    assert g.config["output"] == "tanh" and softmax.config["output"] == "softmax"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
+        ({"output": "sigmoid"}, "output must be one of"),
         ({"out_shape": (4, 2, 16, 100)}, "multiple of 12"),
         ({"out_shape": (4, 2, 24, 84)}, "hid_features"),
         ({"out_channels": 2}, "out_channels"),
@@ -211,9 +255,39 @@ def test_generator_errors(kwargs: dict, match: str) -> None:
         MuseGenerator(**{"latent_dim": 4, "hid_channels": 8, "hid_features": 8, **kwargs})
 
 
+def test_roll_streams_see_note_changes_and_pitch_classes() -> None:
+    x = -torch.ones(1, 2, 2, 8, 24)  # 2 tracks, 2 bars of 8 steps, 24 pitches
+    x[0, 0, 0, 0:4, 0] = 1  # C held for 4 steps
+    x[0, 0, 0, 4:8, 14] = 1  # then D (an octave up), held across the bar line
+    x[0, 0, 1, 0:2, 14] = 1
+    maps = RollStreams((2, 2, 8, 24)).maps(x)
+    onset = maps["onset"][0, 0]  # (time,)
+    assert onset.tolist() == [0.5, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0.5, 0, 0, 0, 0, 0]
+    assert maps["onset"][0, 1].abs().sum() == 0  # a silent track never changes
+    chroma = maps["chroma"][0, 0]  # (bars, beats, 12): share of each pitch class per beat
+    assert chroma.shape == (2, 4, 12)
+    assert chroma[0, 0, 0] == 1 and chroma[0, 2, 2] == 1 and chroma[1, 0, 2] == 1
+    assert chroma[1, 1].sum() == 0  # a rest
+
+
+def test_critic_streams_add_features_before_the_hidden_layer() -> None:
+    book = MuseCritic((2, 2, 8, 24), hid_channels=4, hid_features=8)
+    both = MuseCritic((2, 2, 8, 24), hid_channels=4, hid_features=8, streams=("onset", "chroma"))
+    assert both.hidden[0].in_features == book.hidden[0].in_features + 2 * 4 * 4
+    assert both.config["streams"] == ["onset", "chroma"]
+    x = torch.randn(3, 2, 2, 8, 24, requires_grad=True)
+    score = both(x)
+    assert score.shape == (3,)
+    (grad,) = torch.autograd.grad(score.sum(), x, create_graph=True)  # the gradient penalty's
+    grad.square().sum().backward()
+    assert both.streams.readers["onset"][1].weight.grad is not None
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
+        ({"streams": ("pitch",)}, "streams must be distinct names"),
+        ({"streams": ("onset", "onset")}, "streams must be distinct names"),
         ({"in_shape": (4, 2, 16, 30)}, "multiple of 12"),
         ({"in_shape": (4, 2, 5, 84)}, "power of two"),
         ({"in_shape": (4, 2, 1, 84)}, "power of two"),

@@ -86,6 +86,8 @@ def test_defaults_are_the_cpu_run_and_full_size_the_books():
             ["--set", "split=everything"],
             "split must be train, valid, test or all, got 'everything'",
         ),
+        (["--set", "output=sigmoid"], "output must be one of tanh, deterministic"),
+        (["--set", "streams=onset,pitch"], "streams must be distinct names among onset, chroma"),
     ],
 )
 def test_mistakes_are_one_line_and_status_2(tmp_path, capsys, args, message):

@@ -33,7 +33,10 @@ from audiogan.metrics.frechet import (
     gaussian_statistics,
 )
 from audiogan.metrics.music import (
+    MIX_COLUMN,
+    MIX_NOTE,
     MUSIC_METRIC_LABELS,
+    default_min_length,
     drum_pattern_rate,
     empty_bar_rate,
     empty_beat_rate,
@@ -54,7 +57,10 @@ from audiogan.metrics.music import (
 )
 
 __all__ = [
+    "MIX_COLUMN",
+    "MIX_NOTE",
     "MUSIC_METRIC_LABELS",
+    "default_min_length",
     "accuracy_from_logits",
     "audio_report",
     "roll_mask",

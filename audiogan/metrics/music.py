@@ -21,8 +21,7 @@ Example::
 
     from audiogan.metrics.music import music_report, format_music_report
 
-    report = music_report(real_rolls, generated_rolls, ["soprano", "alto", "tenor", "bass"],
-                          min_length=2)
+    report = music_report(real_rolls, generated_rolls, ["soprano", "alto", "tenor", "bass"])
     print(format_music_report(report))
 """
 
@@ -35,8 +34,15 @@ from audiogan.metrics.music_pitch import (
     scale_consistency,
     used_pitch_classes,
 )
-from audiogan.metrics.music_report import MUSIC_METRIC_LABELS, format_music_report, music_report
+from audiogan.metrics.music_report import (
+    MIX_COLUMN,
+    MIX_NOTE,
+    MUSIC_METRIC_LABELS,
+    format_music_report,
+    music_report,
+)
 from audiogan.metrics.music_rhythm import (
+    default_min_length,
     drum_pattern_rate,
     empty_bar_rate,
     empty_beat_rate,
@@ -48,7 +54,10 @@ from audiogan.metrics.music_roll import roll_mask
 from audiogan.metrics.music_tonal import tonal_centroid, tonal_distance, tonal_matrix
 
 __all__ = [
+    "MIX_COLUMN",
+    "MIX_NOTE",
     "MUSIC_METRIC_LABELS",
+    "default_min_length",
     "roll_mask",
     "drum_pattern_rate",
     "empty_bar_rate",

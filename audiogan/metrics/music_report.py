@@ -41,8 +41,13 @@ MUSIC_METRIC_LABELS: dict[str, str] = {
     "tonal_distance": "tonal distance (TD)",
 }
 
-#: Name of the extra column holding the metrics of all (pitched) tracks merged into one.
-MIX_COLUMN = "all"
+#: Name of the extra column holding the metrics of all (pitched) tracks merged into one roll:
+#: a cell is on where any track's is, so a unison of two tracks is ONE note there (the column's
+#: polyphony, pitches and notes are the merged roll's, not sums over the tracks).
+MIX_COLUMN = "merged"
+
+#: The line :func:`format_music_report` puts under a table with the merged column.
+MIX_NOTE = "merged: all pitched tracks in one roll (a unison of two tracks counts as one note)"
 
 _PITCH_METRICS = (
     "used_pitch_classes",
@@ -59,7 +64,7 @@ def music_report(
     track_names: Sequence[str] | None = None,
     lowest_pitch: int = 0,
     *,
-    min_length: int = 3,
+    min_length: int | None = None,
     polyphony_threshold: int = 2,
     steps_per_beat: int | None = None,
     drum_track: int | None = None,
@@ -75,21 +80,23 @@ def music_report(
         track_names: One name per track; default ``"track0"``, ``"track1"``, ...
         lowest_pitch: MIDI number of pitch index 0; it decides the pitch classes (0 for rolls
             whose pitch index is the MIDI number, as in the chorale rolls of MuseGAN on the JSB chorales).
-        min_length: Shortest qualified note in steps (see :func:`qualified_note_rate`; 3 at 96 steps
-            per bar as in MuseGAN, 2 suggested at 16 steps per bar).
+        min_length: Shortest qualified note in steps (see :func:`qualified_note_rate`); None:
+            follows the grid (2 at 16 steps per bar, MuseGAN's 3 at 96; see
+            :func:`~audiogan.metrics.music_rhythm.default_min_length`).
         polyphony_threshold: :func:`polyphony_rate` counts steps with MORE than this many pitches.
         steps_per_beat: Beat length for the empty-beat rate and tonal distance (None: steps // 4).
         drum_track: Index of a drum track, if any: it gets the drum-pattern rate and is left out of
             the pitch metrics, the tonal distances and the merged column.
         drum_grid: Grid positions per bar for :func:`drum_pattern_rate` (16 at 96 steps per bar, 8
             at 16).
-        include_mix: Also report each metric on all pitched tracks merged into one (column
-            ``"all"``; e.g. the polyphony of the whole chorale).
+        include_mix: Also report each metric on all pitched tracks merged into one roll
+            (column ``"merged"``; e.g. the polyphony of the whole chorale). Merging ORs the
+            tracks, so a pitch two tracks sound at once (a unison) is one note there.
 
     Returns:
         ``report[metric][column] = {"real": value, "fake": value}`` with plain floats (NaN where
         undefined). ``metric`` is a key of :data:`MUSIC_METRIC_LABELS`; ``column`` is a track name,
-        ``"all"``, or ``"a-b"`` for the tonal distance of tracks ``a`` and ``b``. Print it with
+        ``"merged"``, or ``"a-b"`` for the tonal distance of tracks ``a`` and ``b``. Print it with
         :func:`format_music_report`.
 
     Raises:
@@ -158,7 +165,8 @@ def music_report(
 def format_music_report(report: dict[str, dict[str, dict[str, float]]], digits: int = 3) -> str:
     """Format a :func:`music_report` as a text table: one row per metric, real | fake per column.
 
-    Tonal distances come in a second table, one row per pair of tracks.
+    Tonal distances come in a second table, one row per pair of tracks. A table with the
+    merged column ends with a line saying what it is (:data:`MIX_NOTE`).
 
     Args:
         report: What :func:`music_report` returned.
@@ -194,6 +202,8 @@ def format_music_report(report: dict[str, dict[str, dict[str, float]]], digits: 
             real, fake = (fmt(pair["real"]), fmt(pair["fake"])) if pair else ("", "")
             row += f"  {real:>{cell}} {fake:>{cell}}".ljust(width + 2)
         lines.append(row.rstrip())
+    if MIX_COLUMN in columns:
+        lines.append(MIX_NOTE)
     pairs = report.get("tonal_distance", {})
     if pairs:
         pair_width = max(label_width, *(len(p) for p in pairs))

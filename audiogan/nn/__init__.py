@@ -1,5 +1,6 @@
 """Generator, critic and classifier blocks, conditioning modules, norm/activation lookup."""
 
+from audiogan.nn.binary import BinaryNeurons, OneHotUnits, straight_through
 from audiogan.nn.conditioning import LabelEmbedding, OneHot, Projection
 from audiogan.nn.critic2d import ConvCritic2d
 from audiogan.nn.critic_ensemble import CriticEnsemble
@@ -15,7 +16,14 @@ from audiogan.nn.layers import ACTIVATIONS, NORMS, apply_spectral_norm, make_act
 from audiogan.nn.multi_period import MultiPeriodDiscriminator, PeriodDiscriminator
 from audiogan.nn.multi_resolution import MultiResolutionSTFTDiscriminator, STFTDiscriminator
 from audiogan.nn.multi_scale import MultiScaleDiscriminator, ScaleDiscriminator
-from audiogan.nn.musegan import BarGenerator, MuseCritic, MuseGenerator, MuseLatent, TemporalNetwork
+from audiogan.nn.musegan import (
+    BarGenerator,
+    MuseCritic,
+    MuseGenerator,
+    MuseLatent,
+    RollStreams,
+    TemporalNetwork,
+)
 from audiogan.nn.recurrent import RecurrentClassifier, StreamState
 from audiogan.nn.resnet9 import ResNet9, ResNet9Classifier, ResNet9Critic
 from audiogan.nn.waveform_layers import has_weight_norm, remove_weight_norm
@@ -27,6 +35,7 @@ __all__ = [
     "NORMS",
     "BarGenerator",
     "BatchNormInCriticWarning",
+    "BinaryNeurons",
     "ConvCritic2d",
     "ConvGenerator2d",
     "CriticEnsemble",
@@ -39,6 +48,7 @@ __all__ = [
     "MuseGenerator",
     "MuseLatent",
     "OneHot",
+    "OneHotUnits",
     "PeriodDiscriminator",
     "PhaseShuffle",
     "Projection",
@@ -48,6 +58,7 @@ __all__ = [
     "ResNet9",
     "ResNet9Classifier",
     "ResNet9Critic",
+    "RollStreams",
     "STFTDiscriminator",
     "ScaleDiscriminator",
     "StreamState",
@@ -61,5 +72,6 @@ __all__ = [
     "make_activation",
     "make_norm",
     "remove_weight_norm",
+    "straight_through",
     "warn_if_batchnorm",
 ]

@@ -30,6 +30,7 @@ from einops import rearrange
 from torch import nn
 
 from audiogan._shapes import check_shape
+from audiogan.nn.binary import BINARY_MODES, ONE_HOT_MODES, BinaryNeurons, OneHotUnits
 from audiogan.nn.conditioning import (
     ConditioningSpec,
     Projection,
@@ -47,6 +48,10 @@ groove (n, tracks, latent_dim))``."""
 
 ROLL_AXES = "(tracks, bars, steps_per_bar, pitches)"
 """The axes of a piano roll, as the shape arguments name them."""
+
+#: Output units of :class:`MuseGenerator`: the book's tanh, per-cell binary neurons, or one
+#: distribution over ``pitches`` + a rest per track and step.
+OUTPUTS = ("tanh", *BINARY_MODES, *ONE_HOT_MODES)
 
 
 def _roll_shape(shape: Sequence[int], name: str, arg: str) -> tuple[int, int, int, int]:
@@ -152,9 +157,12 @@ class BarGenerator(nn.Module):
         steps_per_bar: Time steps per bar.
         pitches: Pitches (a multiple of 12).
         cond_dim: Size of a label vector appended to the input (0: none).
+        rest: Also output a rest logit per step (a 1x1 conv on the features before the pitch
+            convs), appended after the pitches.
 
     Shapes:
-        ``forward(z (batch, 4 * latent_dim + cond_dim)) -> (batch, steps_per_bar, pitches)``.
+        ``forward(z (batch, 4 * latent_dim + cond_dim)) -> (batch, steps_per_bar, pitches)``,
+        ``(batch, steps_per_bar, pitches + 1)`` with ``rest``.
     """
 
     def __init__(
@@ -166,6 +174,7 @@ class BarGenerator(nn.Module):
         steps_per_bar: int = 16,
         pitches: int = 84,
         cond_dim: int = 0,
+        rest: bool = False,
     ) -> None:
         super().__init__()
         name = "BarGenerator"
@@ -196,6 +205,7 @@ class BarGenerator(nn.Module):
             "steps_per_bar": steps_per_bar,
             "pitches": pitches,
             "cond_dim": cond_dim,
+            "rest": bool(rest),
         }
         self.in_features = 4 * latent_dim + cond_dim
         self.steps_per_bar = steps_per_bar
@@ -228,16 +238,23 @@ class BarGenerator(nn.Module):
             ),  # (B, 1, steps, pitches)
         ]
         self.net = nn.Sequential(*layers)
+        self.step_layers = 3 * ups  # net[:step_layers] upsamples steps, the rest makes pitches
+        # the rest logit of each step, from the features before the pitch convs
+        self.rest_head = nn.Conv2d(c_in, 1, kernel_size=1) if rest else None
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """One bar ``(batch, steps_per_bar, pitches)`` from ``z (batch, 4 * latent_dim + cond_dim)``."""
+        """One bar ``(batch, steps_per_bar, pitches [+ 1])`` from ``z (batch, 4 * latent_dim + cond_dim)``."""
         check_shape(
             z, (None, self.in_features), "BarGenerator input", "(batch, 4 * latent_dim + cond_dim)"
         )
         h = self.project(z).view(
             z.shape[0], self.hid_channels, self.base_steps, 1
         )  # (B, C, base, 1)
-        return self.net(h)[:, 0]  # (B, steps, pitches)
+        if self.rest_head is None:
+            return self.net(h)[:, 0]  # (B, steps, pitches)
+        h = self.net[: self.step_layers](h)  # (B, C', steps, 1)
+        pitches = self.net[self.step_layers :](h)  # (B, 1, steps, pitches)
+        return torch.cat([pitches, self.rest_head(h)], dim=-1)[:, 0]  # (B, steps, pitches + 1)
 
 
 class MuseGenerator(nn.Module):
@@ -245,7 +262,15 @@ class MuseGenerator(nn.Module):
 
     A chords :class:`TemporalNetwork`, one melody :class:`TemporalNetwork` and one
     :class:`BarGenerator` per track, called bar by bar as in the book (so BatchNorm statistics
-    are per bar); the output is squashed by tanh.
+    are per bar). The book squashes the output by tanh (``output="tanh"``); the other outputs
+    give rolls in {-1, 1} (see :mod:`audiogan.nn.binary`):
+
+    - ``"deterministic"``, ``"stochastic"``: :class:`~audiogan.nn.binary.BinaryNeurons` per
+      cell (BinaryMuseGAN, polyphonic tracks);
+    - ``"softmax"``, ``"argmax"``, ``"gumbel"``: :class:`~audiogan.nn.binary.OneHotUnits` per
+      track and step over the ``pitches`` and a rest (monophonic voices, as the chorales): at
+      most one +1 per track and step, none for a rest. ``"softmax"`` passes the probabilities
+      ``2 p - 1`` while training and the argmax in eval mode.
 
     Args:
         latent_dim: Size of each of the four latents.
@@ -263,6 +288,8 @@ class MuseGenerator(nn.Module):
             :class:`audiogan.protocols.Conditioning`; stored in ``config`` as
             ``{"class", "config"}``).
         embed_dim: Label embedding size for ``"embedding"``.
+        output: The output units, one of :data:`OUTPUTS` (see above).
+        tau: Softmax temperature of the one-hot outputs.
 
     Shapes:
         ``forward((chords (batch, latent_dim), style (batch, latent_dim), melody (batch, tracks,
@@ -280,12 +307,16 @@ class MuseGenerator(nn.Module):
         num_classes: int = 0,
         conditioning: ConditioningSpec = "embedding",
         embed_dim: int = 16,
+        output: str = "tanh",
+        tau: float = 1.0,
     ) -> None:
         super().__init__()
         name = "MuseGenerator"
         tracks, bars, steps_per_bar, pitches = _roll_shape(out_shape, name, "out_shape")
         if latent_dim < 1:
             raise ValueError(f"{name}: latent_dim must be >= 1, got {latent_dim}")
+        if output not in OUTPUTS:
+            raise ValueError(f"{name}: output must be one of {OUTPUTS}, got {output!r}")
         cond_module, num_classes, cond_config = vector_conditioning(
             conditioning, num_classes, embed_dim, name
         )
@@ -298,6 +329,8 @@ class MuseGenerator(nn.Module):
             "num_classes": num_classes,
             "conditioning": cond_config,
             "embed_dim": embed_dim,
+            "output": output,
+            "tau": tau,
         }
         self.latent_dim = latent_dim
         self.tracks = tracks
@@ -308,6 +341,15 @@ class MuseGenerator(nn.Module):
         self.out_shape = (tracks, bars, steps_per_bar, pitches)
         self.conditioning = cond_module
         cond_dim = 0 if cond_module is None else cond_module.out_features
+        self.output = output
+        one_hot = output in ONE_HOT_MODES
+        self.units: nn.Module
+        if one_hot:
+            self.units = OneHotUnits(output, tau=tau, dim=-1)  # over pitches + rest
+        elif output in BINARY_MODES:
+            self.units = BinaryNeurons(output)
+        else:
+            self.units = nn.Tanh()
 
         self.chords_network = TemporalNetwork(latent_dim, hid_channels, bars=bars)
         self.melody_networks = nn.ModuleDict(
@@ -326,6 +368,7 @@ class MuseGenerator(nn.Module):
                     steps_per_bar,
                     pitches,
                     cond_dim,
+                    rest=one_hot,
                 )
                 for t in range(tracks)
             }
@@ -397,7 +440,99 @@ class MuseGenerator(nn.Module):
                 torch.stack([bar_gen(bar_in[:, :, n]) for n in range(bars)])
             )  # (bars, B, S, P)
         out = rearrange(torch.stack(track_rolls), "t n b s p -> b t n s p")
-        return torch.tanh(out)  # (B, tracks, bars, steps_per_bar, pitches)
+        # (B, tracks, bars, steps_per_bar, pitches); one-hot outputs drop the rest class
+        return self.units(out)[..., : self.pitches]
+
+
+#: Extra critic streams (BinaryMuseGAN's discriminator has both): see :class:`RollStreams`.
+STREAMS = ("onset", "chroma")
+
+
+class RollStreams(nn.Module):
+    """Note changes and pitch classes of a roll, each read by a linear layer (critic streams).
+
+    The book's critic collapses the pitch axis (octaves, then all of it) before it looks along
+    time, so with few channels it hardly sees whether a voice holds a pitch or changes it every
+    step, nor which pitch classes a bar uses. These streams, after the onset/offset and chroma
+    streams of BinaryMuseGAN's discriminator (Dong & Yang 2018), give it both directly:
+
+    - ``"onset"``: per track and step (bars joined), the amount of change from the previous
+      step, ``0.5 * sum_p |y[t] - y[t-1]|`` with ``y = (x + 1) / 2`` in [0, 1] (the first step
+      compared with silence): for a one-hot voice 1 where it changes pitch, 0.5 where a note
+      starts after or ends before a rest, 0 where it holds.
+    - ``"chroma"``: per track, bar and beat, the share of each of the 12 pitch classes.
+
+    Each map is flattened and read by a ``Linear -> LeakyReLU(0.3)`` of ``features`` units.
+
+    Args:
+        in_shape: ``(tracks, bars, steps_per_bar, pitches)``; ``pitches`` a multiple of 12.
+        streams: Names among :data:`STREAMS`.
+        features: Output units per stream.
+        beats: Beats per bar (must divide ``steps_per_bar``) for the chroma stream.
+
+    Shapes:
+        ``forward(x (batch, tracks, bars, steps_per_bar, pitches)) -> (batch, len(streams) *
+        features)``.
+    """
+
+    def __init__(
+        self,
+        in_shape: Sequence[int],
+        streams: Sequence[str] = STREAMS,
+        features: int = 64,
+        beats: int = 4,
+    ) -> None:
+        super().__init__()
+        name = "RollStreams"
+        tracks, bars, steps, pitches = _roll_shape(in_shape, name, "in_shape")
+        streams = tuple(streams)
+        unknown = [s for s in streams if s not in STREAMS]
+        if unknown or len(set(streams)) != len(streams) or not streams:
+            raise ValueError(
+                f"{name}: streams must be distinct names among {STREAMS}, got {streams}"
+            )
+        if "chroma" in streams and (steps % beats or pitches % 12):
+            raise ValueError(
+                f"{name}: the chroma stream needs beats ({beats}) to divide steps_per_bar ({steps}) "
+                f"and pitches ({pitches}) to be a multiple of 12"
+            )
+        self.in_shape = (tracks, bars, steps, pitches)
+        self.streams = streams
+        self.beats = beats
+        sizes = {"onset": tracks * bars * steps, "chroma": tracks * bars * beats * 12}
+        self.readers = nn.ModuleDict(
+            {
+                s: nn.Sequential(nn.Flatten(), nn.Linear(sizes[s], features), nn.LeakyReLU(0.3))
+                for s in streams
+            }
+        )
+        self.out_features = len(streams) * features
+
+    def maps(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The streams' inputs: ``onset (batch, tracks, bars * steps)``, ``chroma (batch, tracks,
+        bars, beats, 12)``."""
+        y = (x + 1) / 2  # (B, T, bars, S, P) in [0, 1]
+        out = {}
+        if "onset" in self.streams:
+            y_t = rearrange(y, "b t n s p -> b t (n s) p")
+            previous = torch.cat([torch.zeros_like(y_t[:, :, :1]), y_t[:, :, :-1]], dim=2)
+            out["onset"] = 0.5 * (y_t - previous).abs().sum(dim=-1)  # (B, T, time)
+        if "chroma" in self.streams:
+            out["chroma"] = rearrange(
+                y, "b t n (k s) (o c) -> b t n k c s o", k=self.beats, c=12
+            ).mean(dim=(-1, -2)) * (y.shape[-1] // 12)  # (B, T, bars, beats, 12): share per beat
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Stream features ``(batch, len(streams) * features)`` of a roll."""
+        check_shape(
+            x,
+            (None, *self.in_shape),
+            "RollStreams input",
+            "(batch, tracks, bars, steps_per_bar, pitches)",
+        )
+        maps = self.maps(x)
+        return torch.cat([self.readers[s](maps[s]) for s in self.streams], dim=1)
 
 
 class MuseCritic(nn.Module):
@@ -422,6 +557,9 @@ class MuseCritic(nn.Module):
             instance, 0 or the instance's ``num_classes`` (it is taken from the instance).
         conditioning: ``"projection"`` (on the ``hid_features`` hidden features) or a
             conditioning module instance (stored in ``config`` as ``{"class", "config"}``).
+        streams: Extra :class:`RollStreams` (``"onset"``, ``"chroma"``) whose ``4 *
+            hid_channels`` features each join the conv features before the hidden layer;
+            ``()`` (the book) for none.
 
     Shapes:
         ``forward(x (batch, tracks, bars, steps_per_bar, pitches), labels (batch,) | None)
@@ -436,6 +574,7 @@ class MuseCritic(nn.Module):
         out_features: int = 1,
         num_classes: int = 0,
         conditioning: ConditioningSpec = "projection",
+        streams: Sequence[str] = (),
     ) -> None:
         super().__init__()
         name = "MuseCritic"
@@ -466,11 +605,14 @@ class MuseCritic(nn.Module):
             "out_features": out_features,
             "num_classes": num_classes,
             "conditioning": cond_config,
+            "streams": list(streams),
         }
         self.in_shape = (tracks, bars, steps_per_bar, pitches)
         self.num_classes = num_classes
         extra = 0 if self.label_maps is None else self.label_maps.map_channels
         c = hid_channels
+        self.streams = RollStreams(self.in_shape, streams, features=4 * c) if len(streams) else None
+        stream_features = 0 if self.streams is None else self.streams.out_features
 
         def conv(
             c_in: int,
@@ -495,7 +637,9 @@ class MuseCritic(nn.Module):
             nn.Flatten(),  # (B, 4c)
         ]
         self.features = nn.Sequential(*layers)
-        self.hidden = nn.Sequential(nn.Linear(4 * c, hid_features), nn.LeakyReLU(0.3))
+        self.hidden = nn.Sequential(
+            nn.Linear(4 * c + stream_features, hid_features), nn.LeakyReLU(0.3)
+        )
         self.score = nn.Linear(hid_features, out_features)
         self.projection = projection
 
@@ -508,9 +652,12 @@ class MuseCritic(nn.Module):
             "(batch, tracks, bars, steps_per_bar, pitches)",
         )
         labels = check_labels(labels, self.num_classes, x.shape[0], "MuseCritic")
+        features = []
+        if self.streams is not None:
+            features.append(self.streams(x))  # (B, streams * 4c), of the roll alone
         if self.label_maps is not None:
             x = stack_label_maps(self.label_maps, x, labels, "MuseCritic")
-        h = self.hidden(self.features(x))  # (B, hid_features)
+        h = self.hidden(torch.cat([self.features(x), *features], dim=1))  # (B, hid_features)
         score = self.score(h).squeeze(1)
         if self.projection is not None:
             score = score + self.projection(h, labels)

@@ -10,23 +10,32 @@ under the run folder (``cache=True``) or encoded batch by batch on the training 
 from __future__ import annotations
 
 import dataclasses
+import statistics
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from audiogan.data import AnnotatedAudio, AudioFolder, FeatureCache, SyntheticSounds
 from audiogan.frontends import LogMel
+from audiogan.losses import MelReconstructionLoss, MultiResolutionSTFTLoss
 from audiogan.recipes.recipe import ConfigError, RunConfig
 from audiogan.train import CheckpointCallback, CSVLogger, ProgressBar, SampleWriter
 
 __all__ = [
+    "Segments",
     "SpectrogramConfig",
     "SpectrogramData",
+    "compare_decoders",
+    "drop_labels",
     "evaluate_audio",
     "gan_callbacks",
+    "held_out_split",
     "logmel",
     "spectrogram_data",
 ]
@@ -173,6 +182,45 @@ def labelled_clips(config: SpectrogramConfig, num_samples: int) -> Dataset:
     return SyntheticSounds(config.n_per_class, **common)
 
 
+def held_out_split(labels: Sequence[int], per_class: int) -> tuple[list[int], list[list[int]]]:
+    """``(training indices, held-out indices of each class)``: the first ``per_class`` items of
+    each class (in sorted class order) are held out."""
+    labels = [int(y) for y in labels]
+    held = [[i for i, y in enumerate(labels) if y == c][:per_class] for c in sorted(set(labels))]
+    kept = {i for indices in held for i in indices}
+    return [i for i in range(len(labels)) if i not in kept], held
+
+
+class Segments(Dataset):
+    """Random crops ``((1, segment), label)`` of clips ``((1, time), label)``, a new one each
+    visit: a waveform GAN's training segments (drawn from the global torch RNG).
+
+    Raises:
+        ValueError: On access, if a clip is shorter than ``segment``.
+    """
+
+    def __init__(self, clips: Dataset, segment: int) -> None:
+        self.clips, self.segment = clips, int(segment)
+
+    def __len__(self) -> int:
+        return len(self.clips)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        wave, label = self.clips[index]  # (1, time)
+        if wave.shape[-1] < self.segment:
+            raise ValueError(
+                f"Segments: clip {index} has {wave.shape[-1]} samples, fewer than a segment "
+                f"({self.segment})"
+            )
+        start = int(torch.randint(wave.shape[-1] - self.segment + 1, ()))
+        return wave[..., start : start + self.segment], label
+
+
+def drop_labels(items: Sequence[tuple[torch.Tensor, Any]]) -> torch.Tensor:
+    """A DataLoader ``collate_fn``: items ``(wave (1, time), label)`` -> waves ``(batch, 1, time)``."""
+    return torch.stack([wave for wave, _ in items])
+
+
 def spectrogram_data(config: SpectrogramConfig) -> SpectrogramData:
     """The config's clips as log-mels (cached under ``OUT/cache`` when ``cache``), with reals."""
     frontend = logmel(config)
@@ -267,3 +315,43 @@ def evaluate_audio(run_dir: Path, config: SpectrogramConfig, n_per_class: int = 
     report = audio_report(classifier, x[held], y[held], fake, fake_labels, class_names=data.classes)
     header = f"{checkpoint} vs {len(held)} held-out real clips (classifier: {path})"
     return header + "\n" + format_audio_report(report)
+
+
+def compare_decoders(
+    frontend: LogMel,
+    vocoders: Mapping[str, nn.Module | None],
+    waves: torch.Tensor,
+    repeats: int = 3,
+) -> str:
+    """A table: each decoder's distances to the original waveforms and its CPU time.
+
+    Each decoder is ``frontend.decode(features, vocoder=...)`` (``None``: Griffin-Lim) of the
+    log-mels of ``waves (n, 1, time)``; its output is compared with ``waves`` cut to the decoded
+    length by the multi-resolution STFT distance (:class:`~audiogan.losses.MultiResolutionSTFTLoss`,
+    Parallel WaveGAN's resolutions) and the log-mel L1 (:class:`~audiogan.losses.MelReconstructionLoss`
+    with the frontend's mel parameters). Time: ``time.perf_counter`` around a decode of all the
+    clips in one CPU thread, the median of ``repeats`` (after one decode, whose output is the
+    one measured), per second of audio.
+    """
+    features = frontend.encode(waves[:, 0])  # (n, 1, n_mels, frames)
+    original = waves[..., : (features.shape[-1] - 1) * frontend.hop_length]  # (n, 1, time)
+    distances = [MultiResolutionSTFTLoss(), MelReconstructionLoss.from_frontend(frontend)]
+    seconds = original.numel() / frontend.sample_rate
+    lines = [f"{'decoder':<12} {'MR-STFT':>8} {'log-mel L1':>11} {'CPU s per s of audio':>21}"]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for name, vocoder in vocoders.items():
+            with torch.no_grad():
+                decoded = frontend.decode(features, vocoder=vocoder)[:, None]  # (n, 1, time)
+                times = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    frontend.decode(features, vocoder=vocoder)
+                    times.append(time.perf_counter() - start)
+                stft, mel = (float(distance(decoded, original)) for distance in distances)
+            speed = statistics.median(times) / seconds
+            lines.append(f"{name:<12} {stft:>8.3f} {mel:>11.3f} {speed:>21.4f}")
+    finally:
+        torch.set_num_threads(threads)
+    return "\n".join(lines)

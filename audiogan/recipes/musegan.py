@@ -24,6 +24,7 @@ from audiogan.frontends import PianoRoll
 from audiogan.losses import GradientPenalty, Wasserstein
 from audiogan.metrics import format_music_report, music_report
 from audiogan.nn import MuseCritic, MuseGenerator
+from audiogan.nn.musegan import OUTPUTS, STREAMS
 from audiogan.recipes.audio import gan_callbacks
 from audiogan.recipes.recipe import ConfigError, GanRun, Recipe, RunConfig
 from audiogan.train import (
@@ -46,8 +47,19 @@ class Config(RunConfig):
         max_chorales: Build from the first N chorales of the catalogue only (a quick look).
         cache_dir: Where the parsed chorales are cached.
         channels: Width C: critic channels C, its linear layer and the generator width 8C.
+        generator_channels: The generator's width (temporal networks' channels and bar
+            generators' linear layer); None: 8C.
+        output: The generator's output units (see :class:`~audiogan.nn.MuseGenerator`):
+            ``"tanh"`` (the book), ``"deterministic"``/``"stochastic"`` binary neurons, or a
+            per-voice distribution over pitches and a rest, ``"softmax"``, ``"argmax"`` or
+            ``"gumbel"``.
+        tau: Softmax temperature of the one-hot outputs.
+        streams: Extra critic streams, comma-separated: ``"onset"`` (note changes per step),
+            ``"chroma"`` (pitch classes per beat); ``""`` for the book's critic (see
+            :class:`~audiogan.nn.musegan.RollStreams`).
         latent_dim, lr, n_critic, gp_weight: Size of each noise, Adam's learning rate, critic
             steps per generator step, gradient penalty weight.
+        ema: EMA decay of the generator used for sampling and the metrics, or None.
         samples: MIDI files per sample round; report_samples: phrases of the music metrics.
     """
 
@@ -61,10 +73,15 @@ class Config(RunConfig):
     max_chorales: int | None = None
     cache_dir: str | None = None
     channels: int = 16
+    generator_channels: int | None = None
+    output: str = "tanh"
+    tau: float = 1.0
+    streams: str = ""
     latent_dim: int = 32
     lr: float = 1e-3
     n_critic: int = 5
     gp_weight: float = 10.0
+    ema: float | None = None
     samples: int = 4
     report_samples: int = 64
 
@@ -101,21 +118,51 @@ def music_table(generator: nn.Module, real: np.ndarray, what: str, config: Confi
     fake, _ = fixed_samples(generator, config.report_samples, seed=config.seed + 1)
     fe = PianoRoll()  # fakes binarized as the MIDI holds them; qualified notes: an eighth or more
     rolls = real, fe.binarize(fake)  # (n, tracks, bars, steps, pitches), on where > 0
-    report = music_report(*rolls, fe.track_names, fe.lowest_pitch, min_length=2, steps_per_beat=4)
+    report = music_report(*rolls, fe.track_names, fe.lowest_pitch, steps_per_beat=fe.steps_per_beat)
     header = f"music metrics: real = {len(real)} phrases of {what}, fake = {len(fake)} generated"
     return header + "\n" + format_music_report(report)
 
 
+def critic_streams(config: Config) -> list[str]:
+    """The critic's extra streams named in ``config.streams``, after checking ``output`` too.
+
+    Raises:
+        ConfigError: For an unknown output or stream, in one line.
+    """
+    if config.output not in OUTPUTS:
+        raise ConfigError(
+            f"musegan: output must be one of {', '.join(OUTPUTS)}, got {config.output!r}"
+        )
+    streams = [name.strip() for name in config.streams.split(",") if name.strip()]
+    if any(name not in STREAMS for name in streams) or len(set(streams)) != len(streams):
+        raise ConfigError(
+            f"musegan: streams must be distinct names among {', '.join(STREAMS)} "
+            f"(comma-separated), got {config.streams!r}"
+        )
+    return streams
+
+
 def build(config: Config) -> GanRun:
     """Data, models and Trainer of MuseGAN."""
+    streams = critic_streams(config)  # settings first: a mistake costs no data loading
     seed_everything(config.seed)  # the models' initial weights: same seed, same run
     data = phrases(config)
     if len(data) // config.batch_size < config.n_critic:  # a generator step takes n_critic
         raise ConfigError(f"{len(data)} phrases: fewer than n_critic batches of batch_size")
     frontend = PianoRoll()  # the layout; writes MIDI (66 quarter notes a minute) and draws rolls
     c, shape = config.channels, frontend.feature_shape  # (tracks, bars, steps_per_bar, pitches)
-    generator = MuseGenerator(config.latent_dim, shape, hid_channels=8 * c, hid_features=8 * c)
-    critic = MuseCritic(in_shape=shape, hid_channels=c, hid_features=8 * c)  # no BatchNorm: GP
+    g = 8 * c if config.generator_channels is None else config.generator_channels
+    generator = MuseGenerator(
+        config.latent_dim,
+        shape,
+        hid_channels=g,
+        hid_features=g,
+        output=config.output,
+        tau=config.tau,
+    )
+    critic = MuseCritic(  # no BatchNorm: GP
+        in_shape=shape, hid_channels=c, hid_features=8 * c, streams=streams
+    )
     real = torch.as_tensor(data.data[: config.samples]).float()  # drawn beside the samples
     notes: list[str] = []  # the music metrics, after each round and at the end
     real_rolls, what = reference(config, data)
@@ -133,6 +180,7 @@ def build(config: Config) -> GanRun:
         critic_lr=config.lr,
         betas=(0.5, 0.9),
         n_critic=config.n_critic,
+        ema=config.ema,
         precision=config.precision,
         frontend=frontend,  # stored in the checkpoints: `audiogan generate` writes MIDI
         callbacks=[*callbacks, LambdaCallback(note_music, config.every, config.unit, at_end=True)],

@@ -162,7 +162,10 @@ class Recipe:
         evaluate: ``evaluate(run_dir, config) -> report text``.
         data_flags: Which data flags it takes (``"data"``, ``"csv"``, ``"midi"``).
         generates: Whether its runs hold a generator (a :class:`GanRun`, checkpoints in
-            ``RUN/checkpoints``) for ``audiogan generate``; False for a classifier.
+            ``RUN/checkpoints``) for ``audiogan generate``; False for a classifier, or a vocoder
+            (it decodes, it does not sample).
+        generate_note: What ``audiogan generate`` says instead on a run of a recipe that does
+            not generate; default: that it has no generator.
     """
 
     name: str
@@ -173,6 +176,7 @@ class Recipe:
     evaluate: Callable[[Path, Any], str]
     data_flags: tuple[str, ...] = ()
     generates: bool = True
+    generate_note: str = ""
 
 
 def configure(

@@ -17,17 +17,27 @@ ResNet-9 of width 64 with BatchNorm, 1x128x256 log-mels, batch 64.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader
 
 from audiogan.losses import NonSaturating
+from audiogan.metrics import load_classifier, predict_logits
 from audiogan.nn import ConvGenerator2d, ResNet9Critic, dcgan_init_
 from audiogan.recipes.audio import SpectrogramConfig, evaluate_audio, gan_callbacks
 from audiogan.recipes.audio import spectrogram_data as _data
 from audiogan.recipes.recipe import GanRun, Recipe
-from audiogan.train import LambdaCallback, Trainer, seed_everything
+from audiogan.train import (
+    LambdaCallback,
+    Trainer,
+    fixed_samples,
+    latest_checkpoint,
+    load_generator,
+    seed_everything,
+)
 
 #: Generator doubling stages: n_mels and frames must be multiples of 2**STAGES = 16.
 STAGES = 4
@@ -47,6 +57,8 @@ class Config(SpectrogramConfig):
         latent_dim: Noise size.
         generator_lr: Adam learning rate of the generator.
         critic_lr: Adam learning rate of the discriminator (TTUR: 10x lower).
+        eval_samples: Samples ``audiogan evaluate`` scores (in total: the generator has no
+            classes).
     """
 
     out: str = "runs/resnet9-gan"
@@ -62,6 +74,7 @@ class Config(SpectrogramConfig):
     latent_dim: int = 100
     generator_lr: float = 2e-4
     critic_lr: float = 2e-5
+    eval_samples: int = 160
 
 
 FULL_SIZE = {
@@ -142,12 +155,60 @@ def note_balance(trainer: Trainer, notes: list[str], last: int = 20) -> None:
         ]
 
 
+def class_spread(run_dir: Path, config: Config) -> str:
+    """How the samples spread over the data's classes, beside the real clips: a collapse check.
+
+    The evaluation classifier (trained by :func:`~audiogan.recipes.audio.evaluate_audio` into
+    ``run_dir/eval/classifier.pt``) labels ``eval_samples`` samples of the newest checkpoint
+    and every real clip; the table gives each class's share of them, the number of classes
+    that get at least 5 % of the samples, and the mean L1 distance between two different items
+    (real: real clips; generated: samples), which falls towards 0 when every sample is alike.
+    """
+    classifier = load_classifier(Path(run_dir) / "eval" / "classifier.pt")
+    data = _data(dataclasses.replace(config, cache=True, out=str(run_dir)))
+    real = torch.stack(
+        [torch.as_tensor(data.dataset[i][0]).float() for i in range(len(data.dataset))]
+    )
+    checkpoint = latest_checkpoint(Path(run_dir) / "checkpoints")
+    fake, _ = fixed_samples(load_generator(checkpoint), config.eval_samples, seed=config.seed + 1)
+    lines = [f"{'class spread':<20} {'real':>8} {'generated':>10}"]
+    shares = {}
+    for side, x in (("real", real), ("generated", fake)):
+        predicted = predict_logits(classifier, x).argmax(dim=1)
+        counts = torch.bincount(predicted, minlength=len(data.classes)).double()
+        shares[side] = (counts / counts.sum()).tolist()
+    for k, name in enumerate(data.classes):
+        lines.append(f"  {name:<18} {shares['real'][k]:>8.3f} {shares['generated'][k]:>10.3f}")
+    covered = {side: sum(v >= 0.05 for v in shares[side]) for side in shares}
+    lines.append(f"{'classes >= 5 %':<20} {covered['real']:>8d} {covered['generated']:>10d}")
+    distance = {side: _mean_pairwise_l1(x) for side, x in (("real", real), ("generated", fake))}
+    lines.append(
+        f"{'mean pairwise L1':<20} {distance['real']:>8.3f} {distance['generated']:>10.3f}"
+    )
+    return "\n".join(lines)
+
+
+def _mean_pairwise_l1(x: torch.Tensor, n: int = 256) -> float:
+    """Mean per-element L1 distance between two different items among the first ``n``."""
+    flat = x[:n].flatten(1)
+    d = torch.cdist(flat, flat, p=1) / flat.shape[1]
+    m = len(flat)
+    return float(d.sum() / (m * (m - 1)))
+
+
+def evaluate(run_dir: Path, config: Config) -> str:
+    """:func:`~audiogan.recipes.audio.evaluate_audio` on ``eval_samples`` samples (unconditional:
+    in total), then :func:`class_spread`."""
+    report = evaluate_audio(run_dir, config, n_per_class=config.eval_samples)
+    return report + "\n\n" + class_spread(run_dir, config)
+
+
 RECIPE = Recipe(
     name="resnet9-gan",
     summary="unconditional GAN on log-mels with a ResNet-9 discriminator, BCE and TTUR",
     config=Config,
     full_size=FULL_SIZE,
     build=build,
-    evaluate=evaluate_audio,
+    evaluate=evaluate,
     data_flags=("data", "csv"),
 )

@@ -2,7 +2,7 @@
 
 cuDNN and oneDNN run many convolutions faster on channels-last tensors (on this project's 2-core
 CPU an iteration of the conditional WGAN-GP took 0.80x the time; see
-``benchmarks/bench_train_step.py``).
+``benchmarks/train_step.py``).
 Only the layout changes: values, shapes and results are the same.
 """
 

@@ -1,0 +1,237 @@
+"""The vocoder recipe and LogMel's vocoder decoding, end to end through the ``audiogan`` command.
+
+A tiny vocoder is trained for 2 steps and resumed to 4 (sample rounds write the decoded held-out
+clips beside the originals), ``audiogan evaluate`` compares it with Griffin-Lim; LogMel loads a
+vocoder checkpoint (lazily, checked against its own parameters), and a spectrogram GAN whose
+config names a vocoder stores it in its checkpoints, so its sample rounds and ``generate()``
+decode with it rather than with Griffin-Lim.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import soundfile as sf
+import torch
+from torch import nn
+from torchaudio.transforms import GriffinLim
+
+from audiogan.cli import main
+from audiogan.frontends import LogMel, Waveform
+from audiogan.nn import HiFiGANGenerator
+from audiogan.recipes import configure, get_recipe, vocoder
+from audiogan.recipes.vocoder import generator_of
+from audiogan.train import SampleWriter, generate, load_checkpoint
+
+sys.path.insert(0, str(Path(__file__).parent))
+from file_checks import check_png, check_round, logged_steps  # noqa: E402
+
+# The wgan-gp tests' tiny log-mel (16 mels x 16 frames; n_fft 1024, hop 256) and a tiny HiFi-GAN:
+# 10 training clips of 4096 samples, 2048-sample segments in batches of 2, 1 held-out clip a class.
+MEL = {"n_mels": 16, "frames": 16}
+TINY = [*("--device", "cpu", "--set", "n_per_class=3", "--set", "held_out=1")]
+TINY += [f"--set={k}={v}" for k, v in MEL.items()]
+TINY += ["--set=segment_frames=8", "--set=batch_size=2", "--set=channels=16"]
+TINY += ["--set=critic_width=1", "--set=every=2", "--set=unit=step"]
+
+
+def audiogan(capsys: pytest.CaptureFixture[str], *args: object, status: int = 0) -> str:
+    """Run ``audiogan args...`` in this process; return its stdout (its stderr when failing)."""
+    got = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert got == status, f"audiogan {args} exited {got}:\n{out}\n{err}"
+    return out if status == 0 else err
+
+
+@pytest.fixture(scope="module")
+def vocoder_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny recipe's checkpoint at step 0 (built, not trained): a run folder."""
+    recipe = get_recipe("vocoder")
+    run_dir = tmp_path_factory.mktemp("vocoder")
+    settings = {**MEL, "out": str(run_dir), "channels": 16, "n_per_class": 2, "held_out": 1}
+    recipe.build(
+        configure(recipe, overrides={**settings, "device": "cpu"})
+    ).trainer.save_checkpoint()
+    return run_dir
+
+
+def test_defaults_and_full_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    recipe = get_recipe("vocoder")
+    assert not recipe.generates and recipe.data_flags == ("data", "csv")
+    cpu, full = configure(recipe), configure(recipe, full_size=True)
+    mel = ("sample_rate", "n_fft", "hop_length", "n_mels")
+    assert [getattr(cpu, k) for k in mel] == [16000, 1024, 256, 64]  # wgan-gp's log-mel
+    assert cpu.segment_frames * cpu.hop_length == 8192
+    assert (full.preset, full.channels, full.critic_width, full.batch_size) == ("v1", 512, 32, 16)
+    assert full.lr == 2e-4 and full.n_mels == 128
+    assert generator_of(full).config["upsample_rates"] == [8, 8, 2, 2]
+    assert generator_of(cpu).config["upsample_rates"] == [8, 8, 4]  # V3's, hop 256
+    # HiFi-GAN's discriminators at width 32 (recorded, not built: 70 M parameters)
+    monkeypatch.setattr(vocoder, "MPD", lambda **settings: settings)
+    monkeypatch.setattr(vocoder, "MSD", lambda **settings: settings)
+    monkeypatch.setattr(vocoder, "CriticEnsemble", lambda *members: members)
+    mpd, msd = vocoder.critic_of(32)
+    assert mpd == {"channels": (32, 128, 512, 1024, 1024)}
+    assert msd == {
+        "channels": [128, 128, 256, 512, 1024, 1024, 1024],
+        "groups": [1, 4, 16, 16, 16, 16, 1],
+    }
+    assert vocoder.critic_of(1)[1]["groups"] == [1, 4, 4, 8, 16, 16, 1]  # they divide the widths
+
+
+def test_settings_that_do_not_fit_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for setting, message in [
+        ("hop_length=128", "must multiply to hop_length 128"),
+        ("preset=v4", "preset must be v1, v2 or v3"),
+        ("vocoder=runs/x", "its setting vocoder stays none"),
+    ]:
+        error = audiogan(capsys, "train", "vocoder", "--out", tmp_path, "--set", setting, status=2)
+        assert message in error and error.count("\n") == 1
+
+
+def test_trains_resumes_samples_and_evaluates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    first = audiogan(capsys, "train", "vocoder", "--out", run, "--steps", 2, *TINY)
+    assert "starting a new run" in first and "HiFiGANGenerator" in first
+    second = audiogan(capsys, "train", "vocoder", "--out", run, "--steps", 4, *TINY)
+    assert "resuming from" in second and "step_00000002.pt" in second
+    assert logged_steps(run) == [1, 2, 3, 4]
+    state = load_checkpoint(run / "checkpoints" / "step_00000004.pt")
+    assert {"mel", "feature_matching"} <= set(state["history"][-1])
+    assert state["metadata"]["frontend"]["config"]["n_mels"] == 16
+    for step in (2, 4):  # one held-out clip per class, decoded, beside the original
+        folder = run / "samples" / f"step_{step:06d}"
+        check_round(
+            folder, ".wav", [f"{kind}_{i:02d}" for kind in ("sample", "real") for i in range(5)]
+        )
+        assert sf.info(folder / "sample_00.wav").frames == 16 * 256
+    check_png(run / "losses.png")
+
+    report = audiogan(capsys, "evaluate", run)
+    assert "step_00000004.pt" in report and "5 held-out clips" in report
+    rows = {line.split()[0]: line.split()[1:] for line in report.splitlines()[2:4]}
+    assert set(rows) == {"HiFi-GAN", "Griffin-Lim"} and "MR-STFT" in report
+    assert all(len(row) == 3 and all(float(v) >= 0 for v in row) for row in rows.values())
+    error = audiogan(capsys, "generate", run, "--out", tmp_path / "x", status=2)
+    assert "--set vocoder=RUN" in error and error.count("\n") == 1
+
+
+def test_logmel_decodes_with_a_vocoder_checkpoint(vocoder_checkpoint: Path) -> None:
+    fe = LogMel(n_mels=16, vocoder=vocoder_checkpoint)
+    assert fe.config["vocoder"] == str(vocoder_checkpoint) and not fe._vocoder  # lazy
+    assert LogMel(**fe.config).config == fe.config  # the path survives a rebuild
+    features = fe.encode(torch.randn(2, 3, 4000) * 0.1)  # (2, 3, 1, 16, 16)
+    wave = fe.decode(features)
+    assert wave.shape == (2, 3, 15 * 256) == LogMel(n_mels=16).decode(features).shape
+    vocoder = fe.load_vocoder()
+    assert isinstance(vocoder, HiFiGANGenerator) and not vocoder.training
+    assert not any(p.requires_grad for p in vocoder.parameters())
+    assert not any(k.endswith("original0") for k in vocoder.state_dict())  # weight norm folded
+    assert fe.state_dict().keys() == LogMel(n_mels=16).state_dict().keys()  # not a submodule
+    expected = vocoder(features[0, :, 0])[:, 0, : 15 * 256]
+    assert torch.allclose(wave[0], expected)
+    plain = LogMel(n_mels=16)  # a vocoder for one call
+    assert torch.allclose(plain.decode(features, vocoder=vocoder_checkpoint), wave)
+    assert torch.allclose(plain.decode(features, vocoder=vocoder), wave)
+
+
+def test_a_vocoder_of_other_log_mels_is_a_clear_error(
+    vocoder_checkpoint: Path, tmp_path: Path
+) -> None:
+    features = torch.zeros(1, 1, 32, 8)
+    fe = LogMel(n_mels=32, hop_length=128, vocoder=vocoder_checkpoint)  # construction is lazy
+    with pytest.raises(
+        ValueError, match=r"hop_length=256 \(this LogMel: 128\), n_mels=16 \(this LogMel: 32\)"
+    ):
+        fe.decode(features)
+    with pytest.raises(ValueError, match="trained on other log-mels") as info:
+        LogMel(n_mels=16, f_max=4000.0).decode(torch.zeros(1, 1, 16, 8), vocoder=vocoder_checkpoint)
+    assert "f_max=8000.0 (this LogMel: 4000.0)" in str(info.value) and "n_mels" not in str(
+        info.value
+    )
+    with pytest.raises(ValueError, match="has n_mels=80, this LogMel n_mels=32"):
+        LogMel(n_mels=32, vocoder=HiFiGANGenerator(n_mels=80, upsample_rates=(16, 16)))
+    with pytest.raises(FileNotFoundError, match="no vocoder checkpoint"):
+        LogMel(n_mels=16, vocoder=tmp_path).decode(torch.zeros(1, 1, 16, 8))
+
+
+def test_sample_writer_decodes_fixed_inputs(tmp_path: Path) -> None:
+    """A paired generator: fixed inputs each round, the matching reals written and drawn beside."""
+    generator = nn.Sequential(nn.ConvTranspose1d(4, 1, 8, stride=8), nn.Tanh())
+    generator.train()
+    inputs, real = torch.randn(3, 4, 5), torch.rand(3, 1, 40) - 0.5
+    writer = SampleWriter(Waveform(800, 40), inputs=inputs, real=real, gallery=False)
+    trainer = SimpleNamespace(
+        step=7, epoch=0, metrics={}, history=[], out_dir=tmp_path, is_main_process=True,
+        sampling_generator=generator, device=torch.device("cpu"),
+    )  # fmt: skip
+    folder = writer.write(trainer)
+    assert generator.training  # mode restored
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [*(f"real_{i:02d}.wav" for i in range(3)), "round.json", "sample.png"] + [
+        f"sample_{i:02d}.wav" for i in range(3)
+    ]
+    written, _ = sf.read(folder / "sample_01.wav", dtype="float32")
+    with torch.no_grad():
+        assert torch.allclose(torch.from_numpy(written), generator.eval()(inputs)[1, 0], atol=1e-4)
+    with pytest.raises(ValueError, match="one item per input"):
+        SampleWriter(Waveform(800, 40), inputs=inputs, real=real[:2])
+
+
+@pytest.mark.slow
+def test_a_spectrogram_gan_decodes_with_the_vocoder_it_names(
+    vocoder_checkpoint: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--set vocoder=RUN: stored in the checkpoints' LogMel config; no Griffin-Lim anywhere."""
+
+    def no_griffin_lim(*args: object) -> None:
+        raise AssertionError("decoded with Griffin-Lim, not with the vocoder")
+
+    monkeypatch.setattr(GriffinLim, "forward", no_griffin_lim)
+    run = tmp_path / "gan"
+    tiny = ["--device", "cpu", "--set=n_per_class=2", "--set=batch_size=4", "--set=channels=4"]
+    tiny += [f"--set={k}={v}" for k, v in MEL.items()] + ["--set=every=2", "--set=unit=step"]
+    tiny += ["--set=n_critic=1", "--set=samples_per_class=1"]
+    audiogan(
+        capsys,
+        "train",
+        "wgan-gp",
+        "--out",
+        run,
+        "--steps",
+        2,
+        *tiny,
+        "--set",
+        f"vocoder={vocoder_checkpoint}",
+    )
+    state = load_checkpoint(run / "checkpoints" / "step_00000002.pt")
+    config = state["metadata"]["frontend"]["config"]
+    assert config["vocoder"] == str(vocoder_checkpoint)
+    assert sf.info(next((run / "samples" / "step_000002").glob("*.wav"))).frames == 15 * 256
+    paths = generate(run / "checkpoints" / "step_00000002.pt", tmp_path / "out", n_per_class=1)
+    assert len(paths) == 5 and all(sf.info(p).frames == 15 * 256 for p in paths)
+    audiogan(capsys, "generate", run, "--out", tmp_path / "cli", "-n", 1)
+
+    error = audiogan(
+        capsys,
+        "train",
+        "wgan-gp",
+        "--out",
+        tmp_path / "other",
+        *tiny,
+        "--set=n_mels=32",
+        f"--set=vocoder={vocoder_checkpoint}",
+        status=2,
+    )
+    assert re.search(r"vocoder=.*n_mels=16 \(this LogMel: 32\)", error) and error.count("\n") == 1
