@@ -33,6 +33,13 @@ lint: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
+## The docs' figures and generated tables (docs/_static/figures, docs/_generated), from the
+## built-in data and the runs in RUNS (a missing run is trained briefly there first).
+RUNS ?= runs/figures
+.PHONY: figures
+figures: $(STAMP)
+	$(BIN)/python docs/figures.py --runs $(RUNS)
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_step.py
 	$(BIN)/python benchmarks/features.py

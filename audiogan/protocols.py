@@ -153,9 +153,13 @@ class Conditioning(Protocol):
     out_features: int
     map_channels: int
 
-    def forward(self, labels: torch.Tensor) -> torch.Tensor: ...
+    def forward(self, labels: torch.Tensor) -> torch.Tensor:
+        """``labels (batch,) -> (batch, out_features)``, the vector a generator concatenates."""
+        ...
 
-    def label_map(self, labels: torch.Tensor, size: Sequence[int]) -> torch.Tensor: ...
+    def label_map(self, labels: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+        """``labels (batch,) -> (batch, map_channels, *size)``, the maps a critic stacks."""
+        ...
 
 
 @runtime_checkable

@@ -234,6 +234,7 @@ def test_tanh_output_is_the_books_and_keeps_its_parameters() -> None:
     ("kwargs", "match"),
     [
         ({"output": "sigmoid"}, "output must be one of"),
+        ({"upsample": "bilinear"}, "upsample must be one of"),
         ({"out_shape": (4, 2, 16, 100)}, "multiple of 12"),
         ({"out_shape": (4, 2, 24, 84)}, "hid_features"),
         ({"out_channels": 2}, "out_channels"),
@@ -253,6 +254,23 @@ def test_tanh_output_is_the_books_and_keeps_its_parameters() -> None:
 def test_generator_errors(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         MuseGenerator(**{"latent_dim": 4, "hid_channels": 8, "hid_features": 8, **kwargs})
+
+
+def test_resize_upsampling_has_no_even_odd_pattern() -> None:
+    # A one-step base (hid_features == hid_channels) doubled to 8 steps: nearest-neighbour
+    # doubling and a conv with replicated edges keep every step alike; the book's stride-2
+    # transposed convs give even and odd steps their own weights.
+    torch.manual_seed(0)
+    z = torch.randn(3, 16)
+    resize = BarGenerator(4, 8, 8, steps_per_bar=8, pitches=12, upsample="resize").eval()
+    out = resize(z)  # (3, 8, 12)
+    torch.testing.assert_close(out, out[:, :1].expand_as(out))
+    assert resize.config["upsample"] == "resize"
+    transposed = BarGenerator(4, 8, 8, steps_per_bar=8, pitches=12).eval()
+    out = transposed(z)
+    assert not torch.allclose(out[:, 0], out[:, 1])
+    g = MuseGenerator(4, (2, 2, 8, 12), hid_channels=8, hid_features=8, upsample="resize")
+    assert g(g.sample_latent(2)).shape == (2, 2, 2, 8, 12)
 
 
 def test_roll_streams_see_note_changes_and_pitch_classes() -> None:

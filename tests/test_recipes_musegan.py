@@ -87,6 +87,7 @@ def test_defaults_are_the_cpu_run_and_full_size_the_books():
             "split must be train, valid, test or all, got 'everything'",
         ),
         (["--set", "output=sigmoid"], "output must be one of tanh, deterministic"),
+        (["--set", "upsample=bilinear"], "upsample must be one of transposed, resize"),
         (["--set", "streams=onset,pitch"], "streams must be distinct names among onset, chroma"),
     ],
 )

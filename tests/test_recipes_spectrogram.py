@@ -158,7 +158,10 @@ def test_resnet9_gan_on_a_folder_without_cache(
     assert "unconditional" in capsys.readouterr().err
 
     text = evaluate(capsys, run)
-    assert "generated (n=32)" in text  # unconditional: 32 samples in all, no fake accuracy
+    assert "generated (n=160)" in text  # unconditional: eval_samples in all, no fake accuracy
+    # how the samples spread over the classes (a collapse check), beside the real clips
+    assert "class spread" in text and "classes >= 5 %" in text and "mean pairwise L1" in text
+    assert all(f"  {c}" in text for c in CLASSES[:3])
     classifier = run / "eval" / "classifier.pt"
     before = classifier.stat().st_mtime_ns
     assert evaluate(capsys, run) == text  # the cached classifier: nothing retrained

@@ -65,7 +65,8 @@ def test_defaults_and_full_size(monkeypatch: pytest.MonkeyPatch) -> None:
     cpu, full = configure(recipe), configure(recipe, full_size=True)
     mel = ("sample_rate", "n_fft", "hop_length", "n_mels")
     assert [getattr(cpu, k) for k in mel] == [16000, 1024, 256, 64]  # wgan-gp's log-mel
-    assert cpu.segment_frames * cpu.hop_length == 8192
+    assert cpu.segment_frames * cpu.hop_length == 4096 and cpu.lr == 1e-3
+    assert full.segment_frames * full.hop_length == 8192  # the original's segments and Adam
     assert (full.preset, full.channels, full.critic_width, full.batch_size) == ("v1", 512, 32, 16)
     assert full.lr == 2e-4 and full.n_mels == 128
     assert generator_of(full).config["upsample_rates"] == [8, 8, 2, 2]
@@ -95,6 +96,7 @@ def test_settings_that_do_not_fit_are_one_line_errors(
         assert message in error and error.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_trains_resumes_samples_and_evaluates(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -186,7 +188,6 @@ def test_sample_writer_decodes_fixed_inputs(tmp_path: Path) -> None:
         SampleWriter(Waveform(800, 40), inputs=inputs, real=real[:2])
 
 
-@pytest.mark.slow
 def test_a_spectrogram_gan_decodes_with_the_vocoder_it_names(
     vocoder_checkpoint: Path,
     tmp_path: Path,

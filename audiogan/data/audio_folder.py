@@ -61,8 +61,12 @@ class AudioFolder(FileAudioDataset):
         AudioFileError: With ``on_error="raise"``, if a selected file is unreadable.
 
     Example:
-        >>> ds = AudioFolder("data/train", sample_rate=16000, num_samples=16000)  # doctest: +SKIP
-        >>> wave, label = ds[0]  # wave: (1, 16000)  # doctest: +SKIP
+        >>> from audiogan.data import write_audio_folder
+        >>> root = write_audio_folder("data/train", n_per_class=2, num_samples=800)  # 5 classes
+        >>> ds = AudioFolder(root, sample_rate=16000, num_samples=1600)
+        >>> wave, label = ds[0]
+        >>> wave.shape, label, ds.classes[label], len(ds)
+        (torch.Size([1, 1600]), 0, 'dog_bark', 10)
     """
 
     def __init__(

@@ -212,10 +212,20 @@ class FeatureCache(Dataset):
         ValueError: If the data set is empty, or ``encode`` returns non-finite values or
             inconsistent shapes.
 
-    Example::
+    Example:
+        Log-mels ``(1, 16, 16)`` of the built-in sounds (one clip per class); the second open
+        of the same folder only maps the file:
 
-        cache = FeatureCache(AudioFolder(root, 16000, 65280), LogMel(frames=256), "cache/train")
-        features, label = cache[0]  # (1, 128, 256) float32, int
+        >>> from audiogan.data import SyntheticSounds
+        >>> from audiogan.frontends import LogMel
+        >>> frontend = LogMel(n_mels=16, frames=16)
+        >>> data = SyntheticSounds(n_per_class=1, num_samples=frontend.num_samples_for_frames())
+        >>> cache = FeatureCache(data, frontend, "cache/train", progress=False)
+        >>> features, label = cache[0]
+        >>> features.shape, features.dtype, label, len(cache)
+        (torch.Size([1, 16, 16]), torch.float32, 0, 5)
+        >>> len(FeatureCache(data, frontend, "cache/train", progress=False))
+        5
     """
 
     def __init__(

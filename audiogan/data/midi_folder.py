@@ -337,9 +337,15 @@ class MidiFolder(Dataset):
         MidiFileError: With ``on_error="raise"``, for the first unreadable file.
 
     Example:
-        >>> ds = MidiFolder("my_midi", PianoRoll(tracks=4, bars=2))  # doctest: +SKIP
-        >>> ds[0].shape  # (tracks, bars, steps_per_bar, pitches)  # doctest: +SKIP
-        torch.Size([4, 2, 16, 84])
+        >>> from audiogan.music import Note, Track, write_midi
+        >>> voices = [  # four voices of quarter notes (4 steps), 2 bars of 16 steps
+        ...     Track(f"voice{v}", notes=[Note(4 * k, 4 * k + 4, 72 - 5 * v) for k in range(8)])
+        ...     for v in range(4)
+        ... ]
+        >>> path = write_midi(voices, "my_midi/song.mid")
+        >>> ds = MidiFolder("my_midi", PianoRoll(tracks=4, bars=2))
+        >>> len(ds), ds[0].shape  # (tracks, bars, steps_per_bar, pitches)
+        (1, torch.Size([4, 2, 16, 84]))
     """
 
     def __init__(

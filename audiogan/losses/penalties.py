@@ -264,13 +264,21 @@ class GradientPenalty:
         last_grad_norm: Detached mean per-sample gradient norm of the last call (for logging),
             None before the first call.
 
-    Example::
+    Example:
+        One critic step (what the Trainer does), with a linear critic ``(batch, 1, 4, 4) ->
+        (batch,)``:
 
-        gp = GradientPenalty(weight=10.0, interval=1)
-        loss = Wasserstein().critic_loss(critic(real), critic(fake))
-        if critic_step % gp.interval == 0:
-            loss = loss + gp(critic, real, fake, labels)
-        loss.backward()
+        >>> from torch import nn
+        >>> from audiogan.losses import Wasserstein
+        >>> critic = nn.Sequential(nn.Flatten(), nn.Linear(16, 1), nn.Flatten(0))
+        >>> real, fake = torch.randn(8, 1, 4, 4), torch.randn(8, 1, 4, 4)
+        >>> gp, critic_step = GradientPenalty(weight=10.0, interval=1), 0
+        >>> loss = Wasserstein().critic_loss(critic(real), critic(fake))
+        >>> if critic_step % gp.interval == 0:
+        ...     loss = loss + gp(critic, real, fake)  # labels=... for a conditional critic
+        >>> loss.backward()
+        >>> gp.last_grad_norm.shape  # the logged gradient norm
+        torch.Size([])
     """
 
     def __init__(

@@ -17,12 +17,19 @@ Conventions shared by every function:
   (``reduce=False``: ``(batch, tracks)``). A value is NaN where it is undefined (e.g. UPC of a
   track whose bars are all empty, QN of a track with no notes).
 
-Example::
+Example:
+    Random rolls ``(batch, tracks, bars, steps, pitches)`` stand in for real and generated ones:
 
-    from audiogan.metrics.music import music_report, format_music_report
-
-    report = music_report(real_rolls, generated_rolls, ["soprano", "alto", "tenor", "bass"])
-    print(format_music_report(report))
+    >>> import torch
+    >>> from audiogan.metrics.music import format_music_report, music_report
+    >>> real = torch.rand(4, 2, 2, 16, 48) > 0.97
+    >>> fake = torch.rand(4, 2, 2, 16, 48) > 0.9
+    >>> report = music_report(real, fake, ["soprano", "bass"], lowest_pitch=36)
+    >>> report["empty_bar_rate"]["soprano"]  # {"real": ..., "fake": ...} per metric and column
+    {'real': 0.0, 'fake': 0.0}
+    >>> table = format_music_report(report)  # one row per metric, real | fake per track
+    >>> print(table.splitlines()[2])
+    empty bars (EB)            0.000   0.000    0.000   0.000    0.000   0.000
 """
 
 from __future__ import annotations

@@ -49,6 +49,9 @@ groove (n, tracks, latent_dim))``."""
 ROLL_AXES = "(tracks, bars, steps_per_bar, pitches)"
 """The axes of a piano roll, as the shape arguments name them."""
 
+#: How :class:`BarGenerator` doubles the steps (see there).
+UPSAMPLES = ("transposed", "resize")
+
 #: Output units of :class:`MuseGenerator`: the book's tanh, per-cell binary neurons, or one
 #: distribution over ``pitches`` + a rest per track and step.
 OUTPUTS = ("tanh", *BINARY_MODES, *ONE_HOT_MODES)
@@ -159,6 +162,11 @@ class BarGenerator(nn.Module):
         cond_dim: Size of a label vector appended to the input (0: none).
         rest: Also output a rest logit per step (a 1x1 conv on the features before the pitch
             convs), appended after the pitches.
+        upsample: How each stage doubles the steps: ``"transposed"`` (the book's ``(2, 1)``
+            stride-2 transposed conv, whose two taps give every even and odd step its own
+            weights) or ``"resize"`` (nearest-neighbour doubling, then a ``(3, 1)`` conv with
+            replicated edges: Odena et al. 2016's remedy for checkerboard artifacts, here
+            one-step flickers between neighbouring steps).
 
     Shapes:
         ``forward(z (batch, 4 * latent_dim + cond_dim)) -> (batch, steps_per_bar, pitches)``,
@@ -175,9 +183,12 @@ class BarGenerator(nn.Module):
         pitches: int = 84,
         cond_dim: int = 0,
         rest: bool = False,
+        upsample: str = "transposed",
     ) -> None:
         super().__init__()
         name = "BarGenerator"
+        if upsample not in UPSAMPLES:
+            raise ValueError(f"{name}: upsample must be one of {UPSAMPLES}, got {upsample!r}")
         if out_channels != 1:
             raise ValueError(
                 f"{name}: out_channels must be 1 (one piano roll per track and bar), got {out_channels}"
@@ -206,6 +217,7 @@ class BarGenerator(nn.Module):
             "pitches": pitches,
             "cond_dim": cond_dim,
             "rest": bool(rest),
+            "upsample": upsample,
         }
         self.in_features = 4 * latent_dim + cond_dim
         self.steps_per_bar = steps_per_bar
@@ -220,11 +232,15 @@ class BarGenerator(nn.Module):
         c_in = hid_channels
         for i in range(ups):  # book: 512 -> 512 -> 256 -> 256 along steps 2 -> 4 -> 8 -> 16
             c_out = hid_channels if i == 0 else hid_channels // 2
-            layers += [
-                nn.ConvTranspose2d(c_in, c_out, (2, 1), stride=(2, 1)),
-                nn.BatchNorm2d(c_out),
-                nn.ReLU(),
-            ]
+            double: nn.Module = (
+                nn.ConvTranspose2d(c_in, c_out, (2, 1), stride=(2, 1))
+                if upsample == "transposed"
+                else nn.Sequential(
+                    nn.Upsample(scale_factor=(2, 1), mode="nearest"),
+                    nn.Conv2d(c_in, c_out, (3, 1), padding=(1, 0), padding_mode="replicate"),
+                )
+            )
+            layers += [double, nn.BatchNorm2d(c_out), nn.ReLU()]
             c_in = c_out
         half = hid_channels // 2
         layers += [
@@ -290,6 +306,8 @@ class MuseGenerator(nn.Module):
         embed_dim: Label embedding size for ``"embedding"``.
         output: The output units, one of :data:`OUTPUTS` (see above).
         tau: Softmax temperature of the one-hot outputs.
+        upsample: How the bar generators double the steps, ``"transposed"`` (the book) or
+            ``"resize"`` (see :class:`BarGenerator`).
 
     Shapes:
         ``forward((chords (batch, latent_dim), style (batch, latent_dim), melody (batch, tracks,
@@ -309,6 +327,7 @@ class MuseGenerator(nn.Module):
         embed_dim: int = 16,
         output: str = "tanh",
         tau: float = 1.0,
+        upsample: str = "transposed",
     ) -> None:
         super().__init__()
         name = "MuseGenerator"
@@ -331,6 +350,7 @@ class MuseGenerator(nn.Module):
             "embed_dim": embed_dim,
             "output": output,
             "tau": tau,
+            "upsample": upsample,
         }
         self.latent_dim = latent_dim
         self.tracks = tracks
@@ -369,6 +389,7 @@ class MuseGenerator(nn.Module):
                     pitches,
                     cond_dim,
                     rest=one_hot,
+                    upsample=upsample,
                 )
                 for t in range(tracks)
             }

@@ -1,13 +1,17 @@
 """Recipes: the systems audiogan assembles, each a config with CPU defaults and a full-size preset.
 
-``audiogan recipes`` lists them and ``audiogan train NAME`` runs one; in Python::
+``audiogan recipes`` lists them and ``audiogan train NAME`` runs one; in Python:
 
-    from audiogan.recipes import configure, get_recipe
+>>> from audiogan.recipes import RECIPES, configure, get_recipe
+>>> list(RECIPES)
+['wgan-gp', 'onehot-cgan', 'resnet9-gan', 'musegan', 'event-classifier', 'vocoder']
+>>> recipe = get_recipe("wgan-gp")
+>>> config = configure(recipe, overrides={"steps": 200, "out": "runs/a"})
+>>> recipe.build(config).fit()  # minutes on a CPU: not run by the doctests  # doctest: +SKIP
 
-    recipe = get_recipe("wgan-gp")
-    run = recipe.build(configure(recipe, overrides={"steps": 200, "out": "runs/a"}))
-    run.fit()
-    print("\\n".join(run.outputs()))
+``build`` returns a :class:`~audiogan.recipes.recipe.Run`: its ``fit()`` trains and
+``outputs()`` lists the files written (``tests/test_recipes_*.py`` train every recipe at a toy
+size).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from audiogan.frontends import PianoRoll
 from audiogan.losses import GradientPenalty, Wasserstein
 from audiogan.metrics import format_music_report, music_report
 from audiogan.nn import MuseCritic, MuseGenerator
-from audiogan.nn.musegan import OUTPUTS, STREAMS
+from audiogan.nn.musegan import OUTPUTS, STREAMS, UPSAMPLES
 from audiogan.recipes.audio import gan_callbacks
 from audiogan.recipes.recipe import ConfigError, GanRun, Recipe, RunConfig
 from audiogan.train import (
@@ -54,6 +54,8 @@ class Config(RunConfig):
             per-voice distribution over pitches and a rest, ``"softmax"``, ``"argmax"`` or
             ``"gumbel"``.
         tau: Softmax temperature of the one-hot outputs.
+        upsample: How the bar generators double the steps: ``"transposed"`` (the book) or
+            ``"resize"`` (nearest-neighbour doubling and a conv).
         streams: Extra critic streams, comma-separated: ``"onset"`` (note changes per step),
             ``"chroma"`` (pitch classes per beat); ``""`` for the book's critic (see
             :class:`~audiogan.nn.musegan.RollStreams`).
@@ -76,6 +78,7 @@ class Config(RunConfig):
     generator_channels: int | None = None
     output: str = "tanh"
     tau: float = 1.0
+    upsample: str = "transposed"
     streams: str = ""
     latent_dim: int = 32
     lr: float = 1e-3
@@ -124,14 +127,19 @@ def music_table(generator: nn.Module, real: np.ndarray, what: str, config: Confi
 
 
 def critic_streams(config: Config) -> list[str]:
-    """The critic's extra streams named in ``config.streams``, after checking ``output`` too.
+    """The critic's extra streams named in ``config.streams``, after checking ``output`` and
+    ``upsample`` too.
 
     Raises:
-        ConfigError: For an unknown output or stream, in one line.
+        ConfigError: For an unknown output, upsampling or stream, in one line.
     """
     if config.output not in OUTPUTS:
         raise ConfigError(
             f"musegan: output must be one of {', '.join(OUTPUTS)}, got {config.output!r}"
+        )
+    if config.upsample not in UPSAMPLES:
+        raise ConfigError(
+            f"musegan: upsample must be one of {', '.join(UPSAMPLES)}, got {config.upsample!r}"
         )
     streams = [name.strip() for name in config.streams.split(",") if name.strip()]
     if any(name not in STREAMS for name in streams) or len(set(streams)) != len(streams):
@@ -159,6 +167,7 @@ def build(config: Config) -> GanRun:
         hid_features=g,
         output=config.output,
         tau=config.tau,
+        upsample=config.upsample,
     )
     critic = MuseCritic(  # no BatchNorm: GP
         in_shape=shape, hid_channels=c, hid_features=8 * c, streams=streams

@@ -4,13 +4,19 @@ A recipe module (``audiogan.recipes.wgan_gp`` ...) holds a :class:`Recipe`: its 
 dataclass whose defaults train in minutes on a 2-core CPU), the field values of ``full_size``
 (the source system's sizes and settings, for a GPU), ``build(config) -> Run`` and
 ``evaluate(run_dir, config) -> str``. The command line (:mod:`audiogan.cli`) and Python users go
-through the same functions::
+through the same functions: settings given as text (``--set steps=200``) are parsed by the
+config's field types, and ``full_size`` applies the preset before the overrides.
 
-    from audiogan.recipes import get_recipe, configure
+>>> from audiogan.recipes import configure, get_recipe
+>>> recipe = get_recipe("wgan-gp")
+>>> config = configure(recipe, full_size=False, overrides={"steps": "200", "out": "runs/a"})
+>>> config.steps, config.out, config.n_mels
+(200, 'runs/a', 64)
+>>> big = configure(recipe, full_size=True)
+>>> big.epochs, big.batch_size, (big.n_mels, big.frames)
+(100, 64, (128, 256))
 
-    recipe = get_recipe("wgan-gp")
-    config = configure(recipe, full_size=False, overrides={"steps": "200", "out": "runs/a"})
-    recipe.build(config).fit()
+Then ``recipe.build(config).fit()`` trains (see :mod:`audiogan.recipes`).
 
 A run folder holds ``recipe.json`` (the recipe's name and config), so ``audiogan evaluate`` and
 a second ``audiogan train`` know what the run is.

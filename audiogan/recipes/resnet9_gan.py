@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from audiogan.losses import NonSaturating
+from audiogan.losses import NonSaturating, R1Penalty
 from audiogan.metrics import load_classifier, predict_logits
 from audiogan.nn import ConvGenerator2d, ResNet9Critic, dcgan_init_
 from audiogan.recipes.audio import SpectrogramConfig, evaluate_audio, gan_callbacks
@@ -57,6 +57,10 @@ class Config(SpectrogramConfig):
         latent_dim: Noise size.
         generator_lr: Adam learning rate of the generator.
         critic_lr: Adam learning rate of the discriminator (TTUR: 10x lower).
+        label_smoothing: One-sided label smoothing of the real target (0: none).
+        r1_gamma: Weight of an R1 penalty on the real data (0: none), every ``r1_interval``
+            discriminator steps.
+        ema: EMA decay of the generator used for samples and evaluation, or None.
         eval_samples: Samples ``audiogan evaluate`` scores (in total: the generator has no
             classes).
     """
@@ -74,6 +78,10 @@ class Config(SpectrogramConfig):
     latent_dim: int = 100
     generator_lr: float = 2e-4
     critic_lr: float = 2e-5
+    label_smoothing: float = 0.0
+    r1_gamma: float = 0.0
+    r1_interval: int = 1
+    ema: float | None = None
     eval_samples: int = 160
 
 
@@ -125,11 +133,13 @@ def build(config: Config) -> GanRun:
     trainer = Trainer(
         generator,
         critic,
-        NonSaturating(),  # BCE on logits
+        NonSaturating(label_smoothing=config.label_smoothing),  # BCE on logits
+        R1Penalty(config.r1_gamma, config.r1_interval) if config.r1_gamma > 0 else None,
         generator_lr=config.generator_lr,
         critic_lr=config.critic_lr,  # TTUR
         betas=(0.5, 0.999),
         n_critic=1,
+        ema=config.ema,
         precision=config.precision,
         preprocess=data.preprocess,
         frontend=data.frontend,

@@ -1,9 +1,24 @@
 """Write sample files (wav, MIDI, ...) from a trained checkpoint, with no training code.
 
 Example:
+    A toy run (an unconditional generator of log-mels ``(1, 16, 16)``, two steps) leaves a
+    checkpoint; ``generate`` rebuilds its generator and frontend and writes wav files:
+
+    >>> import torch
+    >>> from torch.utils.data import DataLoader, TensorDataset
+    >>> from audiogan import ConvCritic2d, ConvGenerator2d, LeastSquares, LogMel, Trainer
+    >>> from audiogan.train import latest_checkpoint
     >>> from audiogan.train.generation import generate
-    >>> paths = generate("runs/wgan/checkpoints/step_00010000.pt", "samples/", n_per_class=4)
-    ... # doctest: +SKIP
+    >>> frontend = LogMel(n_mels=16, frames=16)
+    >>> G = ConvGenerator2d(8, frontend.feature_shape, base_channels=8, n_upsamples=2)
+    >>> D = ConvCritic2d(frontend.feature_shape, base_channels=8, n_downsamples=2)
+    >>> loader = DataLoader(TensorDataset(torch.rand(4, *frontend.feature_shape)), batch_size=2)
+    >>> trainer = Trainer(G, D, LeastSquares(), frontend=frontend, out_dir="runs/toy", device="cpu")
+    >>> _ = trainer.fit(loader, steps=2)
+    >>> checkpoint = latest_checkpoint("runs/toy/checkpoints")  # step_00000002.pt
+    >>> paths = generate(checkpoint, "samples/", n_per_class=2)
+    >>> [path.name for path in paths]
+    ['sample_000.wav', 'sample_001.wav']
 
 or from a shell: ``audiogan generate CHECKPOINT_OR_RUN_DIR --out OUT_DIR -n 4``.
 """

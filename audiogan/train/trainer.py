@@ -141,9 +141,23 @@ class Trainer:
             written or loaded.
 
     Example:
-        >>> trainer = Trainer(G, D, Wasserstein(), GradientPenalty(10.0), n_critic=5,
-        ...                   out_dir="runs/wgan", ema=0.999)  # doctest: +SKIP
-        >>> trainer.fit(loader, epochs=100)  # doctest: +SKIP
+        A WGAN-GP at toy size (16 random "spectrograms" ``(1, 16, 16)``, batches of 4):
+
+        >>> from torch.utils.data import DataLoader, TensorDataset
+        >>> from audiogan.losses import GradientPenalty, Wasserstein
+        >>> from audiogan.nn import ConvCritic2d, ConvGenerator2d
+        >>> G = ConvGenerator2d(latent_dim=8, out_shape=(1, 16, 16), base_channels=8, n_upsamples=2)
+        >>> D = ConvCritic2d(in_shape=(1, 16, 16), base_channels=8, n_downsamples=2)
+        >>> loader = DataLoader(TensorDataset(torch.rand(16, 1, 16, 16) * 2 - 1), batch_size=4)
+        >>> trainer = Trainer(G, D, Wasserstein(), GradientPenalty(10.0), n_critic=2,
+        ...                   out_dir="runs/wgan", ema=0.999, device="cpu")
+        >>> trainer.fit(loader, epochs=1).step  # 4 batches, 2 per generator step
+        2
+        >>> sorted(trainer.metrics)
+        ['critic_loss', 'fake_score', 'generator_loss', 'grad_norm', 'penalty', 'real_score',
+         'skipped_steps']
+        >>> trainer.last_checkpoint.as_posix()
+        'runs/wgan/checkpoints/step_00000002.pt'
     """
 
     def __init__(

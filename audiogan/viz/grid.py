@@ -146,8 +146,8 @@ def plot_feature_grid(
     Example:
         >>> from audiogan.frontends import LogMel
         >>> fe = LogMel(n_mels=32, frames=32)
-        >>> plot_feature_grid(fe.plot, torch.rand(2, 1, 32, 32) * 2 - 1, "grid.png")
-        ... # doctest: +SKIP
+        >>> plot_feature_grid(fe.plot, torch.rand(2, 1, 32, 32) * 2 - 1, "grid.png").is_file()
+        True
     """
     fig = grid_figure(plot, features, titles, ncols, real, real_titles, title, cell_size)
     path = Path(path)
