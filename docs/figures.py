@@ -136,7 +136,7 @@ def block_rows() -> list[BlockRow]:
     """The rows of :func:`blocks_table`: each block at a recipe's settings (CPU defaults, or
     ``--full-size`` for the parameter count at full size), else at its constructor's defaults."""
     from audiogan import nn as agnn
-    from audiogan.recipes import RECIPES, configure, onehot_cgan, vocoder, wgan_gp
+    from audiogan.recipes import RECIPES, configure, musegan, onehot_cgan, vocoder, wgan_gp
     from audiogan.recipes import resnet9_gan as r9
 
     def cfg(name: str, full: bool) -> Any:
@@ -219,14 +219,17 @@ def block_rows() -> list[BlockRow]:
 
     def muse_g(full: bool) -> torch.nn.Module:
         c = cfg("musegan", full)
-        g = 8 * c.channels if c.generator_channels is None else c.generator_channels
+        g = 8 * c.channels
         return agnn.MuseGenerator(
-            c.latent_dim, roll, hid_channels=g, hid_features=g, output=c.output
+            c.latent_dim, roll, hid_channels=g, hid_features=g, output=c.output, upsample=c.upsample
         )
 
     def muse_d(full: bool) -> torch.nn.Module:
         c = cfg("musegan", full)
-        return agnn.MuseCritic(roll, hid_channels=c.channels, hid_features=8 * c.channels)
+        streams = musegan.critic_streams(c)
+        return agnn.MuseCritic(
+            roll, hid_channels=c.channels, hid_features=8 * c.channels, streams=streams
+        )
 
     def rnn(full: bool) -> torch.nn.Module:
         c = cfg("event-classifier", full)

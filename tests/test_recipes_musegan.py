@@ -15,6 +15,7 @@ import pytest
 
 from audiogan.cli import main
 from audiogan.recipes import configure, get_recipe, load_run_config
+from audiogan.recipes.musegan import critic_streams
 from audiogan.train import load_checkpoint
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -66,8 +67,14 @@ def test_defaults_are_the_cpu_run_and_full_size_the_books():
     recipe = get_recipe("musegan")
     assert recipe.data_flags == ("midi",)
     cpu = configure(recipe)
-    assert (cpu.channels, cpu.batch_size, cpu.steps, cpu.epochs) == (16, 16, 600, None)
+    assert (cpu.channels, cpu.batch_size, cpu.steps, cpu.epochs) == (16, 16, 1600, None)
     assert (cpu.every, cpu.unit, cpu.split, cpu.midi) == (10, "epoch", "train", None)
+    # The measured best within 30 CPU minutes (docs/howto/musegan.rst): one pitch or a rest per
+    # voice and step, resize upsampling, onset and pitch-class critic streams, EMA sampling.
+    got = (cpu.output, cpu.upsample, cpu.streams, cpu.ema)
+    assert got == ("argmax", "resize", "onset,chroma", 0.999)
+    book = configure(recipe, overrides={"output": "tanh", "upsample": "transposed", "streams": ""})
+    assert critic_streams(book) == [] and book.output == "tanh"
     full = configure(recipe, full_size=True)
     # The book's networks (width 128: generator 1024, critic 128 / 1024), batch 64, WGAN-GP
     # with 5 critic steps, GP 10, Adam 1e-3; rounds and checkpoints every 25 epochs.

@@ -91,6 +91,7 @@ def test_settings_that_do_not_fit_are_one_line_errors(
         ("hop_length=128", "must multiply to hop_length 128"),
         ("preset=v4", "preset must be v1, v2 or v3"),
         ("vocoder=runs/x", "its setting vocoder stays none"),
+        ("segment_frames=65", "segment_frames must be 1 to frames (64)"),
     ]:
         error = audiogan(capsys, "train", "vocoder", "--out", tmp_path, "--set", setting, status=2)
         assert message in error and error.count("\n") == 1

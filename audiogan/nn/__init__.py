@@ -13,6 +13,7 @@ from audiogan.nn.init import (
     warn_if_batchnorm,
 )
 from audiogan.nn.layers import ACTIVATIONS, NORMS, apply_spectral_norm, make_activation, make_norm
+from audiogan.nn.minibatch_std import MinibatchStdDev
 from audiogan.nn.multi_period import MultiPeriodDiscriminator, PeriodDiscriminator
 from audiogan.nn.multi_resolution import MultiResolutionSTFTDiscriminator, STFTDiscriminator
 from audiogan.nn.multi_scale import MultiScaleDiscriminator, ScaleDiscriminator
@@ -41,6 +42,7 @@ __all__ = [
     "CriticEnsemble",
     "HiFiGANGenerator",
     "LabelEmbedding",
+    "MinibatchStdDev",
     "MultiPeriodDiscriminator",
     "MultiResolutionSTFTDiscriminator",
     "MultiScaleDiscriminator",

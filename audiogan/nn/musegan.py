@@ -19,6 +19,13 @@ computed from the sizes:
   ``(1, 4, 1)`` and ``(1, 3, 1)`` stride-2 convs (so 2, 3 or 4 times a power of two);
 - generator steps: ``hid_features // bar_channels`` rows (book: 1024 // 512 = 2) doubled by
   ``(2, 1)`` transposed convs, so ``steps_per_bar`` must be that base times a power of two.
+
+Beyond the book (each off by default, so the defaults stay the book's layers): the generator's
+output units (``output``: binary neurons, or one distribution over pitches and a rest per voice
+and step, :mod:`audiogan.nn.binary`), nearest-neighbour doubling of the steps instead of
+transposed convs (``upsample="resize"``), and critic streams of note changes and pitch classes
+(:class:`RollStreams`). With all three the ``musegan`` recipe's chorales come out with
+sustained notes and chorale-like pitch classes per bar (see the recipes page of the docs).
 """
 
 from __future__ import annotations

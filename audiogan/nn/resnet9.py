@@ -29,6 +29,7 @@ from audiogan.nn.layers import (
     resolve_activation,
     resolve_norm,
 )
+from audiogan.nn.minibatch_std import MinibatchStdDev
 
 _RESNET_NORMS = ("batch", "instance", "layer", "spectral", "none")
 
@@ -54,6 +55,9 @@ class ResNet9(nn.Module):
         norm: ``"batch"`` (the original), ``"instance"``, ``"layer"``, ``"spectral"`` or ``"none"``.
         activation: By name or class (the original: ReLU).
         dropout: Dropout before the head.
+        minibatch_std: Group size of a :class:`~audiogan.nn.MinibatchStdDev` feature appended
+            to the pooled features before the head (a critic that sees a batch's diversity);
+            0 for none (the original).
 
     Shapes:
         ``forward(x (batch, in_channels, freq, frames)) -> (batch, num_outputs)``;
@@ -68,6 +72,7 @@ class ResNet9(nn.Module):
         norm: NormSpec = "batch",
         activation: ActSpec = "relu",
         dropout: float = 0.0,
+        minibatch_std: int = 0,
     ) -> None:
         super().__init__()
         if in_channels < 1 or num_outputs < 1 or width < 1:
@@ -85,9 +90,11 @@ class ResNet9(nn.Module):
             "norm": norm_kind,
             "activation": act_kind,
             "dropout": dropout,
+            "minibatch_std": minibatch_std,
         }
         self.in_channels = in_channels
         self.num_features = 8 * width
+        self.minibatch_std = MinibatchStdDev(minibatch_std) if minibatch_std else None
         layer_norm = "none" if norm_kind == "spectral" else norm_kind
 
         def conv(c_in: int, c_out: int, pool: bool = False) -> nn.Sequential:
@@ -111,7 +118,8 @@ class ResNet9(nn.Module):
             nn.AdaptiveMaxPool2d(1),
             nn.Flatten(),  # (B, 8w)
         )
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(8 * w, num_outputs))
+        head_features = 8 * w + (self.minibatch_std is not None)
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(head_features, num_outputs))
         if norm_kind == "spectral":
             apply_spectral_norm(self)
 
@@ -129,9 +137,14 @@ class ResNet9(nn.Module):
             )
         return self.body(x)
 
+    def head_input(self, h: torch.Tensor) -> torch.Tensor:
+        """What the head reads: pooled features ``h (batch, 8 * width)``, with the minibatch
+        standard deviation appended when ``minibatch_std`` is set."""
+        return h if self.minibatch_std is None else self.minibatch_std(h)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Head outputs ``(batch, num_outputs)``."""
-        return self.head(self.features(x))
+        return self.head(self.head_input(self.features(x)))
 
 
 class ResNet9Critic(nn.Module):
@@ -156,6 +169,7 @@ class ResNet9Critic(nn.Module):
         norm: See :class:`ResNet9`.
         activation: See :class:`ResNet9`.
         dropout: See :class:`ResNet9`.
+        minibatch_std: See :class:`ResNet9` (0: none; 4: groups of 4 samples).
 
     Shapes:
         ``forward(x (batch, in_channels, freq, frames), labels (batch,) | None) -> (batch,)``.
@@ -170,6 +184,7 @@ class ResNet9Critic(nn.Module):
         norm: NormSpec = "batch",
         activation: ActSpec = "relu",
         dropout: float = 0.0,
+        minibatch_std: int = 0,
     ) -> None:
         super().__init__()
         name = "ResNet9Critic"
@@ -183,7 +198,7 @@ class ResNet9Critic(nn.Module):
             features=8 * width,
         )
         extra = 0 if self.label_maps is None else self.label_maps.map_channels
-        self.net = ResNet9(in_channels + extra, 1, width, norm, activation, dropout)
+        self.net = ResNet9(in_channels + extra, 1, width, norm, activation, dropout, minibatch_std)
         self.config = {
             "in_channels": in_channels,
             "num_classes": num_classes,
@@ -205,7 +220,7 @@ class ResNet9Critic(nn.Module):
         if self.label_maps is not None:
             x = stack_label_maps(self.label_maps, x, labels, "ResNet9Critic")
         h = self.net.features(x)  # (B, 8w)
-        score = self.net.head(h).squeeze(1)
+        score = self.net.head(self.net.head_input(h)).squeeze(1)
         if self.projection is not None:
             score = score + self.projection(h, labels)
         return score
@@ -243,7 +258,7 @@ class ResNet9Classifier(nn.Module):
         self.config = {
             "in_channels": in_channels,
             "num_classes": num_classes,
-            **_without(self.net.config, "in_channels", "num_outputs"),
+            **_without(self.net.config, "in_channels", "num_outputs", "minibatch_std"),
         }
         self.num_classes = num_classes
 

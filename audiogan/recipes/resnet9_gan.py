@@ -53,6 +53,8 @@ class Config(SpectrogramConfig):
         width: ResNet-9 width W: its stages have W, 2W, 4W, 8W channels.
         norm: Normalization in the ResNet-9: ``"spectral"``, ``"batch"`` (the original),
             ``"instance"``, ``"layer"`` or ``"none"``.
+        minibatch_std: Group size of the ResNet-9's minibatch standard deviation feature
+            (:class:`~audiogan.nn.MinibatchStdDev`), 0 for none (the original).
         channels: Generator width C: its stages have 8C, 4C, 2C, C channels.
         latent_dim: Noise size.
         generator_lr: Adam learning rate of the generator.
@@ -74,6 +76,7 @@ class Config(SpectrogramConfig):
     samples_per_class: int = 8
     width: int = 16
     norm: str = "spectral"
+    minibatch_std: int = 0
     channels: int = 16
     latent_dim: int = 100
     generator_lr: float = 2e-4
@@ -119,7 +122,12 @@ def build(config: Config) -> GanRun:
         base_channels=config.channels * 2 ** (STAGES - 1),
         n_upsamples=STAGES,
     )
-    critic = ResNet9Critic(in_channels=shape[0], width=config.width, norm=config.norm)
+    critic = ResNet9Critic(
+        in_channels=shape[0],
+        width=config.width,
+        norm=config.norm,
+        minibatch_std=config.minibatch_std,
+    )
     dcgan_init_(critic)  # with PyTorch's default initialization the generator collapses
     # Real pictures beside the samples: a shuffled few, not all of the first class.
     shuffled = torch.randperm(len(data.real), generator=torch.Generator().manual_seed(config.seed))

@@ -49,8 +49,9 @@ from audiogan.train.checkpoint import module_spec
 
 @dataclass
 class Config(SpectrogramConfig):
-    """The vocoder's settings (and :class:`~audiogan.recipes.audio.SpectrogramConfig`: clips of
-    ``frames`` frames, ``samples_per_class`` held-out clips per class in each sample round).
+    """The vocoder's settings, beside :class:`~audiogan.recipes.audio.SpectrogramConfig`'s (there:
+    clips of ``frames`` frames, their waveforms kept in ``OUT/cache`` with ``cache``, and
+    ``samples_per_class`` held-out clips per class decoded in each sample round).
 
     Attributes:
         segment_frames: Frames of a training segment (``segment_frames * hop_length`` samples).
@@ -124,6 +125,8 @@ def build(config: Config) -> GanRun:
     """Clips, segments, HiFi-GAN against MPD + MSD, and the Trainer."""
     if config.vocoder is not None:
         raise ConfigError("the vocoder recipe trains a vocoder: its setting vocoder stays none")
+    if not 1 <= config.segment_frames <= config.frames:
+        raise ConfigError(f"vocoder: segment_frames must be 1 to frames ({config.frames})")
     seed_everything(config.seed)  # the models' initial weights: same seed, same run
     frontend, frames = logmel(config), config.segment_frames
     generator, critic = generator_of(config), critic_of(config.critic_width)
@@ -141,6 +144,10 @@ def build(config: Config) -> GanRun:
         num_workers=config.workers,
         collate_fn=audio.drop_labels,
     )
+    losses = {"feature_matching": (2.0, feature_matching_term())}
+    losses["mel"] = (45.0, lambda step: mel_loss(step.fake, step.real))
+    mels = frontend.encode(waves[:, 0])[:, 0]  # (n, n_mels, frames): decoded each round
+    rounds = Waveform(config.sample_rate, waves.shape[-1])  # what the sample rounds write
     trainer = Trainer(
         generator,
         critic,
@@ -150,18 +157,8 @@ def build(config: Config) -> GanRun:
         betas=(0.8, 0.99),
         precision=config.precision,
         generator_input=mel_of,
-        generator_losses={
-            "feature_matching": (2.0, feature_matching_term()),
-            "mel": (45.0, lambda step: mel_loss(step.fake, step.real)),
-        },
-        callbacks=audio.gan_callbacks(
-            config,
-            Waveform(config.sample_rate, waves.shape[-1]),  # what sample rounds write
-            None,
-            waves,
-            None,
-            inputs=frontend.encode(waves[:, 0])[:, 0],  # (n, n_mels, frames)
-        ),
+        generator_losses=losses,
+        callbacks=audio.gan_callbacks(config, rounds, None, waves, None, inputs=mels),
         out_dir=config.out,
         device=config.device,
         seed=config.seed,
