@@ -75,10 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--threads", type=int, metavar="N", help="torch CPU threads")
     train.add_argument(
         "--set",
-        action="append",
+        action="extend",
+        nargs="+",
         default=[],
         metavar="KEY=VALUE",
-        help="any recipe setting (see `audiogan recipes RECIPE`); repeatable",
+        help="recipe settings (see `audiogan recipes RECIPE`): --set a=1 b=2, or repeated",
     )
 
     generate = commands.add_parser(

@@ -108,8 +108,11 @@ def test_train_resume_generate_evaluate(tmp_path, capsys):
     assert str(out / "index.html") in first  # it says where its files are
     assert load_run_config(out)[0] == "wgan-gp"
 
-    status, second, _ = run(capsys, "train", "wgan-gp", "--out", out, "--steps", 4, *TINY)
+    settings = load_run_config(out)[1]
+    grouped = ["--set", *(item.removeprefix("--set=") for item in TINY)]  # --set a=1 b=2 ...
+    status, second, _ = run(capsys, "train", "wgan-gp", "--out", out, "--steps", 4, *grouped)
     assert status == 0 and "resuming from" in second
+    assert load_run_config(out)[1] == {**settings, "steps": 4}  # the same settings as repeated
     assert logged_steps(out) == [1, 2, 3, 4]  # continued, not started over
 
     samples = tmp_path / "samples"

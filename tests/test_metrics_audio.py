@@ -405,6 +405,23 @@ def test_audio_report(trained):
     assert "classifier accuracy" not in format_audio_report(unconditional)
 
 
+def test_audio_report_inception_score_does_not_depend_on_the_samples_order(trained):
+    """fixed_samples makes samples class by class: cut in order, each part would hold one class
+    and score about 1 (the bug this guards against); the report shuffles before cutting."""
+    real, real_labels = blobs(100, seed=30)
+    good, good_labels = blobs(100, seed=31)  # classes interleaved
+    by_class = good_labels.argsort(stable=True)  # the same samples, class after class
+    interleaved = audio_report(trained, real, real_labels, good, good_labels, ndb_k=10)
+    ordered = audio_report(
+        trained, real, real_labels, good[by_class], good_labels[by_class], ndb_k=10
+    )
+    assert ordered["fake"]["inception_score"][0] > 2.0  # 3 classes, spread (in order: ~1)
+    assert ordered["fake"]["inception_score"][0] == pytest.approx(
+        interleaved["fake"]["inception_score"][0], rel=0.05
+    )
+    assert ordered["fake"]["accuracy"] == interleaved["fake"]["accuracy"]
+
+
 def test_model_outputs_are_checked():
     class Bad(TinyClassifier):
         def forward(self, x):

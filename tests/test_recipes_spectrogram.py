@@ -161,6 +161,7 @@ def test_resnet9_gan_on_a_folder_without_cache(
     assert "generated (n=160)" in text  # unconditional: eval_samples in all, no fake accuracy
     # how the samples spread over the classes (a collapse check), beside the real clips
     assert "class spread" in text and "classes >= 5 %" in text and "mean pairwise L1" in text
+    assert "NDB/K (K=2, all real)" in text.split("class spread")[1]  # 12 real clips: 2 bins
     assert all(f"  {c}" in text for c in CLASSES[:3])
     classifier = run / "eval" / "classifier.pt"
     before = classifier.stat().st_mtime_ns

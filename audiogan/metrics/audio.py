@@ -249,6 +249,10 @@ def ndb_score(
     return ndb, ndb / k
 
 
+#: Fewest samples per inception-score part in :func:`audio_report`.
+MIN_PER_PART = 20
+
+
 def audio_report(
     classifier: nn.Module,
     real_features: ArrayLike,
@@ -276,11 +280,16 @@ def audio_report(
         fake_features: ``(n_fake, *feature_shape)`` generated samples.
         fake_labels: ``(n_fake,)`` the classes they were generated for, or None (unconditional).
         class_names: One name per class (default the indices).
-        splits: Inception-score parts, at most the smaller number of samples (lowered to it).
+        splits: Inception-score parts, lowered so that each part holds at least 20 samples of
+            the smaller side (one part when it has fewer than 40): tiny parts bias the score
+            towards 1 (a part of one sample scores exactly 1).
+            Each side is shuffled (with ``seed``) before it is cut into parts: samples made
+            class by class (:func:`~audiogan.train.callbacks.fixed_samples`) would otherwise
+            give parts of one class each and a score near 1 however well they are spread.
         ndb_k: NDB bins on the embeddings; default ``max(2, min(50, n_real // 20))``, i.e. at
             least 20 real samples per bin where possible (lowered to ``n_real`` if larger).
         alpha: NDB significance level.
-        seed: NDB k-means seed.
+        seed: Seed of the inception-score shuffle and of NDB's k-means.
         batch_size: Items per forward pass.
         device: Where to run the classifier; default its device.
 
@@ -299,14 +308,12 @@ def audio_report(
             "classifier: returned a different number of classes for real and fake features"
         )
     n_real, n_fake = logits["real"].shape[0], logits["fake"].shape[0]
-    parts = min(splits, n_real, n_fake)
+    parts = max(1, min(splits, min(n_real, n_fake) // MIN_PER_PART))
     report: dict = {}
     for side, labels in (("real", real_labels), ("fake", fake_labels)):
-        entry: dict = {
-            "inception_score": list(
-                inception_score(logits[side].double().softmax(dim=1), splits=parts)
-            )
-        }
+        probs = logits[side].double().softmax(dim=1)
+        order = torch.randperm(len(probs), generator=torch.Generator().manual_seed(seed))
+        entry: dict = {"inception_score": list(inception_score(probs[order], splits=parts))}
         if labels is not None:
             entry["accuracy"], entry["accuracy_per_class"] = accuracy_from_logits(
                 logits[side], labels, class_names

@@ -25,7 +25,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from audiogan.losses import NonSaturating, R1Penalty
-from audiogan.metrics import load_classifier, predict_logits
+from audiogan.metrics import embed_features, load_classifier, ndb_score, predict_logits
 from audiogan.nn import ConvGenerator2d, ResNet9Critic, dcgan_init_
 from audiogan.recipes.audio import SpectrogramConfig, evaluate_audio, gan_callbacks
 from audiogan.recipes.audio import spectrogram_data as _data
@@ -179,8 +179,10 @@ def class_spread(run_dir: Path, config: Config) -> str:
     The evaluation classifier (trained by :func:`~audiogan.recipes.audio.evaluate_audio` into
     ``run_dir/eval/classifier.pt``) labels ``eval_samples`` samples of the newest checkpoint
     and every real clip; the table gives each class's share of them, the number of classes
-    that get at least 5 % of the samples, and the mean L1 distance between two different items
-    (real: real clips; generated: samples), which falls towards 0 when every sample is alike.
+    that get at least 5 % of the samples, the mean L1 distance between two different items
+    (real: real clips; generated: samples), which falls towards 0 when every sample is alike,
+    and NDB/K against all the real clips (20 per bin; the report's NDB uses only the held-out
+    tenth).
     """
     classifier = load_classifier(Path(run_dir) / "eval" / "classifier.pt")
     data = _data(dataclasses.replace(config, cache=True, out=str(run_dir)))
@@ -203,6 +205,10 @@ def class_spread(run_dir: Path, config: Config) -> str:
     lines.append(
         f"{'mean pairwise L1':<20} {distance['real']:>8.3f} {distance['generated']:>10.3f}"
     )
+    k = max(2, len(real) // 20)
+    embedded = (embed_features(classifier, x) for x in (real, fake))
+    _, ndb_over_k = ndb_score(*embedded, k=k, seed=config.seed)
+    lines.append(f"{f'NDB/K (K={k}, all real)':<29} {ndb_over_k:>10.3f}")
     return "\n".join(lines)
 
 
