@@ -233,6 +233,25 @@ def test_works_with_dataloader_and_pickles(tmp_path: Path) -> None:
     assert x.shape == (4, 1, 16, 11) and y.tolist() == [0, 1, 2, 0]
 
 
+@pytest.mark.parametrize("labelled", [True, False])
+def test_batched_read_equals_item_reads(tmp_path: Path, labelled: bool) -> None:
+    """DataLoader fetches a batch with one __getitems__ call: the same items as one by one."""
+    cache = FeatureCache(
+        Waves(7, labelled=labelled), CountingLogMel(), tmp_path / "c", progress=False
+    )
+    indices = [5, 0, 3, 3, 6]  # any order, repeats (a sampler with replacement)
+    batched, one_by_one = cache.__getitems__(indices), [cache[i] for i in indices]
+    assert len(batched) == len(one_by_one)
+    for got, want in zip(batched, one_by_one, strict=True):
+        if labelled:
+            assert torch.equal(got[0], want[0]) and got[1] == want[1]
+        else:
+            assert torch.equal(got, want)
+    first = next(iter(DataLoader(cache, batch_size=3, sampler=[5, 0, 3])))
+    x = first[0] if labelled else first
+    assert torch.equal(x, torch.stack([cache[i][0] if labelled else cache[i] for i in (5, 0, 3)]))
+
+
 def test_errors(tmp_path: Path) -> None:
     class NoKey:
         def __len__(self) -> int:

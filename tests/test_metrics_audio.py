@@ -23,6 +23,7 @@ from audiogan.metrics.audio import (
     predict_logits,
 )
 from audiogan.metrics.classifier_training import load_classifier, save_classifier, train_classifier
+from audiogan.metrics.diversity import class_spread, format_class_spread, mean_pairwise_l1
 from audiogan.metrics.frechet import (
     frechet_distance,
     frechet_embedding_distance,
@@ -420,6 +421,33 @@ def test_audio_report_inception_score_does_not_depend_on_the_samples_order(train
         interleaved["fake"]["inception_score"][0], rel=0.05
     )
     assert ordered["fake"]["accuracy"] == interleaved["fake"]["accuracy"]
+
+
+def test_mean_pairwise_l1_closed_form_and_collapse():
+    x = torch.tensor([[0.0, 0.0], [1.0, 3.0], [2.0, 2.0]])
+    # pairs: (0,1) 2, (0,2) 2, (1,2) 1 in mean |.| over 2 elements; both orders counted
+    assert mean_pairwise_l1(x) == pytest.approx((2 + 2 + 1) / 3)
+    assert mean_pairwise_l1(torch.ones(5, 1, 4, 4)) == 0.0
+    with pytest.raises(ValueError, match="at least 2 items"):
+        mean_pairwise_l1(torch.ones(1, 3))
+
+
+def test_class_spread_tells_a_collapsed_generator_from_a_spread_one(trained):
+    real, _ = blobs(100, seed=40)
+    good, _ = blobs(60, seed=41)
+    collapsed = good[:1].repeat(180, 1) + 0.01 * torch.randn(180, 2)
+    spread = class_spread(trained, real, good, CLASSES)
+    bad = class_spread(trained, real, collapsed, CLASSES)
+    assert spread["covered"] == {"real": 3, "fake": 3} and bad["covered"]["fake"] == 1
+    assert max(bad["shares"]["fake"]) == 1.0
+    assert sum(spread["shares"]["fake"]) == pytest.approx(1.0)
+    assert bad["pairwise_l1"]["fake"] < 0.05 < spread["pairwise_l1"]["fake"]
+    assert spread["ndb_k"] == 15  # 300 real // 20
+    assert spread["ndb_over_k"] < bad["ndb_over_k"]
+    table = format_class_spread(bad)
+    assert "classes >= 5 %" in table and "NDB/K (K=15)" in table and "drum" in table
+    with pytest.raises(ValueError, match="expected 3 names, got 2"):
+        class_spread(trained, real, good, CLASSES[:2])
 
 
 def test_model_outputs_are_checked():

@@ -306,10 +306,24 @@ class FeatureCache(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int] | torch.Tensor:
         """``(features (*feature_shape) float32, label)``, or ``features`` for unlabelled data."""
-        features = torch.from_numpy(np.array(self._memmap()[index], dtype=np.float32))
+        features = torch.from_numpy(np.array(self._memmap()[index])).float()  # torch: fast f16
         if self.labels is None:
             return features
         return features, self.labels[index]
+
+    def __getitems__(self, indices: list[int]) -> list[tuple[torch.Tensor, int] | torch.Tensor]:
+        """The items of ``indices`` from one read of the memory map (a DataLoader's batch).
+
+        :class:`~torch.utils.data.DataLoader` calls this instead of ``__getitem__`` once per
+        item: one fancy-indexed read and one float32 conversion for the batch, then the same
+        items as ``[self[i] for i in indices]``.
+        """
+        rows = np.asarray(indices, dtype=np.int64)
+        block = torch.from_numpy(np.asarray(self._memmap()[rows])).float()  # 4x numpy's f16->f32
+        features = list(block.unbind(0))
+        if self.labels is None:
+            return features
+        return [(x, self.labels[i]) for x, i in zip(features, indices, strict=True)]
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

@@ -6,6 +6,8 @@
 * :mod:`audiogan.metrics.audio`: classifier accuracy, inception score, Fréchet distance of
   embeddings, NDB/K, and :func:`audio_report`, with a classifier trained on real data by
   :func:`train_classifier`.
+* :mod:`audiogan.metrics.diversity`: collapse checks of unconditional generators
+  (:func:`class_spread`: class shares, pairwise distance and NDB/K beside the real data's).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from audiogan.metrics.classifier_training import (
     train_classifier,
     train_or_load_classifier,
 )
+from audiogan.metrics.diversity import class_spread, format_class_spread, mean_pairwise_l1
 from audiogan.metrics.frechet import (
     frechet_distance,
     frechet_embedding_distance,
@@ -63,6 +66,9 @@ __all__ = [
     "default_min_length",
     "accuracy_from_logits",
     "audio_report",
+    "class_spread",
+    "format_class_spread",
+    "mean_pairwise_l1",
     "roll_mask",
     "classifier_accuracy",
     "drum_pattern_rate",

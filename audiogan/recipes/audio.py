@@ -284,9 +284,17 @@ def evaluate_audio(run_dir: Path, config: SpectrogramConfig, n_per_class: int = 
 
     A :class:`~audiogan.nn.RecurrentClassifier` is trained once on the run's training data
     (90 %; the rest is the held-out real reference) and cached in ``run_dir/eval/``; the newest
-    checkpoint's EMA generator makes ``n_per_class`` samples per class.
+    checkpoint's EMA generator makes ``n_per_class`` samples per class (an unconditional one
+    ``n_per_class`` in all). For an unconditional generator a collapse check follows:
+    :func:`~audiogan.metrics.class_spread` of the samples against all the real clips.
     """
-    from audiogan.metrics import audio_report, format_audio_report, train_or_load_classifier
+    from audiogan.metrics import (
+        audio_report,
+        class_spread,
+        format_audio_report,
+        format_class_spread,
+        train_or_load_classifier,
+    )
     from audiogan.nn import RecurrentClassifier
     from audiogan.train import latest_checkpoint, load_generator
     from audiogan.train.callbacks import fixed_samples
@@ -314,7 +322,11 @@ def evaluate_audio(run_dir: Path, config: SpectrogramConfig, n_per_class: int = 
     fake, fake_labels = fixed_samples(generator, n_per_class, seed=config.seed + 1)
     report = audio_report(classifier, x[held], y[held], fake, fake_labels, class_names=data.classes)
     header = f"{checkpoint} vs {len(held)} held-out real clips (classifier: {path})"
-    return header + "\n" + format_audio_report(report)
+    text = header + "\n" + format_audio_report(report)
+    if fake_labels is None:  # unconditional: how the samples spread over the classes
+        spread = class_spread(classifier, x, fake, data.classes, seed=config.seed)
+        text += "\n\n" + format_class_spread(spread)
+    return text
 
 
 def compare_decoders(
