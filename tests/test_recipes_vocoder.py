@@ -127,6 +127,19 @@ def test_trains_resumes_samples_and_evaluates(
     assert "--set vocoder=RUN" in error and error.count("\n") == 1
 
 
+def test_stft_weight_adds_parallel_wavegans_loss(tmp_path: Path) -> None:
+    recipe = get_recipe("vocoder")
+    settings = {"n_per_class": "2", "held_out": "1", "segment_frames": "8", "batch_size": "2"}
+    settings |= {"channels": "16", "steps": "1", "device": "cpu", "out": str(tmp_path)}
+    settings |= {k: str(v) for k, v in MEL.items()}
+    assert configure(recipe).stft_weight == 0.0  # HiFi-GAN's losses by default
+    run = recipe.build(configure(recipe, overrides={**settings, "stft_weight": "2.5"}))
+    assert run.trainer.generator_losses["stft"][0] == 2.5
+    run.fit()
+    logged = run.trainer.history[-1]
+    assert {"stft", "mel", "feature_matching"} <= set(logged) and logged["stft"] > 0
+
+
 def test_logmel_decodes_with_a_vocoder_checkpoint(vocoder_checkpoint: Path) -> None:
     fe = LogMel(n_mels=16, vocoder=vocoder_checkpoint)
     assert fe.config["vocoder"] == str(vocoder_checkpoint) and not fe._vocoder  # lazy

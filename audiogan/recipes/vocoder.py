@@ -36,7 +36,12 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from audiogan.data import FeatureCache
 from audiogan.frontends import LogMel, Waveform
-from audiogan.losses import LeastSquares, MelReconstructionLoss, feature_matching_term
+from audiogan.losses import (
+    LeastSquares,
+    MelReconstructionLoss,
+    MultiResolutionSTFTLoss,
+    feature_matching_term,
+)
 from audiogan.nn import HIFIGAN_PRESETS, CriticEnsemble, HiFiGANGenerator
 from audiogan.nn import MultiPeriodDiscriminator as MPD
 from audiogan.nn import MultiScaleDiscriminator as MSD
@@ -61,6 +66,9 @@ class Config(SpectrogramConfig):
         critic_width: ``w``: period discriminators ``w, 4w, 16w, 32w, 32w`` channels, scale
             discriminators ``4w, 4w, 8w, 16w, 32w, 32w, 32w`` (HiFi-GAN: 32).
         lr: Adam learning rate of both models.
+        stft_weight: Weight of a multi-resolution STFT loss on the generator
+            (:class:`~audiogan.losses.MultiResolutionSTFTLoss`, Parallel WaveGAN's), beside
+            HiFi-GAN's mel L1; 0 for none (HiFi-GAN).
         held_out: Clips per class kept out of training, for sample rounds and evaluation.
     """
 
@@ -75,6 +83,7 @@ class Config(SpectrogramConfig):
     upsample_rates: str | None = None
     critic_width: int = 1
     lr: float = 1e-3
+    stft_weight: float = 0.0
     held_out: int = 2
 
 
@@ -146,6 +155,9 @@ def build(config: Config) -> GanRun:
     )
     losses = {"feature_matching": (2.0, feature_matching_term())}
     losses["mel"] = (45.0, lambda step: mel_loss(step.fake, step.real))
+    if config.stft_weight > 0:
+        stft_loss = MultiResolutionSTFTLoss()
+        losses["stft"] = (config.stft_weight, lambda step: stft_loss(step.fake, step.real))
     mels = frontend.encode(waves[:, 0])[:, 0]  # (n, n_mels, frames): decoded each round
     rounds = Waveform(config.sample_rate, waves.shape[-1])  # what the sample rounds write
     trainer = Trainer(
