@@ -215,7 +215,7 @@ def block_rows() -> list[BlockRow]:
 
     def resnet_d(full: bool) -> torch.nn.Module:
         c = cfg("resnet9-gan", full)
-        return agnn.ResNet9Critic(1, width=c.width, norm=c.norm)
+        return agnn.ResNet9Critic(1, width=c.width, norm=c.norm, minibatch_std=c.minibatch_std)
 
     def muse_g(full: bool) -> torch.nn.Module:
         c = cfg("musegan", full)

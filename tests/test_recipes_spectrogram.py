@@ -82,8 +82,9 @@ def evaluate(capsys: pytest.CaptureFixture[str], run: Path) -> str:
         ),
         (
             "resnet9-gan",
-            {"n_mels": 128, "frames": 256, "width": 64, "norm": "batch", "batch_size": 64}
-            | {"generator_lr": 2e-4, "critic_lr": 2e-5},  # TTUR
+            {"n_mels": 128, "frames": 256, "width": 64, "batch_size": 64}
+            | {"generator_lr": 2e-4, "critic_lr": 2e-5}  # TTUR
+            | {"norm": "spectral", "minibatch_std": 4},  # the original's BatchNorm collapses
             {"n_mels": 64, "frames": 64, "width": 16, "norm": "spectral", "steps": 1000}
             | {"n_per_class": 32, "minibatch_std": 4, "ema": 0.999},  # no collapse (how-to)
         ),
@@ -104,7 +105,8 @@ def test_listed_with_data_flags(capsys: pytest.CaptureFixture[str]) -> None:
         assert name in listing
         assert RECIPES[name].data_flags == ("data", "csv")
     settings = audiogan(capsys, "recipes", "resnet9-gan")
-    assert "critic_lr = 2e-05" in settings and "norm = spectral  [batch]" in settings
+    assert "critic_lr = 2e-05" in settings and "minibatch_std = 4\n" in settings
+    assert "n_mels = 64  [128]" in settings  # the original's size with --full-size
 
 
 def test_onehot_cgan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,9 +14,9 @@ BatchNorm, the original's ``norm="batch"``, let the discriminator win in short C
 additions keep the generator from collapsing to one pattern, as it did with TTUR alone: a
 minibatch standard deviation feature before the ResNet-9's head (``minibatch_std=4``), so that
 the discriminator sees how varied a batch is, and samples from an EMA of the generator
-(measured in the docs' how-to). ``full_size``: the original's ResNet-9 of width 64 with
-BatchNorm, 1x128x256 log-mels, batch 64 (``--set minibatch_std=0 ema=none``: exactly the
-original).
+(measured in the docs' how-to; with the original's BatchNorm the generator still collapses).
+``full_size``: the original's sizes, a ResNet-9 of width 64 on 1x128x256 log-mels, batch 64
+(``--set norm=batch minibatch_std=0 ema=none``: exactly the original).
 """
 
 from __future__ import annotations
@@ -87,7 +87,6 @@ FULL_SIZE = {
     "n_mels": 128,
     "frames": 256,
     "width": 64,
-    "norm": "batch",
     "channels": 32,
     "batch_size": 64,
 }
