@@ -28,8 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -39,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from _machine import machine  # benchmarks/_machine.py, beside this script
 from torch.utils.data import DataLoader, Dataset
 
 from audiogan.audio import save_audio
@@ -256,31 +255,6 @@ def print_table(source: str, result: dict[str, Any], items: int) -> None:
             f"target: {name} {t['ratio']:.1f}x per_item ({t['target']}): "
             f"{'met' if t['met'] else 'missed'}"
         )
-
-
-def machine(device: torch.device) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "device": device.type,
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "processor": _cpu_name(),
-        "cpu_count": os.cpu_count(),
-        "threads": torch.get_num_threads(),
-    }
-    if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
-    return info
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def parse_args(argv: Iterable[str] | None) -> argparse.Namespace:

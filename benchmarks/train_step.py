@@ -55,7 +55,6 @@ import argparse
 import dataclasses
 import json
 import math
-import platform
 import statistics
 import sys
 import tempfile
@@ -68,6 +67,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 import torchaudio.functional as AF
+from _machine import machine  # benchmarks/_machine.py, beside this script
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
@@ -436,7 +436,9 @@ def cgan(size: str, device: torch.device) -> System:
 
 
 def musegan(size: str, device: torch.device) -> System:
-    """MuseGAN (recipe ``musegan``; width 128 and batch 64, its ``full_size``, on a GPU)."""
+    """MuseGAN as the book builds it (tanh outputs, transposed convs, no critic streams: the
+    source system whose loop the reference is), at the ``musegan`` recipe's widths (128 and batch
+    64, its ``full_size``, on a GPU)."""
     s = {
         "gpu": {"channels": 128, "batch": 64},
         "cpu": {"channels": 16, "batch": 16},
@@ -970,32 +972,16 @@ def print_table(name: str, result: dict[str, Any]) -> None:
         )
 
 
-def machine(device: torch.device) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "device": device.type,
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "processor": _cpu_name(),
-        "threads": torch.get_num_threads(),
+def machine_info(device: torch.device) -> dict[str, Any]:
+    """:func:`_machine.machine` with what decides this script's variants."""
+    extra: dict[str, Any] = {
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "native_cpu_bf16": native_cpu_bf16(),
     }
     if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
-        info["cudnn"] = torch.backends.cudnn.version()
-        info["float32_matmul_precision"] = torch.get_float32_matmul_precision()
-    return info
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
+        extra["cudnn"] = torch.backends.cudnn.version()
+        extra["float32_matmul_precision"] = torch.get_float32_matmul_precision()
+    return machine(device, **extra)
 
 
 # ---------------------------------------------------------------------------------- main
@@ -1070,7 +1056,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # as the Trainer sets it: the reference gets it too
 
-    info = machine(device)
+    info = machine_info(device)
     name = info.get("gpu") or info["processor"]
     print(
         f"device: {name} ({device.type}, {torch.get_num_threads()} threads) | torch "
