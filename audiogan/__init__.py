@@ -3,13 +3,13 @@
 The most used parts are re-exported here; every part also lives in the subpackage named for
 what it is: :mod:`audiogan.frontends`, :mod:`audiogan.data`, :mod:`audiogan.nn`,
 :mod:`audiogan.losses`, :mod:`audiogan.train`, :mod:`audiogan.metrics`, :mod:`audiogan.audio`,
-:mod:`audiogan.music`, :mod:`audiogan.viz`.
+:mod:`audiogan.music`, :mod:`audiogan.viz`, :mod:`audiogan.augment`.
 
 Example:
     >>> import torch
     >>> import audiogan as ag
     >>> frontend = ag.LogMel(n_mels=64, frames=64)
-    >>> G = ag.ConvGenerator2d(64, frontend.feature_shape, num_classes=5, base_channels=64)
+    >>> G = ag.ConvGenerator2d(64, frontend.feature_shape, num_classes=5, width=64)
     >>> G(G.sample_latent(2), labels=torch.tensor([0, 3])).shape
     torch.Size([2, 1, 64, 64])
 """
@@ -34,10 +34,12 @@ from audiogan.losses import (
     GradientPenalty,
     Hinge,
     LeastSquares,
+    LeCamPenalty,
     MelReconstructionLoss,
     Minimax,
     MultiResolutionSTFTLoss,
     NonSaturating,
+    Penalties,
     R1Penalty,
     Wasserstein,
     get_objective,
@@ -48,8 +50,11 @@ from audiogan.nn import (
     CriticEnsemble,
     HiFiGANGenerator,
     LabelEmbedding,
+    MultiPeriodCritic,
     MultiPeriodDiscriminator,
+    MultiResolutionSTFTCritic,
     MultiResolutionSTFTDiscriminator,
+    MultiScaleCritic,
     MultiScaleDiscriminator,
     MuseCritic,
     MuseGenerator,
@@ -120,6 +125,7 @@ __all__ = [
     "JSBChorales",
     "LabelEmbedding",
     "LambdaCallback",
+    "LeCamPenalty",
     "LeastSquares",
     "LogMel",
     "LogSpectrogram",
@@ -127,8 +133,11 @@ __all__ = [
     "MidiFolder",
     "Minimax",
     "MultiResolutionSTFTLoss",
+    "MultiPeriodCritic",
     "MultiPeriodDiscriminator",
+    "MultiResolutionSTFTCritic",
     "MultiResolutionSTFTDiscriminator",
+    "MultiScaleCritic",
     "MultiScaleDiscriminator",
     "MuseCritic",
     "MuseGenerator",
@@ -136,6 +145,7 @@ __all__ = [
     "NonSaturating",
     "Objective",
     "OneHot",
+    "Penalties",
     "Penalty",
     "PianoRoll",
     "ProgressBar",

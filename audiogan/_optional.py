@@ -13,6 +13,9 @@ EXTRAS: dict[str, str] = {
     "matplotlib.pyplot": "viz",
     "torch.utils.tensorboard": "logs",
     "tensorboard": "logs",
+    "pesq": "eval",
+    "pystoi": "eval",
+    "torchcrepe": "eval",
 }
 
 

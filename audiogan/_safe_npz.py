@@ -26,6 +26,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from audiogan.errors import AudioganError
+
 __all__ = ["ArrayUnpickler", "UnsafeFileError", "load_npz"]
 
 # numpy.(_)core.multiarray._reconstruct, taken from numpy itself so that the numpy.core shim of
@@ -41,7 +43,7 @@ ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
 }
 
 
-class UnsafeFileError(ValueError):
+class UnsafeFileError(AudioganError, ValueError):
     """A data file asks to run or import something other than numpy arrays. Names the file."""
 
 

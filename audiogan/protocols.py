@@ -64,7 +64,7 @@ class Frontend(Protocol):
 class Generator(Protocol):
     """A sampling GAN's generator: noise (and labels) -> features.
 
-    What audiogan calls on it: the Trainer, :func:`~audiogan.train.callbacks.fixed_samples`,
+    What audiogan calls on it: the Trainer, :func:`~audiogan.train.callbacks.fixed_fakes`,
     :class:`~audiogan.train.SampleWriter` and :func:`~audiogan.train.generate` draw
     ``sample_latent`` and call the module; they read ``num_classes`` to know whether to pass
     labels. Optional: ``config`` (JSON-able constructor arguments; a checkpoint stores it so that
@@ -187,7 +187,7 @@ class Objective(Protocol):
 class Penalty(Protocol):
     """A critic regularizer, already weighted (and multiplied by ``interval`` when lazy).
 
-    The Trainer calls it on critic steps where ``critic_steps % interval == 0``, with the eager
+    The Trainer calls it on critic steps where ``critic_updates % interval == 0``, with the eager
     critic (double backward does not run through compiled graphs) and, under fp16, the critic's
     GradScaler for the AMP gradient-penalty recipe. Optional: ``last_grad_norm``, a tensor the
     Trainer logs as ``grad_norm``.
@@ -211,7 +211,7 @@ class Penalty(Protocol):
 
 
 class CriticOutput(NamedTuple):
-    """What an ensemble critic returns (HiFi-GAN's multi-period / multi-scale discriminators).
+    """What an ensemble critic returns (HiFi-GAN's multi-period / multi-scale critics).
 
     A critic's ``forward`` returns either raw scores ``(batch,)`` or one of these (a plain tuple
     ``(scores, features)`` of the same two lists is accepted too). The Trainer sums the objective

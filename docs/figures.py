@@ -156,38 +156,21 @@ def block_rows() -> list[BlockRow]:
     roll = (4, 2, 16, 84)
 
     def wgan_g(full: bool) -> torch.nn.Module:
-        c = cfg("wgan-gp", full)
-        return agnn.ConvGenerator2d(
-            c.latent_dim,
-            spec(c),
-            k,
-            "embedding",
-            c.embed_dim,
-            base_channels=c.channels * 2**wgan_gp.STAGES,
-            n_upsamples=wgan_gp.STAGES,
-        )
+        return wgan_gp.models(cfg("wgan-gp", full), k)[0]
 
-    def wgan_d(full: bool) -> torch.nn.Module:
-        c = cfg("wgan-gp", full)
-        return agnn.ConvCritic2d(
-            spec(c),
-            k,
-            "embedding",
-            c.embed_dim,
-            base_channels=c.channels,
-            n_downsamples=wgan_gp.STAGES,
-        )
+    def wgan_d(full: bool) -> torch.nn.Module:  # at the CPU defaults its AC-GAN subclass
+        return wgan_gp.models(cfg("wgan-gp", full), k)[1]
 
     def onehot_g(full: bool) -> torch.nn.Module:
         c = cfg("onehot-cgan", full)
         return agnn.ConvGenerator2d(
             c.latent_dim,
             spec(c),
-            k,
-            "onehot",
-            base_channels=c.channels * 2 ** (onehot_cgan.STAGES - 1),
-            n_upsamples=onehot_cgan.STAGES,
-            upsample="transpose",
+            num_classes=k,
+            conditioning="onehot",
+            width=c.width * 2 ** (onehot_cgan.STAGES - 1),
+            num_upsamples=onehot_cgan.STAGES,
+            upsample="transposed",
             norm="batch",
             activation="relu",
         )
@@ -196,10 +179,10 @@ def block_rows() -> list[BlockRow]:
         c = cfg("onehot-cgan", full)
         return agnn.ConvCritic2d(
             spec(c),
-            k,
-            "onehot",
-            base_channels=c.channels,
-            n_downsamples=onehot_cgan.STAGES,
+            num_classes=k,
+            conditioning="onehot",
+            width=c.width,
+            num_downsamples=onehot_cgan.STAGES,
             norm=c.critic_norm,
             activation="leaky_relu",
         )
@@ -209,17 +192,19 @@ def block_rows() -> list[BlockRow]:
         return agnn.ConvGenerator2d(
             c.latent_dim,
             spec(c),
-            base_channels=c.channels * 2 ** (r9.STAGES - 1),
-            n_upsamples=r9.STAGES,
+            width=c.width * 2 ** (r9.STAGES - 1),
+            num_upsamples=r9.STAGES,
         )
 
     def resnet_d(full: bool) -> torch.nn.Module:
         c = cfg("resnet9-gan", full)
-        return agnn.ResNet9Critic(1, width=c.width, norm=c.norm, minibatch_std=c.minibatch_std)
+        return agnn.ResNet9Critic(
+            1, width=c.critic_width, norm=c.norm, minibatch_std=c.minibatch_std
+        )
 
     def muse_g(full: bool) -> torch.nn.Module:
         c = cfg("musegan", full)
-        g = 8 * c.channels
+        g = 8 * c.width
         return agnn.MuseGenerator(
             c.latent_dim, roll, hid_channels=g, hid_features=g, output=c.output, upsample=c.upsample
         )
@@ -228,7 +213,7 @@ def block_rows() -> list[BlockRow]:
         c = cfg("musegan", full)
         streams = musegan.critic_streams(c)
         return agnn.MuseCritic(
-            roll, hid_channels=c.channels, hid_features=8 * c.channels, streams=streams
+            roll, hid_channels=c.width, hid_features=8 * c.width, streams=streams
         )
 
     def rnn(full: bool) -> torch.nn.Module:
@@ -252,7 +237,7 @@ def block_rows() -> list[BlockRow]:
         BlockRow(
             "ResNet9Classifier",
             "defaults, 5 classes",
-            lambda full: agnn.ResNet9Classifier(1, k),
+            lambda full: agnn.ResNet9Classifier(1, num_classes=k),
             _tensor_input(spec(rn)),
             False,
         ),
@@ -275,18 +260,20 @@ def block_rows() -> list[BlockRow]:
         ),
         BlockRow(
             "HiFiGANGenerator",
-            "vocoder",
-            lambda full: vocoder.generator_of(cfg("vocoder", full)),
+            "vocoder (generator=hifigan)",
+            lambda full: vocoder.generator_of(
+                dataclasses.replace(cfg("vocoder", full), generator="hifigan")
+            ),
             _tensor_input(mel_frames, name="log-mel"),
         ),
         BlockRow(
-            "MultiPeriodDiscriminator",
+            "MultiPeriodCritic",
             "vocoder",
             lambda full: ensemble(full).members[0],
             wave_in,
         ),
         BlockRow(
-            "MultiScaleDiscriminator",
+            "MultiScaleCritic",
             "vocoder",
             lambda full: ensemble(full).members[1],
             wave_in,
@@ -298,25 +285,21 @@ def block_rows() -> list[BlockRow]:
             wave_in,
         ),
         BlockRow(
-            "PeriodDiscriminator",
+            "PeriodCritic",
             "defaults, period 2",
-            lambda full: agnn.PeriodDiscriminator(2),
+            lambda full: agnn.PeriodCritic(2),
             wave_in,
             False,
         ),
+        BlockRow("ScaleCritic", "defaults", lambda full: agnn.ScaleCritic(), wave_in, False),
         BlockRow(
-            "ScaleDiscriminator", "defaults", lambda full: agnn.ScaleDiscriminator(), wave_in, False
-        ),
-        BlockRow(
-            "MultiResolutionSTFTDiscriminator",
+            "MultiResolutionSTFTCritic",
             "defaults",
-            lambda full: agnn.MultiResolutionSTFTDiscriminator(),
+            lambda full: agnn.MultiResolutionSTFTCritic(),
             wave_in,
             False,
         ),
-        BlockRow(
-            "STFTDiscriminator", "defaults", lambda full: agnn.STFTDiscriminator(), wave_in, False
-        ),
+        BlockRow("STFTCritic", "defaults", lambda full: agnn.STFTCritic(), wave_in, False),
         BlockRow(
             "WaveGANGenerator",
             "defaults, 5 classes",
@@ -465,11 +448,11 @@ def frontend_figure(vocoder_run: Path | None) -> Path:
     with torch.no_grad():
         rows.append(("Griffin-Lim decode (32 iterations)", frontend.decode(features)))
         if vocoder_run is not None:
-            from audiogan.train import latest_checkpoint, load_checkpoint
+            from audiogan.train import latest_checkpoint, load_checkpoint, load_vocoder
 
             checkpoint = latest_checkpoint(vocoder_run / "checkpoints")
             step = load_checkpoint(checkpoint)["step"]
-            decoded = LogMel(**mel, frames=c.frames, vocoder=checkpoint).decode(features)
+            decoded = frontend.decode(features, vocoder=load_vocoder(checkpoint, frontend))
             rows.append((f"HiFi-GAN decode (vocoder recipe, step {step})", decoded))
             _note("frontends_source", "HiFi-GAN row. " + describe_run(vocoder_run, "vocoder", step))
         else:

@@ -23,7 +23,7 @@ from test_trainer import SHAPE, TinyCritic, TinyGenerator  # noqa: E402
 from audiogan.losses import Wasserstein  # noqa: E402
 from audiogan.train.trainer import Trainer  # noqa: E402
 
-N_ITEMS, PER_RANK_BATCH, WORLD, N_CRITIC, STEPS = 8, 2, 2, 2, 3
+N_ITEMS, PER_RANK_BATCH, WORLD, CRITIC_STEPS, STEPS = 8, 2, 2, 2, 3
 
 
 def _rank_world() -> tuple[int, int]:
@@ -81,7 +81,7 @@ def make_trainer(out_dir: Path) -> Trainer:
         d,
         Wasserstein(),
         BankGradientPenalty(),
-        n_critic=N_CRITIC,
+        critic_steps=CRITIC_STEPS,
         generator_optimizer=sgd,
         critic_optimizer=sgd,
         out_dir=out_dir,

@@ -93,7 +93,7 @@ def test_round_trip_with_write_annotated_csv(tmp_path: Path) -> None:
     csv_path = write_annotated_csv(
         tmp_path / "meta.csv",
         tmp_path / "wav",
-        n_per_class=1,
+        clips_per_class=1,
         num_samples=800,
         seed=4,
         string_labels=True,
@@ -102,7 +102,7 @@ def test_round_trip_with_write_annotated_csv(tmp_path: Path) -> None:
     # no extension in the CSV, as the recurrent event classifier writes it
     assert lines[0] == "file,label" and lines[1].split(",")[0] == "00000"
     ds = AnnotatedAudio(csv_path, tmp_path / "wav", num_samples=800)
-    synth = SyntheticSounds(n_per_class=1, num_samples=800, seed=4)
+    synth = SyntheticSounds(clips_per_class=1, num_samples=800, seed=4)
     assert ds.classes == synth.classes and ds.labels == synth.labels
     for i in range(len(ds)):
         wave, _ = ds[i]

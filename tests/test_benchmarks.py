@@ -58,7 +58,7 @@ def check_train_step(report: dict[str, Any], systems: set[str]) -> None:
         assert all(positive(peak[k]) for k in ("matmul_flops", "conv_flops", "peak_flops"))
     assert set(report["systems"]) == systems
     for name, result in report["systems"].items():
-        assert {"summary", "size", "n_critic", "flops_per_step", "variants", "skipped"} <= set(
+        assert {"summary", "size", "critic_steps", "flops_per_step", "variants", "skipped"} <= set(
             result
         ), name
         variants = result["variants"]

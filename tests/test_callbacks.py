@@ -21,7 +21,7 @@ from audiogan.train.callbacks import (
     ProgressBar,
     SampleWriter,
     TensorBoardLogger,
-    fixed_samples,
+    fixed_fakes,
 )
 from audiogan.train.callbacks.samples import file_stems, safe_name
 
@@ -296,30 +296,30 @@ def test_csv_logger_writes_nothing_off_the_main_process(tmp_path):
 def test_callbacks_reject_bad_every():
     with pytest.raises(ValueError, match="every"):
         CSVLogger(every=0)
-    with pytest.raises(ValueError, match="n_per_class"):
-        SampleWriter(TinyFrontend(), n_per_class=0)
+    with pytest.raises(ValueError, match="fakes_per_class"):
+        SampleWriter(TinyFrontend(), fakes_per_class=0)
 
 
 # ---------------------------------------------------------------- fixed latent
 
 
-def test_fixed_samples_same_latent_every_round_and_train_mode_restored():
+def test_fixed_fakes_same_latent_every_round_and_train_mode_restored():
     gen = TinyGenerator(num_classes=3)
     gen.train()
-    a, labels = fixed_samples(gen, 2, seed=5)
-    b, _ = fixed_samples(gen, 2, seed=5)
-    c, _ = fixed_samples(gen, 2, seed=6)
+    a, labels = fixed_fakes(gen, 2, seed=5)
+    b, _ = fixed_fakes(gen, 2, seed=5)
+    c, _ = fixed_fakes(gen, 2, seed=6)
     assert torch.equal(a, b) and not torch.equal(a, c)
     assert a.shape == (6, *SHAPE) and labels.tolist() == [0, 0, 1, 1, 2, 2]
     assert gen.modes_seen == [False, False, False]  # dropout off while sampling
     assert gen.training  # and back on afterwards
     gen.eval()
-    fixed_samples(gen, 1, seed=0)
+    fixed_fakes(gen, 1, seed=0)
     assert not gen.training  # a generator in eval mode (an EMA copy) stays there
 
 
-def test_fixed_samples_unconditional_tuple_latent():
-    features, labels = fixed_samples(TupleLatentRollGenerator(), 3, seed=0)
+def test_fixed_fakes_unconditional_tuple_latent():
+    features, labels = fixed_fakes(TupleLatentRollGenerator(), 3, seed=0)
     assert features.shape == (3, 2, 2, 4, 12) and labels is None
 
 
@@ -329,7 +329,7 @@ def test_fixed_samples_unconditional_tuple_latent():
 def test_sample_writer_audio_round(tmp_path):
     gen = TinyGenerator(num_classes=2)
     trainer = fake_trainer(tmp_path, gen, epoch=1)
-    writer = SampleWriter(TinyFrontend(), class_names=["dog bark", "siren"], n_per_class=2)
+    writer = SampleWriter(TinyFrontend(), class_names=["dog bark", "siren"], fakes_per_class=2)
     do_steps(trainer, [], 4)
     writer.on_epoch_end(trainer)
     folder = tmp_path / "samples" / "step_000004"
@@ -349,7 +349,7 @@ def test_sample_writer_audio_round(tmp_path):
 def test_sample_writer_same_samples_each_round_without_weight_changes(tmp_path):
     gen = TinyGenerator(num_classes=1)
     trainer = fake_trainer(tmp_path, gen)
-    writer = SampleWriter(TinyFrontend(), n_per_class=1, unit="step", every=1, gallery=False)
+    writer = SampleWriter(TinyFrontend(), fakes_per_class=1, unit="step", every=1, gallery=False)
     do_steps(trainer, [writer], 2)
     first, _ = sf.read(tmp_path / "samples" / "step_000001" / "class_0_00.wav")
     second, _ = sf.read(tmp_path / "samples" / "step_000002" / "class_0_00.wav")
@@ -365,7 +365,7 @@ def test_sample_writer_same_samples_each_round_without_weight_changes(tmp_path):
 def test_sample_writer_one_round_per_step(tmp_path):
     gen = TinyGenerator(num_classes=1)
     trainer = fake_trainer(tmp_path, gen)
-    writer = SampleWriter(TinyFrontend(), n_per_class=1, unit="step", every=2, gallery=False)
+    writer = SampleWriter(TinyFrontend(), fakes_per_class=1, unit="step", every=2, gallery=False)
     writer.on_fit_start(trainer)
     do_steps(trainer, [writer], 2)
     trainer.epoch = 1  # the epoch ends at step 2, then fit ends: the base class would fire again
@@ -380,11 +380,11 @@ def test_sample_writer_one_round_per_step(tmp_path):
 def test_sample_writer_draws_real_spectrograms_beside(tmp_path):
     real = torch.rand(4, *SHAPE) * 2 - 1
     trainer = fake_trainer(tmp_path, TinyGenerator(num_classes=2), step=1)
-    SampleWriter(TinyFrontend(), n_per_class=2, gallery=False).run(trainer)
+    SampleWriter(TinyFrontend(), fakes_per_class=2, gallery=False).run(trainer)
     plain = assert_png_ok(tmp_path / "samples" / "step_000001" / "class_0.png")
     trainer.step = 2
     SampleWriter(
-        TinyFrontend(), n_per_class=2, real=real, real_labels=[0, 1, 0, 1], gallery=False
+        TinyFrontend(), fakes_per_class=2, real=real, real_labels=[0, 1, 0, 1], gallery=False
     ).run(trainer)
     beside = assert_png_ok(tmp_path / "samples" / "step_000002" / "class_0.png")
     assert beside.shape[1] > 1.5 * plain.shape[1]  # two real columns to the right
@@ -393,28 +393,28 @@ def test_sample_writer_draws_real_spectrograms_beside(tmp_path):
 def test_sample_writer_overview_has_a_row_per_class_with_reals_beside(tmp_path):
     real = torch.rand(3, *SHAPE) * 2 - 1  # class 1 has one real item, class 2 none
     trainer = fake_trainer(tmp_path, TinyGenerator(num_classes=3), step=1)
-    SampleWriter(TinyFrontend(), n_per_class=2, gallery=False).run(trainer)
+    SampleWriter(TinyFrontend(), fakes_per_class=2, gallery=False).run(trainer)
     alone = assert_png_ok(tmp_path / "samples" / "step_000001" / "all_classes.png")
     trainer.step = 2
     writer = SampleWriter(
-        TinyFrontend(), n_per_class=2, real=real, real_labels=[0, 0, 1], gallery=False
+        TinyFrontend(), fakes_per_class=2, real=real, real_labels=[0, 0, 1], gallery=False
     )
     writer.run(trainer)
     beside = assert_png_ok(tmp_path / "samples" / "step_000002" / "all_classes.png")
     assert beside.shape[1] > 1.5 * alone.shape[1]  # two real columns beside two generated
     assert beside.shape[0] == pytest.approx(alone.shape[0], rel=0.1)  # still three rows
     trainer.step = 3
-    SampleWriter(TinyFrontend(), n_per_class=2, overview=False, gallery=False).run(trainer)
+    SampleWriter(TinyFrontend(), fakes_per_class=2, overview=False, gallery=False).run(trainer)
     assert not (tmp_path / "samples" / "step_000003" / "all_classes.png").exists()
     unconditional = fake_trainer(tmp_path / "u", TinyGenerator(num_classes=0), step=1)
-    SampleWriter(TinyFrontend(), n_per_class=2, gallery=False).run(unconditional)
+    SampleWriter(TinyFrontend(), fakes_per_class=2, gallery=False).run(unconditional)
     assert not (tmp_path / "u" / "samples" / "step_000001" / "all_classes.png").exists()
 
 
 def test_sample_writer_unconditional_names(tmp_path):
     gen = TinyGenerator(num_classes=0)
     trainer = fake_trainer(tmp_path, gen, step=3)
-    SampleWriter(TinyFrontend(), n_per_class=3, gallery=False).run(trainer)
+    SampleWriter(TinyFrontend(), fakes_per_class=3, gallery=False).run(trainer)
     folder = tmp_path / "samples" / "step_000003"
     assert sorted(p.name for p in folder.glob("*.wav")) == [
         "sample_00.wav",
@@ -432,7 +432,7 @@ def test_sample_writer_pianoroll_writes_midi_and_rolls(tmp_path):
     frontend = PianoRoll(tracks=2, bars=2, steps_per_bar=4, pitches=12, lowest_pitch=60)
     trainer = fake_trainer(tmp_path, TupleLatentRollGenerator(), step=2)
     real = frontend.binarize(torch.randn(1, 2, 2, 4, 12))
-    SampleWriter(frontend, n_per_class=1, real=real, gallery=False).run(trainer)
+    SampleWriter(frontend, fakes_per_class=1, real=real, gallery=False).run(trainer)
     folder = tmp_path / "samples" / "step_000002"
     assert sorted(p.name for p in folder.glob("*.mid")) == ["sample_00.mid"]
     midi = pretty_midi.PrettyMIDI(str(folder / "sample_00.mid"))
@@ -440,7 +440,7 @@ def test_sample_writer_pianoroll_writes_midi_and_rolls(tmp_path):
     assert [p.name for p in folder.glob("*.png")] == ["sample.png"]  # drawn by frontend.plot
     beside = assert_png_ok(folder / "sample.png")
     trainer.step = 3
-    SampleWriter(frontend, n_per_class=1, gallery=False).run(trainer)
+    SampleWriter(frontend, fakes_per_class=1, gallery=False).run(trainer)
     alone = assert_png_ok(tmp_path / "samples" / "step_000003" / "sample.png")
     assert beside.shape[1] > 1.5 * alone.shape[1]  # the real roll drawn to the right
 
@@ -453,7 +453,7 @@ def test_sample_writer_takes_a_users_own_frontend(tmp_path):
     assert isinstance(frontend, Frontend)
     trainer = fake_trainer(tmp_path, TinyGenerator(num_classes=2), step=1)
     real = torch.rand(2, *SHAPE)
-    SampleWriter(frontend, ["dog", "cat"], n_per_class=3, real=real, real_labels=[0, 1]).run(
+    SampleWriter(frontend, ["dog", "cat"], fakes_per_class=3, real=real, real_labels=[0, 1]).run(
         trainer
     )
     folder = tmp_path / "samples" / "step_000001"
@@ -508,7 +508,7 @@ def test_sample_writer_gallery_lists_rounds_newest_first(tmp_path):
     from html.parser import HTMLParser
 
     trainer = fake_trainer(tmp_path, TinyGenerator(num_classes=2))
-    writer = SampleWriter(TinyFrontend(), n_per_class=1, unit="step", every=2)
+    writer = SampleWriter(TinyFrontend(), fakes_per_class=1, unit="step", every=2)
     do_steps(trainer, [writer], 4)
 
     class Rounds(HTMLParser):
@@ -544,7 +544,7 @@ def test_tensorboard_logger_writes_scalars_images_and_audio(tmp_path):
 
     gen = TinyGenerator(num_classes=2)
     trainer = fake_trainer(tmp_path, gen)
-    tb = TensorBoardLogger(frontend=TinyFrontend(), class_names=["dog", "cat"], n_per_class=2)
+    tb = TensorBoardLogger(frontend=TinyFrontend(), class_names=["dog", "cat"], fakes_per_class=2)
     tb.on_fit_start(trainer)
     do_steps(trainer, [tb], 3)
     trainer.epoch = 1
@@ -575,7 +575,7 @@ def test_tensorboard_logger_pianoroll_images_and_no_audio(tmp_path):
 
     frontend = PianoRoll(tracks=2, bars=2, steps_per_bar=4, pitches=12, lowest_pitch=60)
     trainer = fake_trainer(tmp_path, TupleLatentRollGenerator())
-    tb = TensorBoardLogger(frontend=frontend, n_per_class=2, media_unit="step")
+    tb = TensorBoardLogger(frontend=frontend, fakes_per_class=2, media_unit="step")
     tb.on_fit_start(trainer)
     do_steps(trainer, [tb], 1)
     tb.on_fit_end(trainer)

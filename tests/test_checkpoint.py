@@ -15,21 +15,19 @@ import numpy as np
 import pytest
 import torch
 
-from audiogan.train.checkpoint import (
+from audiogan.train.callbacks.checkpoint import CheckpointCallback
+from audiogan.train.checkpoints import (
     atomic_save,
     build_module,
-    capture_rng_state,
     checkpoint_path,
     class_path,
-    forked_rng,
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
     module_spec,
     prune_checkpoints,
-    restore_rng_state,
 )
-from audiogan.train.checkpoint_callback import CheckpointCallback
+from audiogan.train.seeding import capture_rng_state, forked_rng, restore_rng_state
 
 TESTS = Path(__file__).parent
 sys.path.insert(0, str(TESTS))
@@ -205,7 +203,7 @@ WRITER = textwrap.dedent(
     import torch
     sys.path.insert(0, {tests!r})
     from test_trainer import make_loader, make_trainer
-    from audiogan.train.checkpoint_callback import CheckpointCallback
+    from audiogan.train.callbacks.checkpoint import CheckpointCallback
 
     out = Path(sys.argv[1])
     real_save = torch.save

@@ -24,13 +24,13 @@ CLASSES = ["dog_bark", "drilling", "engine_idling", "siren", "street_music"]
 TINY = [
     f"--set={item}"
     for item in (
-        "n_per_class=2",
+        "clips_per_class=2",
         "batch_size=2",
         "n_mels=16",
         "frames=16",
-        "channels=4",
+        "width=4",
         "every=1",
-        "samples_per_class=1",
+        "fakes_per_class=1",
     )
 ]
 
@@ -40,6 +40,11 @@ def run(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, st
     status = main([str(a) for a in args])
     out, err = capsys.readouterr()
     return status, out, err
+
+
+def generated(folder: Path) -> list[Path]:
+    """The files in ``folder`` but ``generate``'s hidden list of the files it wrote."""
+    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
 
 
 def test_recipes_lists_every_recipe_and_one_recipes_settings(capsys):
@@ -75,7 +80,7 @@ def test_mistakes_are_one_line_and_status_2(capsys, args, message):
 def test_full_size_is_the_original_wgan_gp_and_set_wins():
     recipe = get_recipe("wgan-gp")
     full = configure(recipe, full_size=True)
-    got = (full.n_mels, full.frames, full.batch_size, full.lr, full.n_critic, full.gp_weight)
+    got = (full.n_mels, full.frames, full.batch_size, full.lr, full.critic_steps, full.gp_weight)
     assert (*got, full.embed_dim, full.ema, full.epochs) == (
         128,
         256,
@@ -92,7 +97,7 @@ def test_full_size_is_the_original_wgan_gp_and_set_wins():
     )
     assert (tuned.lr, tuned.ema, tuned.cache, tuned.n_mels) == (2e-4, None, False, 128)
     demo = configure(recipe)
-    assert (demo.n_mels, demo.frames, demo.steps, demo.epochs) == (64, 64, 800, None)
+    assert (demo.n_mels, demo.frames, demo.steps, demo.epochs) == (64, 64, 1000, None)
 
 
 @pytest.mark.slow
@@ -118,9 +123,9 @@ def test_train_resume_generate_evaluate(tmp_path, capsys):
     samples = tmp_path / "samples"
     status, text, _ = run(capsys, "generate", out, "--out", samples, "-n", 2)
     assert status == 0 and "step_00000004.pt" in text
-    files = sorted(p.name for p in samples.iterdir())
+    files = sorted(p.name for p in generated(samples))
     assert files == sorted(f"{c}_{i:03d}.wav" for c in CLASSES for i in range(2))
-    for path in samples.iterdir():
+    for path in generated(samples):
         check_wav(path)
     written = {p: p.read_bytes() for p in samples.iterdir()}
     status, _, err = run(capsys, "generate", out, "--out", samples, "-n", 1)
@@ -129,7 +134,7 @@ def test_train_resume_generate_evaluate(tmp_path, capsys):
     status, _, _ = run(
         capsys, "generate", out, "--out", samples, "-n", 1, "--class", "siren", "--overwrite"
     )
-    assert status == 0 and sorted(p.name for p in samples.iterdir()) == ["siren_000.wav"]
+    assert status == 0 and [p.name for p in generated(samples)] == ["siren_000.wav"]
     status, _, err = run(capsys, "generate", out, "--out", tmp_path / "x", "--class", "cat")
     assert status == 2 and "no class 'cat'" in err
 
@@ -143,7 +148,7 @@ def test_own_folder_without_cache_and_another_recipes_folder(tmp_path, capsys):
     from audiogan.data import write_audio_folder
 
     write_audio_folder(
-        tmp_path / "sounds", n_per_class=5, num_samples=2000, classes=["siren", "drilling"]
+        tmp_path / "sounds", clips_per_class=5, num_samples=2000, classes=["siren", "drilling"]
     )
     out = tmp_path / "run"
     args = ["train", "wgan-gp", "--out", out, "--data", tmp_path / "sounds", "--steps", 1, *TINY]

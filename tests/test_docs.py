@@ -49,6 +49,7 @@ PACKAGES = [
             "data",
             "nn",
             "losses",
+            "augment",
             "train",
             "train.callbacks",
             "metrics",
@@ -365,8 +366,8 @@ def test_pages_run_elsewhere_are_run_there():
 #: What a block that trains a recipe runs at instead of the page's settings (the keys the
 #: recipe's config has): 20 clips of 16 mels x 16 frames, narrow models, 2 steps on the CPU.
 TOY = {"steps": 2, "epochs": None, "every": 2, "unit": "step", "device": "cpu"}
-TOY |= {"n_per_class": 4, "batch_size": 4, "n_mels": 16, "frames": 16, "channels": 4}
-TOY |= {"samples_per_class": 1}
+TOY |= {"clips_per_class": 4, "batch_size": 4, "n_mels": 16, "frames": 16, "width": 4}
+TOY |= {"fakes_per_class": 1}
 
 
 @pytest.fixture
@@ -495,9 +496,9 @@ def test_api_page_shows_the_protocols_methods(built_site):
             assert f'id="audiogan.protocols.{protocol}.{method}"' in html, (protocol, method)
         signature = re.search(rf'id="audiogan.protocols.{protocol}">(.*?)</dt>', html, re.S)
         assert signature and "kwargs" not in signature.group(1), protocol
-    # A reference to a re-export (``~audiogan.train.callbacks.fixed_samples`` in Generator's
+    # A reference to a re-export (``~audiogan.train.callbacks.fixed_fakes`` in Generator's
     # docstring) links to the entry where the name is defined (conf.py's missing-reference hook).
-    assert 'href="#audiogan.train.callbacks.samples.fixed_samples"' in html
+    assert 'href="#audiogan.train.callbacks.samples.fixed_fakes"' in html
 
 
 @pytest.mark.slow

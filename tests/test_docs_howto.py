@@ -42,6 +42,7 @@ PAGES = [
         f"howto/{name}.rst"
         for name in (
             "wgan-gp",
+            "real-recordings",
             "onehot-cgan",
             "resnet9-gan",
             "musegan",
@@ -52,19 +53,19 @@ PAGES = [
 ]
 
 # Spectrogram recipes: 20 clips of 16 mels x 16 frames, narrow models, 2 steps.
-_SPECTROGRAM = {"n_per_class": 4, "batch_size": 4, "n_mels": 16, "frames": 16, "channels": 4}
-_SPECTROGRAM |= {"every": 2, "unit": "step", "steps": 2, "epochs": None, "samples_per_class": 1}
+_SPECTROGRAM = {"clips_per_class": 4, "batch_size": 4, "n_mels": 16, "frames": 16, "width": 4}
+_SPECTROGRAM |= {"every": 2, "unit": "step", "steps": 2, "epochs": None, "fakes_per_class": 1}
 #: Settings that win over a page's when a block trains a recipe.
 TINY: dict[str, dict[str, Any]] = {
-    "wgan-gp": _SPECTROGRAM,
+    "wgan-gp": _SPECTROGRAM | {"critic_width": 4},
     "onehot-cgan": _SPECTROGRAM,
-    "resnet9-gan": _SPECTROGRAM | {"width": 4, "eval_samples": 10},
-    "musegan": {"batch_size": 2, "channels": 4, "samples": 2, "report_samples": 4}
+    "resnet9-gan": _SPECTROGRAM | {"critic_width": 4, "eval_fakes": 10},
+    "musegan": {"batch_size": 2, "width": 4, "num_fakes": 2, "report_fakes": 4}
     | {"every": 1, "unit": "step", "steps": 2, "max_chorales": 3, "split": "all"},
-    "event-classifier": {"n_per_class": 4, "batch_size": 4, "n_mels": 16, "frames": 24}
+    "event-classifier": {"clips_per_class": 4, "batch_size": 4, "n_mels": 16, "frames": 24}
     | {"hidden_size": 16, "num_layers": 1, "epochs": 1, "chunk": 700},
-    "vocoder": {"n_per_class": 3, "held_out": 1, "n_mels": 16, "frames": 16}
-    | {"segment_frames": 8, "batch_size": 2, "channels": 16, "critic_width": 1}
+    "vocoder": {"clips_per_class": 3, "held_out": 1, "n_mels": 16, "frames": 16}
+    | {"segment_frames": 8, "batch_size": 2, "width": 16, "critic_width": 1}
     | {"every": 2, "unit": "step", "steps": 2},
 }
 

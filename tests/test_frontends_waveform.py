@@ -16,7 +16,7 @@ from audiogan.frontends import Waveform, draw_waveform, waveform_features
 from audiogan.frontends import waveform as waveform_module
 from audiogan.protocols import Frontend
 from audiogan.train.batches import prepare_batch
-from audiogan.train.checkpoint import build_module, module_spec
+from audiogan.train.checkpoints import build_module, module_spec
 from audiogan.viz import plot_feature_grid
 
 sys.path.insert(0, str(Path(__file__).parent))

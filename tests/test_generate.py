@@ -12,7 +12,7 @@ import torch
 import audiogan.train.generation as generate_module
 from audiogan.cli import main
 from audiogan.frontends.logmel import LogMel
-from audiogan.train.checkpoint import module_spec
+from audiogan.train.checkpoints import module_spec
 from audiogan.train.generation import generate, load_generator
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -66,13 +66,13 @@ def test_generate_conditional_with_rebuilt_generator_and_stored_frontend(
         audiogan_generator_class(num_classes=2),
         metadata={"class_names": ["dog", "siren"], "frontend": module_spec(tiny_logmel())},
     )
-    paths = generate(ckpt, tmp_path / "out", n_per_class=3, seed=1)
+    paths = generate(ckpt, tmp_path / "out", fakes_per_class=3, seed=1)
     assert [p.name for p in paths] == [
         f"{c}_{i:03d}.wav" for c in ("dog", "siren") for i in range(3)
     ]
     wave, sr = sf.read(paths[0])
     assert sr == 8000 and wave.shape == (48,)
-    again = generate(ckpt, tmp_path / "again", n_per_class=3, seed=1)
+    again = generate(ckpt, tmp_path / "again", fakes_per_class=3, seed=1)
     assert all(
         sf.read(a)[0].tolist() == sf.read(b)[0].tolist() for a, b in zip(paths, again, strict=True)
     )
@@ -117,11 +117,11 @@ def test_generate_with_a_users_own_frontend(tmp_path, audiogan_generator_class):
     )
     with pytest.raises(ValueError, match=r"only audiogan classes.*pass frontend="):
         generate(ckpt, tmp_path / "out")  # never rebuilt from a checkpoint: not audiogan's
-    paths = generate(ckpt, tmp_path / "out", n_per_class=2, seed=1, frontend=fe)
+    paths = generate(ckpt, tmp_path / "out", fakes_per_class=2, seed=1, frontend=fe)
     assert [p.name for p in paths] == ["a_000.csv", "a_001.csv", "b_000.csv", "b_001.csv"]
     assert fe.batches == [2, 2]  # one batched save per class
     assert len(paths[0].read_text().split(",")) == 16
-    again = generate(ckpt, tmp_path / "again", n_per_class=2, seed=1, frontend=CsvFrontend())
+    again = generate(ckpt, tmp_path / "again", fakes_per_class=2, seed=1, frontend=CsvFrontend())
     assert [p.read_text() for p in paths] == [p.read_text() for p in again]
 
 
@@ -143,7 +143,7 @@ def test_generate_unconditional_user_generator_and_frontend_argument(tmp_path):
     paths = generate(
         trainer.last_checkpoint,
         tmp_path / "out",
-        n_per_class=2,
+        fakes_per_class=2,
         generator=TinyGenerator(),
         frontend=tiny_logmel(),
     )
@@ -156,8 +156,8 @@ def test_generate_errors(tmp_path, audiogan_generator_class):
     ckpt, _ = _trained(tmp_path, audiogan_generator_class(num_classes=2))
     with pytest.raises(ValueError, match="class_names has 1 names but the generator has 2"):
         generate(ckpt, tmp_path / "out", class_names=["x"], frontend=tiny_logmel())
-    with pytest.raises(ValueError, match="n_per_class"):
-        generate(ckpt, tmp_path / "out", n_per_class=0, frontend=tiny_logmel())
+    with pytest.raises(ValueError, match="fakes_per_class"):
+        generate(ckpt, tmp_path / "out", fakes_per_class=0, frontend=tiny_logmel())
     with pytest.raises(ValueError, match="do not fit"):
         load_generator(ckpt, generator=TinyGenerator(latent=5, num_classes=2))
 
@@ -170,7 +170,7 @@ def test_cli_writes_default_class_names(tmp_path, audiogan_generator_class, caps
     )
     status = main(["generate", str(ckpt), "--out", str(tmp_path / "out"), "-n", "1", "--no-ema"])
     assert status == 0 and "wrote 2 files" in capsys.readouterr().out
-    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    files = sorted(p.name for p in (tmp_path / "out").iterdir() if p.name[0] != ".")
     assert files == ["class_0_000.wav", "class_1_000.wav"]
 
 
@@ -183,8 +183,8 @@ def test_end_to_end_with_audiogan_blocks_and_frontend_in_preprocess(tmp_path):
 
     blocks = pytest.importorskip("audiogan.nn.generator2d")
     critics = pytest.importorskip("audiogan.nn.critic2d")
-    g = blocks.ConvGenerator2d(8, (1, 4, 4), num_classes=2, base_channels=8, n_upsamples=1)
-    d = critics.ConvCritic2d((1, 4, 4), num_classes=2, base_channels=8, n_downsamples=1)
+    g = blocks.ConvGenerator2d(8, (1, 4, 4), num_classes=2, width=8, num_upsamples=1)
+    d = critics.ConvCritic2d((1, 4, 4), num_classes=2, width=8, num_downsamples=1)
     waves = TensorDataset(torch.rand(8, 48) * 2 - 1, torch.arange(8) % 2)  # 48 samples -> 4 frames
     trainer = Trainer(
         g,
@@ -198,6 +198,6 @@ def test_end_to_end_with_audiogan_blocks_and_frontend_in_preprocess(tmp_path):
         metadata={"class_names": ["hum", "hiss"]},
     )
     trainer.fit(DataLoader(waves, batch_size=2, shuffle=True), steps=2)
-    paths = generate(trainer.last_checkpoint, tmp_path / "out", n_per_class=1)
+    paths = generate(trainer.last_checkpoint, tmp_path / "out", fakes_per_class=1)
     assert [p.name for p in paths] == ["hum_000.wav", "hiss_000.wav"]
     assert sf.read(paths[0])[0].shape == (48,)

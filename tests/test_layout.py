@@ -9,7 +9,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from audiogan.losses import GradientPenalty, Wasserstein
 from audiogan.nn import ConvCritic2d, ConvGenerator2d, MuseCritic
 from audiogan.train import Trainer
-from audiogan.train.layout import to_channels_last, to_channels_last_
+from audiogan.train.wrapping import to_channels_last, to_channels_last_
 
 
 def test_to_channels_last_handles_4d_5d_and_leaves_the_rest():
@@ -27,15 +27,15 @@ def test_to_channels_last_handles_4d_5d_and_leaves_the_rest():
 
 def _fit(tmp_path, channels_last: bool) -> Trainer:
     torch.manual_seed(0)
-    G = ConvGenerator2d(8, (1, 16, 16), num_classes=2, base_channels=16, n_upsamples=2, norm="none")
-    D = ConvCritic2d((1, 16, 16), num_classes=2, base_channels=4, n_downsamples=2)
+    G = ConvGenerator2d(8, (1, 16, 16), num_classes=2, width=16, num_upsamples=2, norm="none")
+    D = ConvCritic2d((1, 16, 16), num_classes=2, width=4, num_downsamples=2)
     data = TensorDataset(torch.rand(8, 1, 16, 16) * 2 - 1, torch.arange(8) % 2)
     trainer = Trainer(
         G,
         D,
         Wasserstein(),
         GradientPenalty(),
-        n_critic=2,
+        critic_steps=2,
         device="cpu",
         channels_last=channels_last,
         out_dir=tmp_path,

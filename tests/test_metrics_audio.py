@@ -34,10 +34,10 @@ from audiogan.metrics.frechet import (
 class TinyClassifier(nn.Module):
     """Stands in for RecurrentClassifier / ResNet9Classifier: forward -> logits, embed -> features."""
 
-    def __init__(self, n_features: int = 2, num_classes: int = 3, hidden: int = 16):
+    def __init__(self, num_features: int = 2, num_classes: int = 3, hidden: int = 16):
         super().__init__()
-        self.config = {"n_features": n_features, "num_classes": num_classes, "hidden": hidden}
-        self.body = nn.Sequential(nn.Linear(n_features, hidden), nn.Tanh())
+        self.config = {"num_features": num_features, "num_classes": num_classes, "hidden": hidden}
+        self.body = nn.Sequential(nn.Linear(num_features, hidden), nn.Tanh())
         self.head = nn.Linear(hidden, num_classes)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
@@ -50,12 +50,12 @@ class TinyClassifier(nn.Module):
 CLASSES = ["siren", "dog", "drum"]
 
 
-def blobs(n_per_class: int, seed: int, spread: float = 0.4) -> tuple[torch.Tensor, torch.Tensor]:
+def blobs(per_class: int, seed: int, spread: float = 0.4) -> tuple[torch.Tensor, torch.Tensor]:
     """Three well separated 2-d Gaussian blobs, one per class, classes interleaved."""
     generator = torch.Generator().manual_seed(seed)
     angles = torch.tensor([0.0, 2 * math.pi / 3, 4 * math.pi / 3])
     centres = 4 * torch.stack([angles.cos(), angles.sin()], dim=1)
-    labels = torch.arange(3).repeat(n_per_class)
+    labels = torch.arange(3).repeat(per_class)
     features = centres[labels] + spread * torch.randn(len(labels), 2, generator=generator)
     return features, labels
 
@@ -226,7 +226,7 @@ def test_accuracy_per_class_on_hand_built_logits():
 
 
 def test_classifier_accuracy_uses_the_model():
-    model = TinyClassifier(n_features=3, num_classes=3)
+    model = TinyClassifier(num_features=3, num_classes=3)
     identity = nn.Linear(3, 3, bias=False)
     with torch.no_grad():
         identity.weight.copy_(torch.eye(3))
@@ -407,7 +407,7 @@ def test_audio_report(trained):
 
 
 def test_audio_report_inception_score_does_not_depend_on_the_samples_order(trained):
-    """fixed_samples makes samples class by class: cut in order, each part would hold one class
+    """fixed_fakes makes samples class by class: cut in order, each part would hold one class
     and score about 1 (the bug this guards against); the report shuffles before cutting."""
     real, real_labels = blobs(100, seed=30)
     good, good_labels = blobs(100, seed=31)  # classes interleaved

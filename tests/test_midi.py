@@ -12,12 +12,10 @@ from audiogan.music.midi import (
     Note,
     Track,
     read_midi,
-    stream_bar_quarters,
-    stream_pickup,
-    stream_to_tracks,
     tracks_to_grid,
     write_midi,
 )
+from audiogan.music.score import stream_bar_quarters, stream_pickup, stream_to_tracks
 
 
 @st.composite
@@ -86,7 +84,7 @@ def test_tracks_to_grid_keeps_highest_pitch_and_rests():
     assert grid.shape == (8, 2) and grid.dtype == np.float32
     np.testing.assert_array_equal(grid[:, 0], [60, 60, 67, 60, np.nan, np.nan, 55, 55])
     assert np.isnan(grid[:, 1]).all()
-    assert tracks_to_grid(tracks, n_steps=3).shape == (3, 2)
+    assert tracks_to_grid(tracks, num_steps=3).shape == (3, 2)
 
 
 def test_stream_to_tracks_on_a_small_score():

@@ -11,9 +11,10 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from audiogan.data.midi_folder import MidiFolder, split_by_pitch
+from audiogan.data.midi_folder import MidiFolder
 from audiogan.frontends.pianoroll import PianoRoll, pitches_to_roll
 from audiogan.music.midi import MidiFileError
+from audiogan.music.voices import split_by_pitch
 
 pretty_midi = pytest.importorskip("pretty_midi")
 

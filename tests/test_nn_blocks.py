@@ -57,10 +57,10 @@ def _labels_call(m: nn.Module, n: int) -> torch.Tensor:
 
 
 CASES: dict[str, Case] = {
-    "gen2d": Case(lambda: ConvGenerator2d(8, (1, 16, 16), base_channels=8), _gen_call, (1, 16, 16)),
+    "gen2d": Case(lambda: ConvGenerator2d(8, (1, 16, 16), width=8), _gen_call, (1, 16, 16)),
     "gen2d-embed-nearest-instance": Case(
         lambda: ConvGenerator2d(
-            8, (2, 16, 32), num_classes=3, base_channels=8, upsample="nearest", norm="instance"
+            8, (2, 16, 32), num_classes=3, width=8, upsample="resize", norm="instance"
         ),
         _gen_call,
         (2, 16, 32),
@@ -71,55 +71,51 @@ CASES: dict[str, Case] = {
             (1, 8, 16),
             num_classes=4,
             conditioning="onehot",
-            base_channels=8,
-            n_upsamples=2,
+            width=8,
+            num_upsamples=2,
             norm="layer",
         ),
         _gen_call,
         (1, 8, 16),
     ),
-    "critic2d": Case(
-        lambda: ConvCritic2d((1, 16, 16), base_channels=4), _critic_call((1, 16, 16)), ()
-    ),
+    "critic2d": Case(lambda: ConvCritic2d((1, 16, 16), width=4), _critic_call((1, 16, 16)), ()),
     "critic2d-embedding-layer": Case(
-        lambda: ConvCritic2d((1, 16, 32), num_classes=3, base_channels=4, norm="layer"),
+        lambda: ConvCritic2d((1, 16, 32), num_classes=3, width=4, norm="layer"),
         _critic_call((1, 16, 32)),
         (),
     ),
     "critic2d-onehot-instance": Case(
         lambda: ConvCritic2d(
-            (2, 32, 16), num_classes=3, conditioning="onehot", base_channels=4, norm="instance"
+            (2, 32, 16), num_classes=3, conditioning="onehot", width=4, norm="instance"
         ),
         _critic_call((2, 32, 16)),
         (),
     ),
     "critic2d-projection-spectral": Case(
         lambda: ConvCritic2d(
-            (1, 16, 16), num_classes=3, conditioning="projection", base_channels=4, norm="spectral"
+            (1, 16, 16), num_classes=3, conditioning="projection", width=4, norm="spectral"
         ),
         _critic_call((1, 16, 16)),
         (),
     ),
     "gen2d-onehot-instance": Case(
         lambda: ConvGenerator2d(
-            8, (1, 8, 16), conditioning=OneHot(4), base_channels=8, n_upsamples=2, norm="layer"
+            8, (1, 8, 16), conditioning=OneHot(4), width=8, num_upsamples=2, norm="layer"
         ),
         _gen_call,
         (1, 8, 16),
     ),
     "critic2d-embedding-instance": Case(
-        lambda: ConvCritic2d(
-            (1, 16, 16), conditioning=LabelEmbedding(3, 2), base_channels=4, norm="layer"
-        ),
+        lambda: ConvCritic2d((1, 16, 16), conditioning=LabelEmbedding(3, 2), width=4, norm="layer"),
         _critic_call((1, 16, 16)),
         (),
     ),
     "critic2d-projection-instance": Case(
-        lambda: ConvCritic2d((1, 16, 16), conditioning=Projection(3, 32), base_channels=4),
+        lambda: ConvCritic2d((1, 16, 16), conditioning=Projection(3, 32), width=4),
         _critic_call((1, 16, 16)),
         (),
     ),
-    "resnet9": Case(lambda: ResNet9(1, 5, width=4), _plain_call((1, 16, 16)), (5,)),
+    "resnet9": Case(lambda: ResNet9(1, num_outputs=5, width=4), _plain_call((1, 16, 16)), (5,)),
     "resnet9-critic": Case(lambda: ResNet9Critic(1, width=4), _critic_call((1, 16, 24)), ()),
     "resnet9-critic-projection-layer": Case(
         lambda: ResNet9Critic(3, num_classes=4, width=4, norm="layer", activation="leaky_relu"),
@@ -135,11 +131,15 @@ CASES: dict[str, Case] = {
         lambda: ResNet9Critic(1, width=4, norm="spectral"), _critic_call((1, 16, 16)), ()
     ),
     "resnet9-classifier": Case(
-        lambda: ResNet9Classifier(1, 6, width=4, dropout=0.2), _plain_call((1, 16, 16)), (6,)
+        lambda: ResNet9Classifier(1, num_classes=6, width=4, dropout=0.2),
+        _plain_call((1, 16, 16)),
+        (6,),
     ),
-    "temporal": Case(lambda: TemporalNetwork(4, 8, bars=3), _plain_call((4,)), (4, 3)),
+    "temporal": Case(lambda: TemporalNetwork(4, hid_channels=8, bars=3), _plain_call((4,)), (4, 3)),
     "bar": Case(
-        lambda: BarGenerator(4, 16, 8, steps_per_bar=8, pitches=24), _plain_call((16,)), (8, 24)
+        lambda: BarGenerator(4, hid_features=16, hid_channels=8, steps_per_bar=8, pitches=24),
+        _plain_call((16,)),
+        (8, 24),
     ),
     "muse-gen": Case(
         lambda: MuseGenerator(4, TINY_ROLL, hid_channels=8, hid_features=8), _gen_call, TINY_ROLL
@@ -280,7 +280,7 @@ def test_sample_latent_follows_the_module_dtype(name: str) -> None:
 
 
 def test_double_generator_runs_on_its_own_latent() -> None:
-    g = ConvGenerator2d(8, (1, 16, 16), num_classes=3, base_channels=8)
+    g = ConvGenerator2d(8, (1, 16, 16), num_classes=3, width=8)
     g.double()
     assert g(g.sample_latent(2), torch.tensor([0, 2])).dtype == torch.float64
 

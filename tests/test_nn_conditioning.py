@@ -154,7 +154,7 @@ ROLL = (2, 2, 4, 12)  # (tracks, bars, steps_per_bar, pitches)
 BLOCKS: dict[str, tuple[Callable[..., nn.Module], tuple[int, ...] | None, int]] = {
     "ConvGenerator2d": (
         lambda c, k=0: ConvGenerator2d(
-            4, (1, 8, 8), num_classes=k, conditioning=c, base_channels=4, n_upsamples=2
+            4, (1, 8, 8), num_classes=k, conditioning=c, width=4, num_upsamples=2
         ),
         None,
         0,
@@ -167,7 +167,7 @@ BLOCKS: dict[str, tuple[Callable[..., nn.Module], tuple[int, ...] | None, int]] 
         0,
     ),
     "ConvCritic2d": (
-        lambda c, k=0: ConvCritic2d((1, 16, 16), num_classes=k, conditioning=c, base_channels=4),
+        lambda c, k=0: ConvCritic2d((1, 16, 16), num_classes=k, conditioning=c, width=4),
         (1, 16, 16),
         32,
     ),
@@ -247,7 +247,7 @@ def test_instance_round_trips_through_config(block: str, kind: str) -> None:
         with pytest.raises(ValueError, match=r"only audiogan classes .*ScaledOneHot\(\.\.\.\)"):
             type(m)(**stored)
         return
-    assert stored["conditioning"]["class"].startswith("audiogan.nn.conditioning.")
+    assert stored["conditioning"]["class"] in ("OneHot", "LabelEmbedding", "Projection")
     rebuilt = type(m)(**stored).eval()
     assert rebuilt.config == m.config
     rebuilt.load_state_dict(m.state_dict())
@@ -256,9 +256,9 @@ def test_instance_round_trips_through_config(block: str, kind: str) -> None:
 
 
 def test_checkpoint_build_module_rebuilds_a_block_with_an_instance() -> None:
-    from audiogan.train.checkpoint import build_module, class_path
+    from audiogan.train.checkpoints import build_module, class_path
 
-    g = ConvGenerator2d(4, (1, 8, 8), conditioning=LabelEmbedding(3, 7), n_upsamples=2).eval()
+    g = ConvGenerator2d(4, (1, 8, 8), conditioning=LabelEmbedding(3, 7), num_upsamples=2).eval()
     rebuilt = build_module(class_path(g), g.config).eval()
     rebuilt.load_state_dict(g.state_dict())
     z, y = g.sample_latent(2), torch.tensor([1, 2])
@@ -300,7 +300,7 @@ def test_critic_conditioning_errors(block: str) -> None:
 def test_stored_conditioning_dicts_are_checked() -> None:
     not_audiogan = {"class": "os.system", "config": {"command": "true"}}
     with pytest.raises(ValueError, match="only audiogan classes"):
-        ConvGenerator2d(4, (1, 8, 8), conditioning=not_audiogan, n_upsamples=2)
+        ConvGenerator2d(4, (1, 8, 8), conditioning=not_audiogan, num_upsamples=2)
     with pytest.raises(ValueError, match="has no config"):
         build_conditioning({"class": "audiogan.nn.conditioning.OneHot", "config": None}, "G")
     with pytest.raises(ValueError, match="cannot rebuild"):

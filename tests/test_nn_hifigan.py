@@ -21,7 +21,7 @@ from audiogan.nn import (
 
 def tiny(**kw) -> HiFiGANGenerator:
     kw.setdefault("n_mels", 8)
-    kw.setdefault("initial_channels", 16)
+    kw.setdefault("width", 16)
     kw.setdefault("resblock_kernel_sizes", (3, 5))
     kw.setdefault("resblock_dilations", ((1, 3), (1, 2)))
     return HiFiGANGenerator(**kw)
@@ -29,7 +29,7 @@ def tiny(**kw) -> HiFiGANGenerator:
 
 @pytest.mark.parametrize("preset", ["v1", "v2", "v3"])
 def test_presets_give_hop_256_waveforms(preset):
-    G = getattr(HiFiGANGenerator, preset)(n_mels=8, initial_channels=16)
+    G = getattr(HiFiGANGenerator, preset)(n_mels=8, width=16)
     assert G.hop == 256 and G.num_classes == 0
     for key in ("upsample_rates", "upsample_kernel_sizes", "resblock", "resblock_dilations"):
         assert G.config[key] == HIFIGAN_PRESETS[preset][key]
@@ -41,11 +41,11 @@ def test_presets_give_hop_256_waveforms(preset):
 def test_presets_match_the_reference_configs():
     v1, v2, v3 = (HIFIGAN_PRESETS[k] for k in ("v1", "v2", "v3"))
     assert v1["upsample_rates"] == [8, 8, 2, 2] and v1["upsample_kernel_sizes"] == [16, 16, 4, 4]
-    assert v1["initial_channels"] == 512 and v1["resblock"] == "1"
+    assert v1["width"] == 512 and v1["resblock"] == "1"
     assert v1["resblock_kernel_sizes"] == [3, 7, 11] and v1["resblock_dilations"] == [[1, 3, 5]] * 3
-    assert {**v2, "initial_channels": 512} == v1 and v2["initial_channels"] == 128
+    assert {**v2, "width": 512} == v1 and v2["width"] == 128
     assert v3["upsample_rates"] == [8, 8, 4] and v3["upsample_kernel_sizes"] == [16, 16, 8]
-    assert v3["initial_channels"] == 256 and v3["resblock"] == "2"
+    assert v3["width"] == 256 and v3["resblock"] == "2"
     assert v3["resblock_kernel_sizes"] == [3, 5, 7]
     assert v3["resblock_dilations"] == [[1, 2], [2, 6], [3, 12]]
 
@@ -112,12 +112,12 @@ def test_every_conv_is_weight_normed():
 
 
 def test_init_draws_the_effective_weights_from_n_0_001():
-    G = HiFiGANGenerator(n_mels=8, upsample_rates=(2, 2), initial_channels=64)
+    G = HiFiGANGenerator(n_mels=8, upsample_rates=(2, 2), width=64)
     G.remove_weight_norm()
     weights = torch.cat([m.weight.flatten() for m in G.resblocks.modules() if hasattr(m, "weight")])
     assert weights.std().item() == pytest.approx(0.01, rel=0.05)
     assert abs(weights.mean().item()) < 1e-3
-    default = HiFiGANGenerator(n_mels=8, upsample_rates=(2, 2), initial_channels=64, init="default")
+    default = HiFiGANGenerator(n_mels=8, upsample_rates=(2, 2), width=64, init="default")
     default.remove_weight_norm()
     assert default.resblocks[0].convs1[0].weight.std().item() > 0.02  # PyTorch's init is wider
 

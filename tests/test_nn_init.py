@@ -47,7 +47,7 @@ def test_dcgan_init_reaches_spectral_normalized_weights() -> None:
 
 @pytest.mark.parametrize(
     "critic",
-    [ConvCritic2d((1, 16, 16), base_channels=4, norm="batch"), ResNet9Critic(1, width=2)],
+    [ConvCritic2d((1, 16, 16), width=4, norm="batch"), ResNet9Critic(1, width=2)],
     ids=["conv2d-batch", "resnet9-default"],
 )
 def test_warns_on_batchnorm_in_critic(critic: nn.Module) -> None:
@@ -60,7 +60,7 @@ def test_warns_on_batchnorm_in_critic(critic: nn.Module) -> None:
 @pytest.mark.parametrize(
     "critic",
     [
-        ConvCritic2d((1, 16, 16), base_channels=4, norm="layer"),
+        ConvCritic2d((1, 16, 16), width=4, norm="layer"),
         ResNet9Critic(1, width=2, norm="spectral"),
         MuseCritic(hid_channels=4, hid_features=8),
     ],
@@ -110,8 +110,8 @@ def test_batchnorm_layers_lists_lazy_batchnorm() -> None:
         (lambda: nn.Sequential(nn.utils.spectral_norm(nn.Linear(3, 4))), True),
         (lambda: nn.utils.spectral_norm(nn.Conv2d(1, 2, 3), name="bias", dim=0), True),
         (lambda: nn.utils.remove_spectral_norm(nn.utils.spectral_norm(nn.Linear(3, 4))), False),
-        (lambda: ConvCritic2d((1, 16, 16), base_channels=4, norm="spectral"), True),
-        (lambda: ConvCritic2d((1, 16, 16), base_channels=4, norm="layer"), False),
+        (lambda: ConvCritic2d((1, 16, 16), width=4, norm="spectral"), True),
+        (lambda: ConvCritic2d((1, 16, 16), width=4, norm="layer"), False),
         (lambda: ResNet9Critic(1, width=2, norm="spectral"), True),
     ],
 )

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from audiogan._build import build_module
 from audiogan.nn import MinibatchStdDev, ResNet9Critic
-from audiogan.train.checkpoint import module_spec
+from audiogan.train.checkpoints import module_spec
 
 
 def naive(x: torch.Tensor, group_size: int) -> torch.Tensor:

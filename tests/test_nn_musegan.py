@@ -179,7 +179,7 @@ def test_critic_step_plan_reaches_one(steps: int) -> None:
 
 def test_temporal_network_shapes() -> None:
     for bars in (1, 2, 5):
-        t = TemporalNetwork(3, 4, bars=bars)
+        t = TemporalNetwork(3, hid_channels=4, bars=bars)
         assert t(torch.randn(2, 3)).shape == (2, 3, bars)
 
 
@@ -262,11 +262,13 @@ def test_resize_upsampling_has_no_even_odd_pattern() -> None:
     # transposed convs give even and odd steps their own weights.
     torch.manual_seed(0)
     z = torch.randn(3, 16)
-    resize = BarGenerator(4, 8, 8, steps_per_bar=8, pitches=12, upsample="resize").eval()
+    resize = BarGenerator(
+        4, hid_features=8, hid_channels=8, steps_per_bar=8, pitches=12, upsample="resize"
+    ).eval()
     out = resize(z)  # (3, 8, 12)
     torch.testing.assert_close(out, out[:, :1].expand_as(out))
     assert resize.config["upsample"] == "resize"
-    transposed = BarGenerator(4, 8, 8, steps_per_bar=8, pitches=12).eval()
+    transposed = BarGenerator(4, hid_features=8, hid_channels=8, steps_per_bar=8, pitches=12).eval()
     out = transposed(z)
     assert not torch.allclose(out[:, 0], out[:, 1])
     g = MuseGenerator(4, (2, 2, 8, 12), hid_channels=8, hid_features=8, upsample="resize")
@@ -340,4 +342,6 @@ def test_forward_errors_name_the_culprit() -> None:
     with pytest.raises(ValueError, match="labels"):
         critic(torch.randn(2, 2, 2, 4, 12))
     with pytest.raises(ValueError, match="BarGenerator input"):
-        BarGenerator(4, 8, 4, steps_per_bar=4, pitches=12)(torch.randn(2, 15))
+        BarGenerator(4, hid_features=8, hid_channels=4, steps_per_bar=4, pitches=12)(
+            torch.randn(2, 15)
+        )

@@ -10,7 +10,7 @@ from audiogan.nn.resnet9 import ResNet9, ResNet9Classifier, ResNet9Critic
 
 
 def test_fast_cifar_layout_and_parameter_count() -> None:
-    net = ResNet9(3, 10)
+    net = ResNet9(3, num_outputs=10)
     convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
     assert [(c.in_channels, c.out_channels) for c in convs] == [
         (3, 64),
@@ -41,7 +41,10 @@ def test_any_spectrogram_size(shape: tuple[int, int, int]) -> None:
 def test_batch_of_one() -> None:
     critic = ResNet9Critic(1, num_classes=2, width=2, norm="layer")
     assert critic(torch.randn(1, 1, 16, 16), torch.tensor([1])).shape == (1,)
-    assert ResNet9Classifier(1, 3, width=2).eval()(torch.randn(1, 1, 16, 16)).shape == (1, 3)
+    assert ResNet9Classifier(1, num_classes=3, width=2).eval()(torch.randn(1, 1, 16, 16)).shape == (
+        1,
+        3,
+    )
 
 
 @pytest.mark.parametrize("norm", ["layer", "instance", "spectral", "none"])
@@ -69,7 +72,7 @@ def test_critic_score_is_linear_head_plus_projection() -> None:
 
 
 def test_spectral_norm_wraps_every_weight() -> None:
-    net = ResNet9(1, 1, width=2, norm="spectral")
+    net = ResNet9(1, num_outputs=1, width=2, norm="spectral")
     layers = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     assert len(layers) == 9 and all(hasattr(m, "parametrizations") for m in layers)
     assert not any(isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)) for m in net.modules())
@@ -77,15 +80,15 @@ def test_spectral_norm_wraps_every_weight() -> None:
 
 def test_errors() -> None:
     with pytest.raises(ValueError, match=">= 8"):
-        ResNet9(1, 1, width=2)(torch.randn(2, 1, 7, 64))
+        ResNet9(1, num_outputs=1, width=2)(torch.randn(2, 1, 7, 64))
     with pytest.raises(ValueError, match=r"ResNet9 input: expected shape \(\*, 1, \*, \*\)"):
-        ResNet9(1, 1, width=2)(torch.randn(2, 3, 16, 16))
+        ResNet9(1, num_outputs=1, width=2)(torch.randn(2, 3, 16, 16))
     with pytest.raises(ValueError, match="norm"):
-        ResNet9(1, 1, norm="weird")
+        ResNet9(1, num_outputs=1, norm="weird")
     with pytest.raises(ValueError, match="dropout"):
-        ResNet9(1, 1, dropout=1.0)
+        ResNet9(1, num_outputs=1, dropout=1.0)
     with pytest.raises(ValueError, match="num_classes"):
-        ResNet9Classifier(1, 0)
+        ResNet9Classifier(1, num_classes=0)
     with pytest.raises(ValueError, match="unconditional"):
         ResNet9Critic(1, width=2)(torch.randn(2, 1, 8, 8), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="required"):

@@ -1,4 +1,4 @@
-"""Waveform discriminators (MPD, MSD, MRD), their ensemble, and a HiFi-GAN run in the Trainer."""
+"""Waveform critics (MPD, MSD, MRD), their ensemble, and a HiFi-GAN run in the Trainer."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from audiogan.losses import LeastSquares
 from audiogan.nn import (
     CriticEnsemble,
     HiFiGANGenerator,
-    MultiPeriodDiscriminator,
-    MultiResolutionSTFTDiscriminator,
-    MultiScaleDiscriminator,
-    PeriodDiscriminator,
+    MultiPeriodCritic,
+    MultiResolutionSTFTCritic,
+    MultiScaleCritic,
+    PeriodCritic,
     has_spectral_norm,
     has_weight_norm,
 )
@@ -30,17 +30,17 @@ from audiogan.protocols import CriticOutput
 from audiogan.train import Trainer
 
 
-def mpd(**kw) -> MultiPeriodDiscriminator:
-    return MultiPeriodDiscriminator(channels=(4, 8, 8), **kw)
+def mpd(**kw) -> MultiPeriodCritic:
+    return MultiPeriodCritic(channels=(4, 8, 8), **kw)
 
 
-def msd(**kw) -> MultiScaleDiscriminator:
-    return MultiScaleDiscriminator(channels=(4,) * 7, groups=(1, 2, 4, 4, 4, 4, 1), **kw)
+def msd(**kw) -> MultiScaleCritic:
+    return MultiScaleCritic(channels=(4,) * 7, groups=(1, 2, 4, 4, 4, 4, 1), **kw)
 
 
-def mrd(**kw) -> MultiResolutionSTFTDiscriminator:
-    return MultiResolutionSTFTDiscriminator(
-        ((64, 16, 32), (128, 32, 64), (32, 8, 16)), (4, 4, 4), **kw
+def mrd(**kw) -> MultiResolutionSTFTCritic:
+    return MultiResolutionSTFTCritic(
+        ((64, 16, 32), (128, 32, 64), (32, 8, 16)), channels=(4, 4, 4), **kw
     )
 
 
@@ -75,7 +75,7 @@ def test_each_sample_is_scored_alone(name):
 
 @pytest.mark.parametrize("name", list(CRITICS))
 def test_gradients_reach_the_generator(name):
-    G = HiFiGANGenerator(n_mels=4, upsample_rates=(4, 4), initial_channels=8)
+    G = HiFiGANGenerator(n_mels=4, upsample_rates=(4, 4), width=8)
     D = CRITICS[name][0]()
     out = D(G(torch.randn(2, 4, 20)))  # (2, 1, 320)
     sum(s.square().mean() for s in out.scores).backward()
@@ -105,8 +105,8 @@ def test_inputs_are_checked(name):
         D(torch.randn(2, 1, 700), torch.tensor([0, 1]))
 
 
-def test_period_discriminator_folds_after_reflect_padding():
-    d = PeriodDiscriminator(3, channels=(2, 2))
+def test_period_critic_folds_after_reflect_padding():
+    d = PeriodCritic(3, channels=(2, 2))
     x = torch.randn(1, 1, 10)
     padded = F.pad(x, (0, 2), mode="reflect")  # 12 = 4 x 3
     torch.testing.assert_close(d(x)[0], d(padded)[0])
@@ -119,8 +119,8 @@ def test_norm_choices():
     assert has_weight_norm(mpd()) and not has_spectral_norm(mpd())
     assert has_spectral_norm(mpd(norm="spectral")) and not has_weight_norm(mpd(norm="spectral"))
     D = msd()  # HiFi-GAN: spectral norm on the raw scale, weight norm on the pooled ones
-    assert has_spectral_norm(D.discriminators[0]) and not has_weight_norm(D.discriminators[0])
-    assert all(has_weight_norm(d) and not has_spectral_norm(d) for d in D.discriminators[1:])
+    assert has_spectral_norm(D.critics[0]) and not has_weight_norm(D.critics[0])
+    assert all(has_weight_norm(d) and not has_spectral_norm(d) for d in D.critics[1:])
     assert not has_weight_norm(mrd(norm="none")) and has_weight_norm(mrd())
     with pytest.raises(ValueError, match="norm"):
         mpd(norm="batch")
@@ -134,24 +134,24 @@ def test_scales_see_pooled_waveforms():
 
 
 def test_reference_widths_and_groups_are_the_defaults():
-    D = MultiScaleDiscriminator(scales=1)
-    convs = D.discriminators[0].convs
+    D = MultiScaleCritic(scales=1)
+    convs = D.critics[0].convs
     assert [c.out_channels for c in convs] == [128, 128, 256, 512, 1024, 1024, 1024]
     assert [c.groups for c in convs] == [1, 4, 16, 16, 16, 16, 1]
     assert [c.kernel_size[0] for c in convs] == [15, 41, 41, 41, 41, 41, 5]
-    P = MultiPeriodDiscriminator(periods=(2,)).discriminators[0]
+    P = MultiPeriodCritic(periods=(2,)).critics[0]
     assert [c.out_channels for c in P.convs] == [32, 128, 512, 1024, 1024]
     assert [c.stride for c in P.convs] == [(3, 1)] * 4 + [(1, 1)]
     with pytest.raises(ValueError, match="groups must divide"):
-        MultiScaleDiscriminator(channels=(4,) * 7)
+        MultiScaleCritic(channels=(4,) * 7)
 
 
 def test_stft_resolutions_and_short_inputs():
-    D = MultiResolutionSTFTDiscriminator()
+    D = MultiResolutionSTFTCritic()
     assert D.config["resolutions"] == [[1024, 120, 600], [2048, 240, 1200], [512, 50, 240]]
     assert D.min_length == 905  # reflect padding of (2048 - 240) / 2 needs more samples
     small = mrd()
-    spec = small.discriminators[0].spectrogram(torch.randn(2, 1, 1000))
+    spec = small.critics[0].spectrogram(torch.randn(2, 1, 1000))
     assert spec.shape == (2, 1, 33, 1000 // 16)  # n_fft // 2 + 1 bins, time / hop frames
     with pytest.raises(ValueError, match="at least"):
         small(torch.randn(2, 1, 40))
@@ -195,7 +195,7 @@ def test_hifigan_trains_two_steps_in_the_trainer(tmp_path):
     mel = lambda real: fe.encode(real.squeeze(1)).squeeze(1)  # noqa: E731  (batch, 8, frames)
     t = torch.arange(hop * frames) / 8000
     waves = torch.stack([0.5 * torch.sin(2 * math.pi * f * t) for f in (220, 330, 440, 550)])
-    G = HiFiGANGenerator(n_mels=8, upsample_rates=(4, 4), initial_channels=8)
+    G = HiFiGANGenerator(n_mels=8, upsample_rates=(4, 4), width=8)
     D = CriticEnsemble(mpd(), msd())
     trainer = Trainer(
         G,

@@ -31,7 +31,8 @@ from audiogan.nn.wavegan import phase_shuffle, wavegan_strides
 from audiogan.protocols import Critic, Generator
 from audiogan.train import SampleWriter, Trainer, generate, latest_checkpoint
 
-TINY = {"num_samples": 1024, "model_size": 2}
+TINY_G = {"out_shape": (1, 1024), "width": 2}  # generator
+TINY_D = {"in_shape": (1, 1024), "width": 2}  # critic
 
 
 def _n_params(module: nn.Module) -> int:
@@ -101,11 +102,11 @@ def test_paper_size_forward():
 )
 def test_lengths(num_samples, strides):
     assert wavegan_strides(num_samples) == strides
-    G = WaveGANGenerator(latent_dim=8, num_samples=num_samples, model_size=1)
-    D = WaveGANCritic(num_samples=num_samples, model_size=1)
+    G = WaveGANGenerator(8, (1, num_samples), width=1)
+    D = WaveGANCritic((1, num_samples), width=1)
     assert [s for *_, s in _layers(G, nn.ConvTranspose1d)] == strides
     assert [s for *_, s in _layers(D, nn.Conv1d)] == strides
-    # channels halve to model_size before the output, as in the reference's longer slices
+    # channels halve to width before the output, as in the reference's longer slices
     assert G.project.out_features == 16 * 2 ** (len(strides) - 1)
     with torch.no_grad():
         wave = G(G.sample_latent(2))
@@ -117,52 +118,52 @@ def test_lengths(num_samples, strides):
 def test_bad_num_samples_is_a_clear_error(bad):
     for block in (WaveGANGenerator, WaveGANCritic):
         with pytest.raises(ValueError, match=r"num_samples must be 16 \* 4\*\*k or 32 \* 4\*\*k"):
-            block(num_samples=bad, model_size=1)
+            block((1, bad), width=1) if block is WaveGANCritic else block(8, (1, bad), width=1)
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="model_size must be >= 1"):
-        WaveGANGenerator(model_size=0)
+    with pytest.raises(ValueError, match="width must be >= 1"):
+        WaveGANGenerator(width=0)
     with pytest.raises(ValueError, match="init must be one of"):
-        WaveGANCritic(init="kaiming", **TINY)
+        WaveGANCritic(init="kaiming", **TINY_D)
     with pytest.raises(ValueError, match="upsample must be"):
-        WaveGANGenerator(upsample="linear", **TINY)
+        WaveGANGenerator(upsample="linear", **TINY_G)
     with pytest.raises(
         ValueError, match=r"phase_shuffle must be an integer >= 0 below 64 \(the shortest"
     ):
-        WaveGANCritic(phase_shuffle=64, **TINY)
+        WaveGANCritic(phase_shuffle=64, **TINY_D)
     with pytest.raises(ValueError, match="unsupported norm 'batch'"):
-        WaveGANCritic(norm="batch", **TINY)
+        WaveGANCritic(norm="batch", **TINY_D)
 
 
 def test_tiny_options_and_shapes():
     z = torch.randn(3, 100)
     for G in (
-        WaveGANGenerator(**TINY),
-        WaveGANGenerator(upsample="nearest", norm="batch", **TINY),
-        WaveGANGenerator(norm="layer", init="dcgan", channels=2, kernel_size=24, **TINY),
+        WaveGANGenerator(**TINY_G),
+        WaveGANGenerator(upsample="resize", norm="batch", **TINY_G),
+        WaveGANGenerator(norm="layer", init="dcgan", kernel_size=24, out_shape=(2, 1024), width=2),
     ):
         out = G(z)
         assert out.shape == (3, G.out_shape[0], 1024)
         assert out.abs().max() <= 1
     x = torch.randn(3, 1, 1024)
     for D in (
-        WaveGANCritic(**TINY),
-        WaveGANCritic(norm="spectral", **TINY),
-        WaveGANCritic(norm="layer", phase_shuffle=0, init="default", **TINY),
-        WaveGANCritic(norm="instance", kernel_size=24, **TINY),
+        WaveGANCritic(**TINY_D),
+        WaveGANCritic(norm="spectral", **TINY_D),
+        WaveGANCritic(norm="layer", phase_shuffle=0, init="default", **TINY_D),
+        WaveGANCritic(norm="instance", kernel_size=24, **TINY_D),
     ):
         assert D(x).shape == (3,)
     with pytest.raises(ValueError, match=r"WaveGANCritic input: expected shape \(\*, 1, 1024\)"):
-        WaveGANCritic(**TINY)(torch.randn(3, 1024))
+        WaveGANCritic(**TINY_D)(torch.randn(3, 1024))
     with pytest.raises(ValueError, match=r"WaveGANGenerator latent: expected shape \(\*, 100\)"):
-        WaveGANGenerator(**TINY)(torch.randn(3, 64))
+        WaveGANGenerator(**TINY_G)(torch.randn(3, 64))
 
 
 def test_config_rebuilds_the_blocks():
     for block in (
-        WaveGANGenerator(num_classes=3, conditioning=OneHot(3), **TINY),
-        WaveGANCritic(num_classes=3, conditioning="projection", phase_shuffle=1, **TINY),
+        WaveGANGenerator(num_classes=3, conditioning=OneHot(3), **TINY_G),
+        WaveGANCritic(num_classes=3, conditioning="projection", phase_shuffle=1, **TINY_D),
     ):
         again = type(block)(**block.config)
         assert again.config == block.config
@@ -170,7 +171,7 @@ def test_config_rebuilds_the_blocks():
 
 
 def test_sample_latent_follows_device_and_dtype():
-    G = WaveGANGenerator(latent_dim=7, **TINY)
+    G = WaveGANGenerator(latent_dim=7, **TINY_G)
     z = G.sample_latent(3)
     assert z.shape == (3, 7) and z.dtype == torch.float32 and z.device.type == "cpu"
     assert G.sample_latent(2, dtype=torch.float64).dtype == torch.float64
@@ -192,7 +193,7 @@ def test_sample_latent_follows_device_and_dtype():
 )
 def test_conditional_generator(conditioning):
     num_classes = 0 if isinstance(conditioning, nn.Module) else 3
-    G = WaveGANGenerator(latent_dim=8, num_classes=num_classes, conditioning=conditioning, **TINY)
+    G = WaveGANGenerator(latent_dim=8, num_classes=num_classes, conditioning=conditioning, **TINY_G)
     assert G.num_classes == 3
     z = G.sample_latent(1).repeat(3, 1)
     out = G(z, torch.tensor([0, 1, 2]))
@@ -221,7 +222,7 @@ def test_conditional_generator(conditioning):
 )
 def test_conditional_critic(conditioning):
     num_classes = 0 if isinstance(conditioning, nn.Module) else 3
-    D = WaveGANCritic(num_classes=num_classes, conditioning=conditioning, **TINY).eval()
+    D = WaveGANCritic(num_classes=num_classes, conditioning=conditioning, **TINY_D).eval()
     assert D.num_classes == 3
     if conditioning == "embedding":
         assert D.label_maps.map_channels == 1 and D.features[0].in_channels == 2
@@ -239,21 +240,21 @@ def test_conditional_critic(conditioning):
 
 def test_unconditional_blocks_refuse_labels_and_mismatched_conditioning():
     with pytest.raises(ValueError, match="unconditional"):
-        WaveGANGenerator(**TINY)(torch.randn(2, 100), torch.tensor([0, 1]))
+        WaveGANGenerator(**TINY_G)(torch.randn(2, 100), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="unconditional"):
-        WaveGANCritic(**TINY)(torch.randn(2, 1, 1024), torch.tensor([0, 1]))
+        WaveGANCritic(**TINY_D)(torch.randn(2, 1, 1024), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="the projection works on 4 features"):
-        WaveGANCritic(conditioning=Projection(3, 4), **TINY)
+        WaveGANCritic(conditioning=Projection(3, 4), **TINY_D)
     with pytest.raises(ValueError, match="label maps have size"):
-        WaveGANCritic(conditioning=LabelEmbedding(3, 4, map_size=(512,)), **TINY)
+        WaveGANCritic(conditioning=LabelEmbedding(3, 4, map_size=(512,)), **TINY_D)
     with pytest.raises(ValueError, match="out_features"):
-        WaveGANGenerator(conditioning=Projection(3, 4), **TINY)
+        WaveGANGenerator(conditioning=Projection(3, 4), **TINY_G)
 
 
 def test_gradients_reach_every_parameter():
-    G = WaveGANGenerator(latent_dim=8, num_classes=3, **TINY)
-    D = WaveGANCritic(num_classes=3, conditioning="embedding", **TINY)
-    P = WaveGANCritic(num_classes=3, conditioning="projection", **TINY)
+    G = WaveGANGenerator(latent_dim=8, num_classes=3, **TINY_G)
+    D = WaveGANCritic(num_classes=3, conditioning="embedding", **TINY_D)
+    P = WaveGANCritic(num_classes=3, conditioning="projection", **TINY_D)
     labels = torch.tensor([0, 2, 1, 1])
     wave = G(G.sample_latent(4), labels)
     (D(wave, labels).sum() + P(wave, labels).sum()).backward()
@@ -265,7 +266,7 @@ def test_gradients_reach_every_parameter():
 
 
 def test_critic_is_random_in_training_only():
-    D = WaveGANCritic(**TINY)
+    D = WaveGANCritic(**TINY_D)
     x = torch.randn(8, 1, 1024)
     torch.manual_seed(1)
     a = D(x)
@@ -363,8 +364,8 @@ def test_exports_and_protocols():
     assert audiogan.WaveGANGenerator is WaveGANGenerator
     assert audiogan.WaveGANCritic is WaveGANCritic
     assert audiogan.Waveform is Waveform
-    assert isinstance(WaveGANGenerator(**TINY), Generator)
-    assert isinstance(WaveGANCritic(**TINY), Critic)
+    assert isinstance(WaveGANGenerator(**TINY_G), Generator)
+    assert isinstance(WaveGANCritic(**TINY_D), Critic)
 
 
 # ----------------------------------------------------------------------------- end to end
@@ -376,14 +377,14 @@ def _sounds() -> SyntheticSounds:
 
 def _trainer(out_dir, num_classes: int, callbacks=()) -> Trainer:
     torch.manual_seed(0)  # the same initial weights in every run
-    G = WaveGANGenerator(latent_dim=16, num_classes=num_classes, **TINY)
-    D = WaveGANCritic(num_classes=num_classes, **TINY)
+    G = WaveGANGenerator(latent_dim=16, num_classes=num_classes, **TINY_G)
+    D = WaveGANCritic(num_classes=num_classes, **TINY_D)
     return Trainer(
         G,
         D,
         Wasserstein(),
         GradientPenalty(),
-        n_critic=2,
+        critic_steps=2,
         preprocess=Waveform(16000, 1024),
         callbacks=callbacks,
         out_dir=out_dir,
@@ -418,7 +419,9 @@ def test_unconditional_wavegan_trains_resumes_and_generates(tmp_path):
     assert straight.history == resumed.history  # phase shuffle draws from the seeded torch RNG
     assert all(torch.isfinite(torch.tensor(h["critic_loss"])) for h in resumed.history)
     checkpoint = latest_checkpoint(tmp_path / "run" / "checkpoints")
-    paths = generate(checkpoint, tmp_path / "generated", n_per_class=2)  # frontend from metadata
+    paths = generate(
+        checkpoint, tmp_path / "generated", fakes_per_class=2
+    )  # frontend from metadata
     _check_wavs(paths, ["sample_000", "sample_001"])
 
 
@@ -427,7 +430,7 @@ def test_conditional_wavegan_trains_resumes_and_writes_samples(tmp_path):
     classes = _sounds().classes
     loader = DataLoader(_sounds(), batch_size=4, shuffle=True)
     writer = SampleWriter(
-        Waveform(16000, 1024), classes, n_per_class=1, every=2, unit="step", gallery=False
+        Waveform(16000, 1024), classes, fakes_per_class=1, every=2, unit="step", gallery=False
     )
     _trainer(tmp_path / "run", 5, [writer]).fit(loader, steps=2)
     resumed = _trainer(tmp_path / "run", 5, [writer]).fit(loader, steps=4)
@@ -438,5 +441,5 @@ def test_conditional_wavegan_trains_resumes_and_writes_samples(tmp_path):
         assert (folder / "all_classes.png").is_file()
         assert (folder / "siren.png").is_file()
     checkpoint = latest_checkpoint(tmp_path / "run" / "checkpoints")
-    paths = generate(checkpoint, tmp_path / "generated", n_per_class=1, classes=["siren"])
+    paths = generate(checkpoint, tmp_path / "generated", fakes_per_class=1, classes=["siren"])
     _check_wavs(paths, ["siren_000"])

@@ -68,19 +68,19 @@ TINY_TRAIN = [
     "--steps",
     "2",
     "--set",
-    "n_per_class=4",
+    "clips_per_class=4",
     "--set",
     "n_mels=16",
     "--set",
     "frames=16",
     "--set",
-    "channels=2",
+    "width=2",
     "--set",
     "batch_size=4",
     "--set",
     "every=1",
     "--set",
-    "n_critic=1",
+    "critic_steps=1",
 ]
 
 

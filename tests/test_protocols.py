@@ -19,16 +19,16 @@ from audiogan.protocols import (
 )
 
 GENERATORS = {
-    "conv2d": lambda: nn.ConvGenerator2d(8, (1, 16, 16), num_classes=3, base_channels=8),
-    "wavegan": lambda: nn.WaveGANGenerator(latent_dim=8, num_samples=1024, model_size=2),
+    "conv2d": lambda: nn.ConvGenerator2d(8, (1, 16, 16), num_classes=3, width=8),
+    "wavegan": lambda: nn.WaveGANGenerator(8, (1, 1024), width=2),
     "muse": lambda: nn.MuseGenerator(
         latent_dim=4, out_shape=(2, 2, 16, 84), hid_channels=8, hid_features=8
     ),
 }
 CRITICS = {
-    "conv2d": lambda: nn.ConvCritic2d((1, 16, 16), num_classes=3, base_channels=8),
+    "conv2d": lambda: nn.ConvCritic2d((1, 16, 16), num_classes=3, width=8),
     "resnet9": lambda: nn.ResNet9Critic(1, num_classes=3, width=8),
-    "wavegan": lambda: nn.WaveGANCritic(num_samples=1024, model_size=2, num_classes=3),
+    "wavegan": lambda: nn.WaveGANCritic((1, 1024), width=2, num_classes=3),
     "muse": lambda: nn.MuseCritic(in_shape=(2, 2, 16, 84), hid_channels=8, hid_features=8),
 }
 
@@ -57,10 +57,8 @@ def test_frontends_conditioning_objectives_and_penalties():
 
 def test_a_plain_function_module_is_a_paired_generator_and_critic_output_is_a_tuple():
     assert isinstance(torch.nn.Conv1d(2, 1, 3), PairedGenerator)
-    assert isinstance(
-        nn.HiFiGANGenerator(n_mels=8, upsample_rates=(4,), initial_channels=8), PairedGenerator
-    )
-    for critic in (nn.MultiPeriodDiscriminator(), nn.MultiScaleDiscriminator()):
+    assert isinstance(nn.HiFiGANGenerator(n_mels=8, upsample_rates=(4,), width=8), PairedGenerator)
+    for critic in (nn.MultiPeriodCritic(), nn.MultiScaleCritic()):
         assert isinstance(critic, Critic)
     out = CriticOutput([torch.zeros(2)], [[]])
     scores, features = out  # unpacks like HiFi-GAN's (scores, features)

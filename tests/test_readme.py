@@ -35,6 +35,8 @@ def test_readme_quickstart_runs(tmp_path, monkeypatch):
     blocks = python_blocks(ROOT / "README.md")
     assert blocks, "README.md has no python example"
     monkeypatch.chdir(tmp_path)
+    # The user's folder of clips: 8 per class of the built-in sounds, a subfolder per class.
+    audiogan.write_audio_folder(tmp_path / "my_sounds", clips_per_class=8, num_samples=8000)
     namespace: dict = {"__name__": "__readme__"}
     exec(compile(blocks[0], "README.md", "exec"), namespace)
     trainer = namespace["trainer"]

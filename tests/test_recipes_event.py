@@ -28,7 +28,7 @@ CLASSES = ["dog_bark", "drilling", "engine_idling", "siren", "street_music"]
 # 40 clips (8 per class; 8 held out) of 16 mels x 24 frames, a 1-layer GRU of 32, 10 epochs.
 TINY = [
     *("--device", "cpu", "--epochs", 10),
-    *("--set", "n_per_class=8", "--set", "batch_size=4", "--set", "lr=0.01"),
+    *("--set", "clips_per_class=8", "--set", "batch_size=4", "--set", "lr=0.01"),
     *("--set", "n_mels=16", "--set", "frames=24", "--set", "hidden_size=32"),
     *("--set", "num_layers=1", "--set", "chunk=700"),
 ]
@@ -100,7 +100,7 @@ def test_trains_reuses_evaluates_and_has_nothing_to_generate(
 def test_a_folder_of_classes_and_a_recording_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sounds = SyntheticSounds(n_per_class=4, num_samples=3840, classes=["siren", "dog_bark"])
+    sounds = SyntheticSounds(clips_per_class=4, num_samples=3840, classes=["siren", "dog_bark"])
     for i in range(len(sounds)):
         wave, label = sounds[i]
         save_audio(tmp_path / "clips" / sounds.classes[label] / f"{i}.wav", wave, 16000)
@@ -128,7 +128,7 @@ def test_refuses_steps_another_model_and_midi(
     error = audiogan(capsys, "evaluate", tmp_path, status=2)
     assert "not a recipe run folder" in error
 
-    tiny = [*TINY, "--set", "n_per_class=2", "--epochs", 1]
+    tiny = [*TINY, "--set", "clips_per_class=2", "--epochs", 1]
     audiogan(capsys, "train", "event-classifier", "--out", run, *tiny)
     error = audiogan(
         capsys, "train", "event-classifier", "--out", run, *tiny, "--set", "cell=rnn", status=2

@@ -28,9 +28,9 @@ TINY = [
     f"--set={item}"
     for item in (
         "batch_size=2",
-        "channels=4",
-        "samples=2",
-        "report_samples=4",
+        "width=4",
+        "num_fakes=2",
+        "report_fakes=4",
         "every=1",
         "unit=step",
     )
@@ -67,7 +67,7 @@ def test_defaults_are_the_cpu_run_and_full_size_the_books():
     recipe = get_recipe("musegan")
     assert recipe.data_flags == ("midi",)
     cpu = configure(recipe)
-    assert (cpu.channels, cpu.batch_size, cpu.steps, cpu.epochs) == (16, 16, 1600, None)
+    assert (cpu.width, cpu.batch_size, cpu.steps, cpu.epochs) == (16, 16, 1600, None)
     assert (cpu.every, cpu.unit, cpu.split, cpu.midi) == (10, "epoch", "train", None)
     # The measured best within 30 CPU minutes (docs/howto/musegan.rst): one pitch or a rest per
     # voice and step, resize upsampling, onset and pitch-class critic streams, EMA sampling.
@@ -78,7 +78,7 @@ def test_defaults_are_the_cpu_run_and_full_size_the_books():
     full = configure(recipe, full_size=True)
     # The book's networks (width 128: generator 1024, critic 128 / 1024), batch 64, WGAN-GP
     # with 5 critic steps, GP 10, Adam 1e-3; rounds and checkpoints every 25 epochs.
-    got = (full.channels, full.batch_size, full.lr, full.n_critic, full.gp_weight, full.latent_dim)
+    got = (full.width, full.batch_size, full.lr, full.critic_steps, full.gp_weight, full.latent_dim)
     assert got == (128, 64, 1e-3, 5, 10.0, 32)
     assert (full.every, full.unit) == (25, "epoch")
     assert configure(recipe, True, {"batch_size": "8"}).batch_size == 8  # --set wins
@@ -132,8 +132,9 @@ def test_train_resume_generate_evaluate(tmp_path, capsys, chorales):
     samples = tmp_path / "samples"
     status, text, err = run(capsys, "generate", out, "--out", samples, "-n", 2)
     assert status == 0 and "step_00000004.pt" in text, err
-    assert sorted(p.name for p in samples.iterdir()) == ["sample_000.mid", "sample_001.mid"]
-    for path in samples.iterdir():
+    written = sorted(p for p in samples.iterdir() if not p.name.startswith("."))  # not the list
+    assert [p.name for p in written] == ["sample_000.mid", "sample_001.mid"]
+    for path in written:
         check_midi(path, tracks=VOICES)
 
     status, report, err = run(capsys, "evaluate", out)
@@ -177,4 +178,4 @@ def test_trains_on_a_folder_of_midi_files(tmp_path, capsys):
     few.mkdir()
     write_chorale_like(few / "one.mid", bars=4, shift=0)  # 2 phrases: not 5 batches of 2
     status, _, err = run(capsys, "train", "musegan", "--midi", few, "--out", tmp_path / "r2", *TINY)
-    assert status == 2 and "2 phrases: fewer than n_critic batches" in err
+    assert status == 2 and "2 phrases: fewer than critic_steps batches" in err

@@ -27,8 +27,8 @@ CLASSES = ["dog_bark", "drilling", "engine_idling", "siren", "street_music"]
 # 20 clips (4 per class) in batches of 4, 16 mels x 16 frames, narrow models, a round every 2 steps.
 TINY = [
     *("--device", "cpu"),
-    *("--set", "n_per_class=4", "--set", "batch_size=4"),
-    *("--set", "n_mels=16", "--set", "frames=16", "--set", "channels=4"),
+    *("--set", "clips_per_class=4", "--set", "batch_size=4"),
+    *("--set", "n_mels=16", "--set", "frames=16", "--set", "width=4"),
     *("--set", "every=2", "--set", "unit=step"),
 ]
 
@@ -67,6 +67,9 @@ def evaluate(capsys: pytest.CaptureFixture[str], run: Path) -> str:
     assert "step_00000004.pt" in text  # the newest checkpoint
     assert "classifier accuracy" in text and "inception score" in text
     assert "Fréchet distance" in text and "NDB/K" in text
+    # the small-n metrics in the same embedding (tests/test_metrics_distribution.py)
+    assert "KID (unbiased MMD²" in text and "precision / recall (k=" in text
+    assert "density / coverage" in text and "nearest-train distance" in text
     return text
 
 
@@ -74,19 +77,28 @@ def evaluate(capsys: pytest.CaptureFixture[str], run: Path) -> str:
     ("name", "original", "cpu"),
     [
         (
+            "wgan-gp",
+            {"n_mels": 128, "frames": 256, "width": 32, "critic_width": 32, "batch_size": 64}
+            | {"lr": 1e-4, "critic_lr": 1e-4, "ema": None, "epochs": 100}
+            | {"conditioning": "embedding", "critic_steps": 5, "ac_weight": 0.0},  # the original
+            {"n_mels": 64, "frames": 64, "width": 16, "critic_width": 32, "steps": 1000}
+            | {"conditioning": "projection", "critic_steps": 2, "ac_weight": 10.0}
+            | {"lr": 5e-4, "ema": 0.99},  # AC-GAN terms: docs/howto/real-recordings.rst
+        ),
+        (
             "onehot-cgan",
-            {"n_mels": 128, "frames": 512, "channels": 32, "batch_size": 16, "lr": 2e-4}
+            {"n_mels": 128, "frames": 512, "width": 32, "batch_size": 16, "lr": 2e-4}
             | {"critic_norm": "batch"},
-            {"n_mels": 32, "frames": 128, "channels": 16, "epochs": 40, "steps": None}
-            | {"n_per_class": 32},
+            {"n_mels": 32, "frames": 128, "width": 16, "epochs": 40, "steps": None}
+            | {"clips_per_class": 32},
         ),
         (
             "resnet9-gan",
-            {"n_mels": 128, "frames": 256, "width": 64, "batch_size": 64}
+            {"n_mels": 128, "frames": 256, "critic_width": 64, "batch_size": 64}
             | {"generator_lr": 2e-4, "critic_lr": 2e-5}  # TTUR
             | {"norm": "spectral", "minibatch_std": 4},  # the original's BatchNorm collapses
-            {"n_mels": 64, "frames": 64, "width": 16, "norm": "spectral", "steps": 1000}
-            | {"n_per_class": 32, "minibatch_std": 4, "ema": 0.999},  # no collapse (how-to)
+            {"n_mels": 64, "frames": 64, "critic_width": 16, "norm": "spectral", "steps": 1000}
+            | {"clips_per_class": 32, "minibatch_std": 4, "ema": 0.999},  # no collapse (how-to)
         ),
     ],
 )
@@ -97,6 +109,31 @@ def test_full_size_is_the_original_system(name: str, original: dict, cpu: dict) 
     default = configure(recipe)
     assert {key: getattr(default, key) for key in cpu} == cpu
     assert configure(recipe, True, {"batch_size": "3"}).batch_size == 3  # --set wins
+
+
+def test_wgan_gp_models_and_the_settings_of_earlier_runs() -> None:
+    from audiogan.nn import AuxiliaryConvCritic2d, ConvCritic2d
+    from audiogan.recipes import ConfigError, wgan_gp
+
+    recipe = get_recipe("wgan-gp")
+    _, critic = wgan_gp.models(configure(recipe), 5)
+    assert isinstance(critic, AuxiliaryConvCritic2d) and critic.classify(
+        torch.zeros(2, 1, 64, 64)
+    ).shape == (2, 5)
+    _, critic = wgan_gp.models(configure(recipe, full_size=True), 5)
+    assert type(critic) is ConvCritic2d and critic.config["conditioning"] == "embedding"
+    with pytest.raises(ConfigError, match="ac_weight > 0 needs conditioning=projection"):
+        wgan_gp.models(configure(recipe, overrides={"conditioning": "embedding"}), 5)
+    # a run saved before these settings existed resumes with the models it was made with
+    earlier = configure(recipe, saved={"width": 8, "lr": 1e-4, "critic_steps": 5})
+    assert (earlier.critic_width, earlier.critic_lr) == (8, 1e-4)
+    assert (earlier.conditioning, earlier.ac_weight, earlier.upsample) == (
+        "embedding",
+        0.0,
+        "transposed",
+    )
+    saved_today = configure(recipe, saved={"conditioning": "projection", "ac_weight": 10.0})
+    assert (saved_today.conditioning, saved_today.ac_weight) == ("projection", 10.0)
 
 
 def test_listed_with_data_flags(capsys: pytest.CaptureFixture[str]) -> None:
@@ -111,7 +148,7 @@ def test_listed_with_data_flags(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_onehot_cgan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = tmp_path / "run"
-    extra = ["--set", "samples_per_class=1"]
+    extra = ["--set", "fakes_per_class=1"]
     train_and_resume(capsys, "onehot-cgan", run, extra, [f"{c}_00" for c in CLASSES])
     check_png(run / "samples" / "step_000004" / "all_classes.png")  # every class, fake and real
     assert (
@@ -120,12 +157,12 @@ def test_onehot_cgan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     )
 
     audiogan(capsys, "generate", run, "--out", tmp_path / "all", "-n", 2)
-    written = sorted(p.name for p in (tmp_path / "all").iterdir())
+    written = sorted(p.name for p in (tmp_path / "all").iterdir() if p.name[0] != ".")
     assert written == [f"{c}_{i:03d}.wav" for c in CLASSES for i in range(2)]
-    for path in (tmp_path / "all").iterdir():
+    for path in (tmp_path / "all").glob("*.wav"):
         check_wav(path)
     audiogan(capsys, "generate", run, "--out", tmp_path / "siren", "-n", 2, "--class", "siren")
-    assert sorted(p.name for p in (tmp_path / "siren").iterdir()) == [
+    assert sorted(p.name for p in (tmp_path / "siren").iterdir() if p.name[0] != ".") == [
         "siren_000.wav",
         "siren_001.wav",
     ]
@@ -133,6 +170,8 @@ def test_onehot_cgan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     text = evaluate(capsys, run)
     assert "generated (n=160)" in text  # 32 samples of each of the 5 classes
     assert all(f"  {c}" in text for c in CLASSES)
+    assert all(f"  KID {c}" in text and f"  CAS {c}" in text for c in CLASSES)
+    assert "classification accuracy score" in text
 
 
 def test_resnet9_gan_on_a_folder_without_cache(
@@ -141,10 +180,12 @@ def test_resnet9_gan_on_a_folder_without_cache(
     """--data DIR, the labels dropped (unconditional), the Trainer encoding each batch."""
     from audiogan.data import write_audio_folder
 
-    write_audio_folder(tmp_path / "sounds", n_per_class=4, num_samples=4096, classes=CLASSES[:3])
+    write_audio_folder(
+        tmp_path / "sounds", clips_per_class=4, num_samples=4096, classes=CLASSES[:3]
+    )
     run = tmp_path / "run"
     extra = ["--data", tmp_path / "sounds", "--set", "cache=false"]
-    extra += ["--set", "width=4", "--set", "samples_per_class=2"]
+    extra += ["--set", "critic_width=4", "--set", "fakes_per_class=2"]
     text = train_and_resume(capsys, "resnet9-gan", run, extra, ["sample_00", "sample_01"])
     assert "mean of the last 4 steps: critic_loss" in text  # how balanced the fight ended
     assert not (run / "cache").exists()
@@ -152,7 +193,7 @@ def test_resnet9_gan_on_a_folder_without_cache(
         assert {"critic_loss", "generator_loss"} <= set(next(csv.reader(f)))
 
     audiogan(capsys, "generate", run, "--out", tmp_path / "g", "-n", 2)
-    assert sorted(p.name for p in (tmp_path / "g").iterdir()) == [
+    assert sorted(p.name for p in (tmp_path / "g").iterdir() if p.name[0] != ".") == [
         "sample_000.wav",
         "sample_001.wav",
     ]
@@ -160,7 +201,7 @@ def test_resnet9_gan_on_a_folder_without_cache(
     assert "unconditional" in capsys.readouterr().err
 
     text = evaluate(capsys, run)
-    assert "generated (n=160)" in text  # unconditional: eval_samples in all, no fake accuracy
+    assert "generated (n=160)" in text  # unconditional: eval_fakes in all, no fake accuracy
     # how the samples spread over the classes (a collapse check), beside the real clips
     assert "class spread" in text and "classes >= 5 %" in text and "mean pairwise L1" in text
     assert "NDB/K (K=2)" in text.split("class spread")[1]  # against all 12 real clips: 2 bins
@@ -171,9 +212,9 @@ def test_resnet9_gan_on_a_folder_without_cache(
     assert classifier.stat().st_mtime_ns == before
 
 
-def test_resnet9_gan_batch_norm_builds_the_original_discriminator(tmp_path: Path) -> None:
+def test_resnet9_gan_batch_norm_builds_the_original_critic(tmp_path: Path) -> None:
     recipe = get_recipe("resnet9-gan")
-    overrides = {"norm": "batch", "n_per_class": 1, "batch_size": 2, "n_mels": 16, "frames": 16}
+    overrides = {"norm": "batch", "clips_per_class": 1, "batch_size": 2, "n_mels": 16, "frames": 16}
     run = recipe.build(configure(recipe, overrides={**overrides, "out": str(tmp_path)}))
     critic = run.trainer.critic
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in critic.modules())

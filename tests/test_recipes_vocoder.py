@@ -1,14 +1,15 @@
 """The vocoder recipe and LogMel's vocoder decoding, end to end through the ``audiogan`` command.
 
 A tiny vocoder is trained for 2 steps and resumed to 4 (sample rounds write the decoded held-out
-clips beside the originals), ``audiogan evaluate`` compares it with Griffin-Lim; LogMel loads a
-vocoder checkpoint (lazily, checked against its own parameters), and a spectrogram GAN whose
+clips beside the originals), ``audiogan evaluate`` compares it with Griffin-Lim; ``load_vocoder``
+loads a vocoder run for a LogMel (checked against its parameters), and a spectrogram GAN whose
 config names a vocoder stores it in its checkpoints, so its sample rounds and ``generate()``
 decode with it rather than with Griffin-Lim.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from pathlib import Path
@@ -25,18 +26,19 @@ from audiogan.frontends import LogMel, Waveform
 from audiogan.nn import HiFiGANGenerator
 from audiogan.recipes import configure, get_recipe, vocoder
 from audiogan.recipes.vocoder import generator_of
-from audiogan.train import SampleWriter, generate, load_checkpoint
+from audiogan.train import SampleWriter, generate, load_checkpoint, load_vocoder
 
 sys.path.insert(0, str(Path(__file__).parent))
 from file_checks import check_png, check_round, logged_steps  # noqa: E402
 
-# The wgan-gp tests' tiny log-mel (16 mels x 16 frames; n_fft 1024, hop 256) and a tiny HiFi-GAN:
-# 10 training clips of 4096 samples, 2048-sample segments in batches of 2, 1 held-out clip a class.
+# The wgan-gp tests' tiny log-mel (16 mels x 16 frames; n_fft 1024, hop 256) and a tiny vocoder (the
+# default Vocos at width 16, its critics joining at step 3): 10 training clips of 4096 samples,
+# 2048-sample segments in batches of 2, 1 held-out clip a class.
 MEL = {"n_mels": 16, "frames": 16}
-TINY = [*("--device", "cpu", "--set", "n_per_class=3", "--set", "held_out=1")]
+TINY = [*("--device", "cpu", "--set", "clips_per_class=3", "--set", "held_out=1")]
 TINY += [f"--set={k}={v}" for k, v in MEL.items()]
-TINY += ["--set=segment_frames=8", "--set=batch_size=2", "--set=channels=16"]
-TINY += ["--set=critic_width=1", "--set=every=2", "--set=unit=step"]
+TINY += ["--set=segment_frames=8", "--set=batch_size=2", "--set=width=16"]
+TINY += ["--set=critic_width=1", "--set=every=2", "--set=unit=step", "--set=critic_start=2"]
 
 
 def audiogan(capsys: pytest.CaptureFixture[str], *args: object, status: int = 0) -> str:
@@ -49,10 +51,11 @@ def audiogan(capsys: pytest.CaptureFixture[str], *args: object, status: int = 0)
 
 @pytest.fixture(scope="module")
 def vocoder_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny recipe's checkpoint at step 0 (built, not trained): a run folder."""
+    """The tiny recipe's HiFi-GAN checkpoint at step 0 (built, not trained): a run folder."""
     recipe = get_recipe("vocoder")
     run_dir = tmp_path_factory.mktemp("vocoder")
-    settings = {**MEL, "out": str(run_dir), "channels": 16, "n_per_class": 2, "held_out": 1}
+    settings = {**MEL, "out": str(run_dir), "width": 16, "clips_per_class": 2, "held_out": 1}
+    settings["generator"] = "hifigan"
     recipe.build(
         configure(recipe, overrides={**settings, "device": "cpu"})
     ).trainer.save_checkpoint()
@@ -67,11 +70,17 @@ def test_defaults_and_full_size(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [getattr(cpu, k) for k in mel] == [16000, 1024, 256, 64]  # wgan-gp's log-mel
     assert cpu.segment_frames * cpu.hop_length == 4096 and cpu.lr == 1e-3
     assert full.segment_frames * full.hop_length == 8192  # the original's segments and Adam
-    assert (full.preset, full.channels, full.critic_width, full.batch_size) == ("v1", 512, 32, 16)
+    assert (full.preset, full.width, full.critic_width, full.batch_size) == ("v1", 512, 32, 16)
     assert full.lr == 2e-4 and full.n_mels == 128
-    assert generator_of(full).config["upsample_rates"] == [8, 8, 2, 2]
-    assert generator_of(cpu).config["upsample_rates"] == [8, 8, 4]  # V3's, hop 256
-    # HiFi-GAN's discriminators at width 32 (recorded, not built: 70 M parameters)
+    # the default: Vocos with MPD + the multi-band critic, after a reconstruction-only warm-up
+    assert (cpu.generator, cpu.critic, cpu.width) == ("vocos", "mpd+multiband", 256)
+    assert 0 < cpu.critic_start < cpu.steps and full.critic_start == 0  # Vocos' published: 0
+    published = {"width": 512, "intermediate_width": 1536, "num_layers": 8, "n_fft": 1024}
+    assert published.items() <= generator_of(full).config.items()  # Vocos' 24 kHz config
+    v1 = generator_of(dataclasses.replace(full, generator="hifigan"))
+    v3 = generator_of(dataclasses.replace(cpu, generator="hifigan"))
+    assert v1.config["upsample_rates"] == [8, 8, 2, 2] and v3.config["upsample_rates"] == [8, 8, 4]
+    # HiFi-GAN's critics at width 32 (recorded, not built: 70 M parameters)
     monkeypatch.setattr(vocoder, "MPD", lambda **settings: settings)
     monkeypatch.setattr(vocoder, "MSD", lambda **settings: settings)
     monkeypatch.setattr(vocoder, "CriticEnsemble", lambda *members: members)
@@ -88,12 +97,19 @@ def test_settings_that_do_not_fit_are_one_line_errors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for setting, message in [
-        ("hop_length=128", "must multiply to hop_length 128"),
+        ("hop_length=128 generator=hifigan", "must multiply to hop_length 128"),
+        ("upsample_rates=8,8,4 generator=istftnet", "times the head's hop 4 must multiply"),
         ("preset=v4", "preset must be v1, v2 or v3"),
         ("vocoder=runs/x", "its setting vocoder stays none"),
         ("segment_frames=65", "segment_frames must be 1 to frames (64)"),
+        ("generator=wavenet", "generator must be one of hifigan, istftnet, vocos"),
+        ("critic=mpd+mpd", "critic must join distinct names of mpd, msd, mrd, multiband"),
+        ("critic=mpd+cqt", "critic must join distinct names"),
     ]:
-        error = audiogan(capsys, "train", "vocoder", "--out", tmp_path, "--set", setting, status=2)
+        settings = setting.split()
+        error = audiogan(
+            capsys, "train", "vocoder", "--out", tmp_path, "--set", *settings, status=2
+        )
         assert message in error and error.count("\n") == 1
 
 
@@ -103,12 +119,13 @@ def test_trains_resumes_samples_and_evaluates(
 ) -> None:
     run = tmp_path / "run"
     first = audiogan(capsys, "train", "vocoder", "--out", run, "--steps", 2, *TINY)
-    assert "starting a new run" in first and "HiFiGANGenerator" in first
+    assert "starting a new run" in first and "VocosGenerator" in first
     second = audiogan(capsys, "train", "vocoder", "--out", run, "--steps", 4, *TINY)
     assert "resuming from" in second and "step_00000002.pt" in second
     assert logged_steps(run) == [1, 2, 3, 4]
     state = load_checkpoint(run / "checkpoints" / "step_00000004.pt")
-    assert {"mel", "feature_matching"} <= set(state["history"][-1])
+    assert {"mel", "feature_matching"} <= set(state["history"][-1])  # the critics joined
+    assert "feature_matching" not in state["history"][1]  # step 2: the warm-up
     assert state["metadata"]["frontend"]["config"]["n_mels"] == 16
     for step in (2, 4):  # one held-out clip per class, decoded, beside the original
         folder = run / "samples" / f"step_{step:06d}"
@@ -120,18 +137,25 @@ def test_trains_resumes_samples_and_evaluates(
 
     report = audiogan(capsys, "evaluate", run)
     assert "step_00000004.pt" in report and "5 held-out clips" in report
-    rows = {line.split()[0]: line.split()[1:] for line in report.splitlines()[2:4]}
-    assert set(rows) == {"HiFi-GAN", "Griffin-Lim"} and "MR-STFT" in report
-    assert all(len(row) == 3 and all(float(v) >= 0 for v in row) for row in rows.values())
+    lines = report.splitlines()  # title, columns, which way is better, one row per decoder
+    assert lines[1].split()[:2] == ["decoder", "MR-STFT"] and lines[1].endswith("CPU s/s")
+    assert "PESQ" in lines[1] and "V/UV F1" in lines[1]
+    names = ("Vocos", "Griffin-Lim 32", "Griffin-Lim 100")
+    for name, line in zip(names, lines[3:6], strict=True):
+        cells = line[len("Griffin-Lim 100") :].split()
+        assert line.startswith(name) and len(cells) == 10, line
+        assert float(cells[0]) >= 0 and float(cells[-1]) > 0  # MR-STFT, CPU s/s
+        # 0.24 s clips: too short for PESQ and STOI (n/a), long enough for the rest
+        assert cells[4] == cells[5] == "n/a" and (cells[8] == "n/a" or 0 <= float(cells[8]) <= 1)
     error = audiogan(capsys, "generate", run, "--out", tmp_path / "x", status=2)
     assert "--set vocoder=RUN" in error and error.count("\n") == 1
 
 
 def test_stft_weight_adds_parallel_wavegans_loss(tmp_path: Path) -> None:
     recipe = get_recipe("vocoder")
-    settings = {"n_per_class": "2", "held_out": "1", "segment_frames": "8", "batch_size": "2"}
-    settings |= {"channels": "16", "steps": "1", "device": "cpu", "out": str(tmp_path)}
-    settings |= {k: str(v) for k, v in MEL.items()}
+    settings = {"clips_per_class": "2", "held_out": "1", "segment_frames": "8", "batch_size": "2"}
+    settings |= {"width": "16", "steps": "1", "device": "cpu", "out": str(tmp_path)}
+    settings |= {"critic_start": "0", **{k: str(v) for k, v in MEL.items()}}
     assert configure(recipe).stft_weight == 0.0  # HiFi-GAN's losses by default
     run = recipe.build(configure(recipe, overrides={**settings, "stft_weight": "2.5"}))
     assert run.trainer.generator_losses["stft"][0] == 2.5
@@ -140,14 +164,73 @@ def test_stft_weight_adds_parallel_wavegans_loss(tmp_path: Path) -> None:
     assert {"stft", "mel", "feature_matching"} <= set(logged) and logged["stft"] > 0
 
 
+@pytest.mark.parametrize("name", ["hifigan", "istftnet", "vocos"])
+def test_each_generator_makes_the_segment_from_its_log_mel_frames(name: str) -> None:
+    """Every generator turns the frames it reads into exactly ``segment_frames * hop`` samples;
+    a centred inverse STFT (vocos) reads one frame more, frame t centred on sample t * hop."""
+    config = vocoder.Config(generator=name, n_mels=16, width=16, num_layers=2)
+    generator = generator_of(config)
+    frames = vocoder.input_frames(generator, 8)
+    assert frames == (9 if name == "vocos" else 8)
+    assert generator(torch.randn(2, 16, frames)).shape == (2, 1, 8 * 256)
+    assert (
+        type(generator).__name__
+        == {
+            "hifigan": "HiFiGANGenerator",
+            "istftnet": "ISTFTNetGenerator",
+            "vocos": "VocosGenerator",
+        }[name]
+    )
+    if name == "istftnet":  # C8C8I: two stages of 8, then the head's hop 4
+        assert generator.config["upsample_rates"] == [8, 8] and generator.hop == 256
+
+
+def test_critics_are_joined_by_name() -> None:
+    critic = vocoder.critic_of(1, "mpd+multiband+mrd+complex")
+    kinds = [type(m).__name__ for m in critic.members]
+    assert kinds == [
+        "MultiPeriodCritic",
+        "MultiBandSTFTCritic",
+        "MultiResolutionSTFTCritic",
+        "ComplexMultiScaleSTFTCritic",
+    ]
+    out = critic(torch.randn(2, 1, 4096))
+    assert len(out.scores) == 5 + 3 + 3 + 5 and all(s.shape[0] == 2 for s in out.scores)
+    assert critic.members[1].config["width"] == 4  # STFT critics: at least 4 channels
+    assert vocoder.critic_of(8, "multiband").members[0].config["width"] == 8
+
+
+def test_a_warm_up_run_of_a_fourier_head_vocoder_decodes_through_logmel(tmp_path: Path) -> None:
+    """generator=vocos, critic=mpd+multiband, critic_start=1, the multi-scale mel loss: step 1
+    trains on the mel terms alone, step 2 with the critics; LogMel decodes with the result."""
+    recipe = get_recipe("vocoder")
+    settings = {"clips_per_class": "2", "held_out": "1", "segment_frames": "8", "batch_size": "2"}
+    settings |= {"width": "16", "num_layers": "2", "steps": "2", "device": "cpu"}
+    settings |= {"generator": "vocos", "critic": "mpd+multiband", "critic_start": "1"}
+    settings |= {"multiscale_mel_weight": "15", "out": str(tmp_path), "every": "2", "unit": "step"}
+    settings |= {k: str(v) for k, v in MEL.items()}
+    run = recipe.build(configure(recipe, overrides=settings))
+    assert run.trainer.critic_start == 1 and run.trainer.generator_losses["multiscale_mel"][0] == 15
+    run.fit()
+    warm, joined = run.trainer.history
+    assert set(warm) == {"step", "epoch", "mel", "multiscale_mel", "skipped_steps"}
+    assert {"critic_loss", "feature_matching", "mel", "multiscale_mel"} <= set(joined)
+    assert run.trainer.critic_updates == 1
+    assert sf.info(tmp_path / "samples" / "step_000002" / "sample_00.wav").frames == 16 * 256
+    model = load_vocoder(tmp_path, LogMel(**MEL))
+    fe = LogMel(**MEL, vocoder=model)
+    features = fe.encode(torch.randn(1, 4096) * 0.1)  # (1, 1, 16, 16)
+    assert type(model).__name__ == "VocosGenerator"
+    assert torch.allclose(fe.decode(features), model(features[:, 0])[:, 0])  # 15 * 256 samples
+
+
 def test_logmel_decodes_with_a_vocoder_checkpoint(vocoder_checkpoint: Path) -> None:
-    fe = LogMel(n_mels=16, vocoder=vocoder_checkpoint)
-    assert fe.config["vocoder"] == str(vocoder_checkpoint) and not fe._vocoder  # lazy
-    assert LogMel(**fe.config).config == fe.config  # the path survives a rebuild
+    vocoder = load_vocoder(vocoder_checkpoint, LogMel(n_mels=16))  # the run's newest checkpoint
+    fe = LogMel(n_mels=16, vocoder=vocoder)
+    assert fe.vocoder is vocoder and fe.config["vocoder"] == str(vocoder_checkpoint)
     features = fe.encode(torch.randn(2, 3, 4000) * 0.1)  # (2, 3, 1, 16, 16)
     wave = fe.decode(features)
     assert wave.shape == (2, 3, 15 * 256) == LogMel(n_mels=16).decode(features).shape
-    vocoder = fe.load_vocoder()
     assert isinstance(vocoder, HiFiGANGenerator) and not vocoder.training
     assert not any(p.requires_grad for p in vocoder.parameters())
     assert not any(k.endswith("original0") for k in vocoder.state_dict())  # weight norm folded
@@ -155,28 +238,29 @@ def test_logmel_decodes_with_a_vocoder_checkpoint(vocoder_checkpoint: Path) -> N
     expected = vocoder(features[0, :, 0])[:, 0, : 15 * 256]
     assert torch.allclose(wave[0], expected)
     plain = LogMel(n_mels=16)  # a vocoder for one call
-    assert torch.allclose(plain.decode(features, vocoder=vocoder_checkpoint), wave)
     assert torch.allclose(plain.decode(features, vocoder=vocoder), wave)
 
 
 def test_a_vocoder_of_other_log_mels_is_a_clear_error(
     vocoder_checkpoint: Path, tmp_path: Path
 ) -> None:
-    features = torch.zeros(1, 1, 32, 8)
-    fe = LogMel(n_mels=32, hop_length=128, vocoder=vocoder_checkpoint)  # construction is lazy
     with pytest.raises(
         ValueError, match=r"hop_length=256 \(this LogMel: 128\), n_mels=16 \(this LogMel: 32\)"
     ):
-        fe.decode(features)
+        load_vocoder(vocoder_checkpoint, LogMel(n_mels=32, hop_length=128))
     with pytest.raises(ValueError, match="trained on other log-mels") as info:
-        LogMel(n_mels=16, f_max=4000.0).decode(torch.zeros(1, 1, 16, 8), vocoder=vocoder_checkpoint)
+        load_vocoder(vocoder_checkpoint, LogMel(n_mels=16, f_max=4000.0))
     assert "f_max=8000.0 (this LogMel: 4000.0)" in str(info.value) and "n_mels" not in str(
         info.value
     )
     with pytest.raises(ValueError, match="has n_mels=80, this LogMel n_mels=32"):
         LogMel(n_mels=32, vocoder=HiFiGANGenerator(n_mels=80, upsample_rates=(16, 16)))
+    with pytest.raises(ValueError, match="has n_mels=80, this LogMel n_mels=32"):
+        LogMel(n_mels=32).decode(
+            torch.zeros(1, 1, 32, 8), vocoder=HiFiGANGenerator(n_mels=80, upsample_rates=(16, 16))
+        )
     with pytest.raises(FileNotFoundError, match="no vocoder checkpoint"):
-        LogMel(n_mels=16, vocoder=tmp_path).decode(torch.zeros(1, 1, 16, 8))
+        load_vocoder(tmp_path, LogMel(n_mels=16))
 
 
 def test_sample_writer_decodes_fixed_inputs(tmp_path: Path) -> None:
@@ -215,9 +299,9 @@ def test_a_spectrogram_gan_decodes_with_the_vocoder_it_names(
 
     monkeypatch.setattr(GriffinLim, "forward", no_griffin_lim)
     run = tmp_path / "gan"
-    tiny = ["--device", "cpu", "--set=n_per_class=2", "--set=batch_size=4", "--set=channels=4"]
+    tiny = ["--device", "cpu", "--set=clips_per_class=2", "--set=batch_size=4", "--set=width=4"]
     tiny += [f"--set={k}={v}" for k, v in MEL.items()] + ["--set=every=2", "--set=unit=step"]
-    tiny += ["--set=n_critic=1", "--set=samples_per_class=1"]
+    tiny += ["--set=critic_steps=1", "--set=fakes_per_class=1"]
     audiogan(
         capsys,
         "train",
@@ -234,7 +318,7 @@ def test_a_spectrogram_gan_decodes_with_the_vocoder_it_names(
     config = state["metadata"]["frontend"]["config"]
     assert config["vocoder"] == str(vocoder_checkpoint)
     assert sf.info(next((run / "samples" / "step_000002").glob("*.wav"))).frames == 15 * 256
-    paths = generate(run / "checkpoints" / "step_00000002.pt", tmp_path / "out", n_per_class=1)
+    paths = generate(run / "checkpoints" / "step_00000002.pt", tmp_path / "out", fakes_per_class=1)
     assert len(paths) == 5 and all(sf.info(p).frames == 15 * 256 for p in paths)
     audiogan(capsys, "generate", run, "--out", tmp_path / "cli", "-n", 1)
 

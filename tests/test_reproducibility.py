@@ -19,13 +19,13 @@ from audiogan.train import latest_checkpoint, load_checkpoint
 
 TESTS = Path(__file__).parent
 TINY = [
-    "--set=n_per_class=2",
+    "--set=clips_per_class=2",
     "--set=batch_size=2",
     "--set=n_mels=16",
     "--set=frames=16",
-    "--set=channels=4",
+    "--set=width=4",
     "--set=every=100",
-    "--set=n_critic=2",
+    "--set=critic_steps=2",
 ]
 
 PYTHON_RUN = textwrap.dedent(
@@ -37,7 +37,7 @@ PYTHON_RUN = textwrap.dedent(
 
     ag.seed_everything(int(sys.argv[2]))  # before the models are built: their initial weights
     trainer = ag.Trainer(TinyGenerator(num_classes=3), TinyCritic(num_classes=3, dropout=0.2),
-                         ag.Wasserstein(), ag.GradientPenalty(), n_critic=2, ema=0.9,
+                         ag.Wasserstein(), ag.GradientPenalty(), critic_steps=2, ema=0.9,
                          out_dir=sys.argv[1], device="cpu", seed=int(sys.argv[2]))
     trainer.fit(make_loader(num_classes=3), steps=5)
     """

@@ -14,14 +14,14 @@ import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 
 from audiogan.losses import GradientPenalty, Wasserstein
-from audiogan.train.checkpoint import (
+from audiogan.train.callbacks.checkpoint import CheckpointCallback
+from audiogan.train.checkpoints import (
+    CheckpointMismatchError,
     checkpoint_path,
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
 )
-from audiogan.train.checkpoint_callback import CheckpointCallback
-from audiogan.train.checkpoint_state import CheckpointMismatchError
 from audiogan.train.trainer import Trainer
 
 TESTS = Path(__file__).parent
@@ -52,7 +52,7 @@ def _trainer(out_dir: Path, init_seed: int = 0) -> Trainer:
         d,
         Wasserstein(),
         GradientPenalty(10.0),
-        n_critic=2,
+        critic_steps=2,
         ema=0.9,
         out_dir=out_dir,
         device="cpu",
@@ -77,7 +77,7 @@ def _assert_same_state(a: Trainer, b: Trainer) -> None:
         for i in sa:
             for k in sa[i]:
                 assert torch.equal(sa[i][k], sb[i][k]), f"{name}[{i}].{k} differs"
-    assert (a.step, a.epoch, a.critic_steps) == (b.step, b.epoch, b.critic_steps)
+    assert (a.step, a.epoch, a.critic_updates) == (b.step, b.epoch, b.critic_updates)
     assert a.history == b.history
 
 
@@ -225,14 +225,14 @@ STOP_CHILD = textwrap.dedent(
     sys.path.insert(0, {tests!r})
     import audiogan.train.trainer as trainer_module
     from test_trainer import make_loader, make_trainer
-    from audiogan.train.callback import LambdaCallback
-    from audiogan.train.checkpoint_callback import CheckpointCallback
+    from audiogan.train.callbacks.base import LambdaCallback
+    from audiogan.train.callbacks.checkpoint import CheckpointCallback
 
     out = Path(sys.argv[1])
     save = trainer_module.atomic_save
 
     def slow_final_save(obj, path):  # the final write takes a while: signals can arrive during it
-        if trainer._stop._saving:
+        if trainer.stop_request.saving:
             (out / "saving").touch()
             time.sleep(1.5)
         return save(obj, path)
@@ -344,27 +344,27 @@ def _lrs(trainer: Trainer) -> tuple[float, float]:
 
 
 def test_resume_given_settings_win_and_the_rest_is_restored(tmp_path, caplog):
-    make_trainer(tmp_path, generator_lr=2e-4, critic_lr=3e-4, betas=(0.0, 0.99), n_critic=2).fit(
-        make_loader(), steps=2
-    )
+    make_trainer(
+        tmp_path, generator_lr=2e-4, critic_lr=3e-4, betas=(0.0, 0.99), critic_steps=2
+    ).fit(make_loader(), steps=2)
     # nothing given: everything comes back from the checkpoint, and nothing is said
     restored = make_trainer(tmp_path)
-    with caplog.at_level("WARNING", logger="audiogan.train.checkpoint_state"):
+    with caplog.at_level("WARNING", logger="audiogan.train.checkpoints"):
         restored.fit(make_loader(), steps=3)
-    assert _lrs(restored) == (2e-4, 3e-4) and restored.n_critic == 2
+    assert _lrs(restored) == (2e-4, 3e-4) and restored.critic_steps == 2
     assert restored.generator_optimizer.param_groups[0]["betas"] == (0.0, 0.99)
     assert "kept from the checkpoint" in caplog.text  # it says what it kept
     caplog.clear()
-    # a new learning rate and n_critic given: they win, betas still come from the checkpoint
-    changed = make_trainer(tmp_path, generator_lr=1e-4, n_critic=1)
-    with caplog.at_level("WARNING", logger="audiogan.train.checkpoint_state"):
+    # a new learning rate and critic_steps given: they win, betas still come from the checkpoint
+    changed = make_trainer(tmp_path, generator_lr=1e-4, critic_steps=1)
+    with caplog.at_level("WARNING", logger="audiogan.train.checkpoints"):
         changed.fit(make_loader(), steps=4)
-    assert _lrs(changed) == (1e-4, 3e-4) and changed.n_critic == 1
+    assert _lrs(changed) == (1e-4, 3e-4) and changed.critic_steps == 1
     assert changed.generator_optimizer.param_groups[0]["betas"] == (0.0, 0.99)
     messages = [r.getMessage() for r in caplog.records if "differ" in r.getMessage()]
     assert len(messages) == 1  # one message listing every difference
     assert "generator lr 0.0002 -> 0.0001 (given)" in messages[0]
-    assert "n_critic 2 -> 1 (given)" in messages[0]
+    assert "critic_steps 2 -> 1 (given)" in messages[0]
     assert "critic lr 0.0003 kept from the checkpoint (not given)" in messages[0]
     assert "generator betas (0.0, 0.99) kept from the checkpoint" in messages[0]
 

@@ -35,7 +35,7 @@ from audiogan.metrics.classifier_training import (
 )
 from audiogan.nn.recurrent import RecurrentClassifier
 from audiogan.recipes.recipe import ConfigError, load_run_config
-from audiogan.train.checkpoint import load_checkpoint
+from audiogan.train.checkpoints import load_checkpoint
 
 
 class Payload:
@@ -233,17 +233,17 @@ def test_classifier_naming_an_audiogan_function_is_refused(tmp_path: Path, marke
 class MyClassifier(nn.Module):
     """A user's classifier: loaded with cls=, never imported from the file."""
 
-    def __init__(self, n_features: int = 3, num_classes: int = 2) -> None:
+    def __init__(self, num_features: int = 3, num_classes: int = 2) -> None:
         super().__init__()
-        self.config = {"n_features": n_features, "num_classes": num_classes}
-        self.linear = nn.Linear(n_features, num_classes)
+        self.config = {"num_features": num_features, "num_classes": num_classes}
+        self.linear = nn.Linear(num_features, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear(x)
 
 
 def test_audiogan_and_own_classifiers_still_load(tmp_path: Path) -> None:
-    model = RecurrentClassifier(n_features=4, num_classes=3, hidden_size=5, num_layers=1).eval()
+    model = RecurrentClassifier(num_features=4, num_classes=3, hidden_size=5, num_layers=1).eval()
     save_classifier(model, tmp_path / "rnn.pt")
     loaded = load_classifier(tmp_path / "rnn.pt")  # an audiogan class: rebuilt from the file
     x = torch.randn(2, 4, 6)

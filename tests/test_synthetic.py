@@ -17,7 +17,7 @@ from audiogan.data.synthetic import SYNTH_CLASSES, SyntheticSounds, synthesize, 
 
 
 def test_labels_classes_and_shapes() -> None:
-    ds = SyntheticSounds(n_per_class=2, num_samples=1600)
+    ds = SyntheticSounds(clips_per_class=2, num_samples=1600)
     assert len(ds) == 10 and ds.classes == list(SYNTH_CLASSES)
     assert ds.class_to_idx == {name: i for i, name in enumerate(SYNTH_CLASSES)}
     assert ds.labels == [0, 1, 2, 3, 4] * 2
@@ -26,17 +26,17 @@ def test_labels_classes_and_shapes() -> None:
 
 
 def test_deterministic_per_seed_and_index() -> None:
-    a = SyntheticSounds(n_per_class=1, num_samples=2000, seed=5)
-    b = SyntheticSounds(n_per_class=3, num_samples=2000, seed=5)
+    a = SyntheticSounds(clips_per_class=1, num_samples=2000, seed=5)
+    b = SyntheticSounds(clips_per_class=3, num_samples=2000, seed=5)
     for i in range(len(a)):  # item i depends only on (seed, i): a prefix of the larger set
         assert torch.equal(a[i][0], b[i][0])
     assert torch.equal(b[4][0], b[4][0])
-    other = SyntheticSounds(n_per_class=1, num_samples=2000, seed=6)
+    other = SyntheticSounds(clips_per_class=1, num_samples=2000, seed=6)
     assert all(not torch.equal(a[i][0], other[i][0]) for i in range(len(a)))
 
 
 def test_varied_within_a_class() -> None:
-    ds = SyntheticSounds(n_per_class=3, num_samples=2000)
+    ds = SyntheticSounds(clips_per_class=3, num_samples=2000)
     for c in range(len(ds.classes)):
         waves = [ds[c + k * len(ds.classes)][0] for k in range(3)]
         assert not torch.allclose(waves[0], waves[1]) and not torch.allclose(waves[1], waves[2])
@@ -69,8 +69,8 @@ def test_nearest_centroid_separates_the_classes() -> None:
         spectrum = 10 * torch.log10(mel(waves).mean(-1) + 1e-10)  # (items, n_mels)
         return spectrum - spectrum.mean(dim=1, keepdim=True)
 
-    train = SyntheticSounds(n_per_class=4, num_samples=8000, seed=0)
-    test = SyntheticSounds(n_per_class=8, num_samples=8000, seed=1)
+    train = SyntheticSounds(clips_per_class=4, num_samples=8000, seed=0)
+    test = SyntheticSounds(clips_per_class=8, num_samples=8000, seed=1)
     x_train, y_train = features(train), torch.tensor(train.labels)
     centroids = torch.stack([x_train[y_train == c].mean(0) for c in range(len(train.classes))])
     predicted = torch.cdist(features(test), centroids).argmin(dim=1)
@@ -79,18 +79,20 @@ def test_nearest_centroid_separates_the_classes() -> None:
 
 
 def test_subset_of_classes_is_sorted() -> None:
-    ds = SyntheticSounds(n_per_class=1, num_samples=500, classes=("siren", "dog_bark"))
+    ds = SyntheticSounds(clips_per_class=1, num_samples=500, classes=("siren", "dog_bark"))
     assert ds.classes == ["dog_bark", "siren"] and ds.labels == [0, 1]
 
 
 def test_transform_and_cache_key() -> None:
-    ds = SyntheticSounds(n_per_class=1, num_samples=400, transform=lambda w: w.reshape(1, 20, 20))
+    ds = SyntheticSounds(
+        clips_per_class=1, num_samples=400, transform=lambda w: w.reshape(1, 20, 20)
+    )
     x, _ = ds[0]
     assert x.shape == (1, 20, 20)
-    key = SyntheticSounds(n_per_class=2, num_samples=400).cache_key()
+    key = SyntheticSounds(clips_per_class=2, num_samples=400).cache_key()
     assert json.loads(json.dumps(key)) == key
-    assert key == SyntheticSounds(n_per_class=2, num_samples=400).cache_key()
-    assert key != SyntheticSounds(n_per_class=2, num_samples=400, seed=1).cache_key()
+    assert key == SyntheticSounds(clips_per_class=2, num_samples=400).cache_key()
+    assert key != SyntheticSounds(clips_per_class=2, num_samples=400, seed=1).cache_key()
     assert "transform" in ds.cache_key() and ds.cache_key()["transform"] is not None
 
 
@@ -99,7 +101,7 @@ def test_transform_and_cache_key() -> None:
     [
         ({"classes": ("dog_bark", "cat_meow")}, r"unknown classes \['cat_meow'\]"),
         ({"classes": ("siren", "siren")}, "classes repeat"),
-        ({"n_per_class": 0}, "n_per_class must be positive"),
+        ({"clips_per_class": 0}, "clips_per_class must be positive"),
         ({"num_samples": -1}, "num_samples must be positive"),
     ],
 )
@@ -114,20 +116,20 @@ def test_synthesize_unknown_class() -> None:
 
 
 def test_index_out_of_range() -> None:
-    ds = SyntheticSounds(n_per_class=1, num_samples=100)
+    ds = SyntheticSounds(clips_per_class=1, num_samples=100)
     assert torch.equal(ds[-1][0], ds[4][0])
     with pytest.raises(IndexError, match="index 5 out of range for 5 items"):
         ds[5]
 
 
 def test_write_audio_folder_round_trip(tmp_path: Path) -> None:
-    root = write_audio_folder(tmp_path / "synth", n_per_class=2, num_samples=800, seed=3)
+    root = write_audio_folder(tmp_path / "synth", clips_per_class=2, num_samples=800, seed=3)
     assert sorted(p.name for p in (root / "siren").iterdir()) == [
         "siren_0000.wav",
         "siren_0001.wav",
     ]
     folder = AudioFolder(root, sample_rate=16000, num_samples=800)
-    synth = SyntheticSounds(n_per_class=2, num_samples=800, seed=3)
+    synth = SyntheticSounds(clips_per_class=2, num_samples=800, seed=3)
     assert folder.classes == synth.classes
     assert sorted(folder.labels) == sorted(synth.labels)
     for i in range(len(synth)):

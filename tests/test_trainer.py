@@ -16,7 +16,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from audiogan.losses import GradientPenalty, NonSaturating, R1Penalty, Wasserstein
-from audiogan.train.callback import Callback, LambdaCallback
+from audiogan.train.callbacks.base import Callback, LambdaCallback
 from audiogan.train.ema import EMA
 from audiogan.train.precision import Precision
 from audiogan.train.trainer import NonFiniteLossError, Trainer
@@ -110,8 +110,8 @@ def params(module: nn.Module) -> list[torch.Tensor]:
 # ----------------------------------------------------------------------------- the loop
 
 
-def test_n_critic_steps_consume_n_batches_per_generator_step(tmp_path):
-    trainer = make_trainer(tmp_path, n_critic=3)
+def test_critic_steps_consume_that_many_batches_per_generator_step(tmp_path):
+    trainer = make_trainer(tmp_path, critic_steps=3)
     calls = {"critic_updates": 0, "generator_updates": 0}
     trainer.critic_optimizer.register_step_post_hook(
         lambda *a: calls.__setitem__("critic_updates", calls["critic_updates"] + 1)
@@ -124,11 +124,11 @@ def test_n_critic_steps_consume_n_batches_per_generator_step(tmp_path):
     )  # 10 batches: 3 steps per epoch, 1 batch dropped
     assert trainer.step == 6 and trainer.epoch == 2
     assert calls == {"critic_updates": 18, "generator_updates": 6}
-    assert trainer.critic_steps == 18
+    assert trainer.critic_updates == 18
 
 
 def test_steps_limit_and_metrics_sink(tmp_path):
-    trainer = make_trainer(tmp_path, n_critic=2)
+    trainer = make_trainer(tmp_path, critic_steps=2)
     trainer.fit(make_loader(n=16, batch=2), steps=5)
     assert trainer.step == 5 and trainer.epoch == 1  # 4 steps per epoch
     assert [h["step"] for h in trainer.history] == [1, 2, 3, 4, 5]
@@ -161,12 +161,12 @@ def test_training_changes_both_models_and_wasserstein_metrics_are_consistent(tmp
     m = trainer.metrics
     assert m["critic_loss"] == pytest.approx(
         m["fake_score"] - m["real_score"], abs=1e-5
-    )  # n_critic=1
+    )  # critic_steps=1
     assert all(p.abs().max() <= 0.5 for p in trainer.critic.parameters())  # weight clipping
 
 
 def test_conditional_labels_reach_both_models(tmp_path):
-    trainer = make_trainer(tmp_path, num_classes=3, n_critic=2)
+    trainer = make_trainer(tmp_path, num_classes=3, critic_steps=2)
     seen = []
     trainer.critic.register_forward_pre_hook(lambda m, args: seen.append(len(args)))
     trainer.fit(make_loader(num_classes=3), steps=2)
@@ -203,7 +203,7 @@ def test_penalty_interval_applies_lazily(tmp_path):
             calls.append(1)
             return super().__call__(critic, real, fake, labels, scaler)
 
-    trainer = make_trainer(tmp_path, penalty=Counting(interval=4), n_critic=2)
+    trainer = make_trainer(tmp_path, penalty=Counting(interval=4), critic_steps=2)
     trainer.fit(make_loader(n=16), steps=4)  # 8 critic steps: penalty at 0 and 4
     assert len(calls) == 2
 
@@ -326,7 +326,7 @@ def test_fp16_on_cpu_is_a_clear_error(tmp_path):
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_fp16_scalers_on_cuda(tmp_path):
-    trainer = make_trainer(tmp_path, precision="16", device="cuda", n_critic=2)
+    trainer = make_trainer(tmp_path, precision="16", device="cuda", critic_steps=2)
     assert trainer.critic_scaler.is_enabled() and trainer.generator_scaler.is_enabled()
     assert trainer.critic_scaler is not trainer.generator_scaler
     trainer.fit(make_loader(), steps=3)
@@ -391,7 +391,7 @@ def test_main_process_only_callbacks_skip_other_ranks(tmp_path, monkeypatch):
         ],
     )
     assert not trainer.is_main_process
-    trainer._callback("on_step_end")
+    trainer.run_callbacks("on_step_end")
     assert ran == ["all"]
     assert trainer.save_checkpoint() is None  # only rank 0 writes
 
@@ -467,16 +467,16 @@ def test_batchnorm_in_penalized_critic_warns(tmp_path):
 
 
 def test_invalid_arguments(tmp_path):
-    with pytest.raises(ValueError, match="n_critic"):
-        make_trainer(tmp_path, n_critic=0)
+    with pytest.raises(ValueError, match="critic_steps"):
+        make_trainer(tmp_path, critic_steps=0)
     with pytest.raises(ValueError, match="on_nan"):
         make_trainer(tmp_path, on_nan="ignore")
     with pytest.raises(ValueError, match="grad_clip"):
         make_trainer(tmp_path, grad_clip=-1.0)
-    trainer = make_trainer(tmp_path, n_critic=5)
+    trainer = make_trainer(tmp_path, critic_steps=5)
     with pytest.raises(ValueError, match="epochs=... or steps"):
         trainer.fit(make_loader())
-    with pytest.raises(ValueError, match="fewer than n_critic=5"):
+    with pytest.raises(ValueError, match="fewer than critic_steps=5"):
         trainer.fit(make_loader(n=8, batch=2), steps=1)
     with pytest.raises(ValueError, match=r"x or \(x, labels\)"):
         make_trainer(tmp_path / "b").fit([(torch.rand(2, *SHAPE), 0, 1)], steps=1)
@@ -504,8 +504,8 @@ def _poison_at(step: int):
 
 
 def test_nan_loss_raises_naming_step_and_loss_and_keeps_last_checkpoint(tmp_path):
-    from audiogan.train.checkpoint import latest_checkpoint, load_checkpoint
-    from audiogan.train.checkpoint_callback import CheckpointCallback
+    from audiogan.train.callbacks.checkpoint import CheckpointCallback
+    from audiogan.train.checkpoints import latest_checkpoint, load_checkpoint
 
     torch.manual_seed(0)
     trainer = Trainer(
@@ -562,7 +562,7 @@ def test_schedulers_step_once_per_generator_step_and_are_logged(tmp_path):
         d,
         Wasserstein(),
         GradientPenalty(),
-        n_critic=2,
+        critic_steps=2,
         device="cpu",
         out_dir=tmp_path,
         generator_lr=1e-3,
@@ -630,7 +630,7 @@ def test_compiled_and_eager_steps_agree(tmp_path):
             d,
             Wasserstein(),
             GradientPenalty(10.0),
-            n_critic=2,
+            critic_steps=2,
             device="cpu",
             out_dir=tmp_path / str(bool(compile)),
             compile=compile,
@@ -640,8 +640,8 @@ def test_compiled_and_eager_steps_agree(tmp_path):
         runs.append(trainer)
     eager, compiled = runs
     assert (
-        compiled._calls.critic is not compiled.critic
-        and compiled._calls.critic_eager is compiled.critic
+        compiled.calls.critic is not compiled.critic
+        and compiled.calls.critic_eager is compiled.critic
     )
     for a, b in zip(eager.generator.parameters(), compiled.generator.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
@@ -660,7 +660,7 @@ def test_trainer_compile_true_uses_inductor_and_agrees(tmp_path):
             d,
             Wasserstein(),
             GradientPenalty(10.0),
-            n_critic=2,
+            critic_steps=2,
             device="cpu",
             out_dir=tmp_path / str(compile),
             compile=compile,
@@ -683,15 +683,14 @@ def test_a_step_reads_the_device_once(tmp_path, monkeypatch):
         d,
         Wasserstein(),
         GradientPenalty(10.0),
-        n_critic=3,
+        critic_steps=3,
         device="cpu",
         out_dir=tmp_path,
         generator_scheduler=_exp(0.9),
     )
     trainer.loss_guard.defer = True
     loader = make_loader(num_classes=3)
-    batches = [trainer._prepare(b) for b, _ in zip(loader, range(3), strict=False)]
-    trainer._checked = True  # the first-batch checks of a fit are done
+    batches = [trainer.prepare(b) for b, _ in zip(loader, range(3), strict=False)]
     reads = []
     for name in ("item", "tolist", "__bool__", "__int__", "__float__"):
         original = getattr(torch.Tensor, name)
@@ -714,7 +713,7 @@ def test_deferred_nan_check_names_the_bad_update(tmp_path):
         PoisonedCritic(),
         Wasserstein(),
         GradientPenalty(),
-        n_critic=2,
+        critic_steps=2,
         device="cpu",
         out_dir=tmp_path,
         callbacks=[_poison_at(2)],
@@ -745,8 +744,8 @@ def test_summary_and_frontend_metadata(tmp_path):
     from audiogan.frontends import LogMel
 
     frontend = LogMel(sample_rate=8000, n_fft=64, hop_length=16, n_mels=4, frames=4)
-    trainer = make_trainer(tmp_path, frontend=frontend, n_critic=2)
-    assert trainer.metadata["frontend"]["class"] == "audiogan.frontends.logmel.LogMel"
+    trainer = make_trainer(tmp_path, frontend=frontend, critic_steps=2)
+    assert trainer.metadata["frontend"]["class"] == "LogMel"  # its registered name
     assert trainer.metadata["frontend"]["config"]["n_mels"] == 4
     line = trainer.summary(make_loader(n=16))
     assert "generator TinyGenerator" in line and "critic TinyCritic" in line

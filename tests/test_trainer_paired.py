@@ -120,7 +120,7 @@ def test_generator_update_is_the_gradient_of_the_weighted_sum(tmp_path):
     )
     grads = torch.autograd.grad(expected, list(g.parameters()))
     before = [p.detach().clone() for p in trainer.generator.parameters()]
-    metrics = trainer.train_step([trainer._prepare(real)])
+    metrics = trainer.train_step([trainer.prepare(real)])
     for p0, p1, grad in zip(before, trainer.generator.parameters(), grads, strict=True):
         torch.testing.assert_close(p0 - p1.detach(), grad, rtol=1e-5, atol=1e-6)
     assert metrics["l1"] == pytest.approx(F.l1_loss(fake, real).item(), rel=1e-5)

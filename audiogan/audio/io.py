@@ -16,14 +16,22 @@ import numpy as np
 import soundfile as sf
 import torch
 
+from audiogan.errors import AudioganError
 
-class AudioFileError(ValueError):
+
+class AudioFileError(AudioganError, ValueError):
     """An audio file is missing, unreadable, corrupt or empty. The message names the file."""
 
     def __init__(self, path: str | os.PathLike, reason: str) -> None:
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+def _sf_name(path: Path) -> str | bytes:
+    """The name soundfile opens: the file system's bytes on POSIX, so that a name that is not
+    valid UTF-8 (read back from the disk as surrogate escapes) opens; the text on Windows."""
+    return str(path) if os.name == "nt" else os.fsencode(path)
 
 
 class AudioRangeWarning(UserWarning):
@@ -50,7 +58,7 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
     if not path.is_file():
         raise AudioFileError(path, "no such file")
     try:
-        info = sf.info(str(path))
+        info = sf.info(_sf_name(path))
     except Exception as err:  # soundfile raises LibsndfileError, RuntimeError, TypeError...
         raise AudioFileError(path, f"not a readable audio file ({err})") from err
     return AudioInfo(int(info.samplerate), int(info.frames), int(info.channels), str(info.format))
@@ -83,7 +91,7 @@ def load_audio(
     if path.stat().st_size == 0:
         raise AudioFileError(path, "the file is empty (0 bytes)")
     try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        data, sr = sf.read(_sf_name(path), dtype="float32", always_2d=True)
     except Exception as err:
         raise AudioFileError(path, f"cannot decode audio ({type(err).__name__}: {err})") from err
     if data.shape[0] == 0:
@@ -140,5 +148,5 @@ def save_audio(
             wave = wave * (0.99 / peak)
     wave = wave.clamp(-1.0, 1.0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(str(path), wave.T.numpy(), int(sample_rate), subtype=subtype)
+    sf.write(_sf_name(path), wave.T.numpy(), int(sample_rate), subtype=subtype)
     return path

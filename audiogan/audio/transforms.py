@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
-import torchaudio.functional as AF
+from torchaudio.transforms import Resample
 
 
 @lru_cache(maxsize=32)
-def _resample_kernel(orig: int, new: int, dtype: torch.dtype) -> tuple[torch.Tensor, int]:
-    # torchaudio's private kernel builder is stable across 2.x; caching it per rate pair
-    # avoids rebuilding the sinc kernel for every file of a data set.
-    from torchaudio.functional.functional import _get_sinc_resample_kernel
-
-    gcd = math.gcd(orig, new)
-    kernel, width = _get_sinc_resample_kernel(orig, new, gcd, dtype=dtype)
-    return kernel, width
+def _resampler(orig: int, new: int, dtype: torch.dtype, device: torch.device) -> Resample:
+    """torchaudio's ``Resample`` for one rate pair, dtype and device: its sinc kernel is built
+    once and reused for every file of a data set."""
+    return Resample(orig, new, dtype=dtype).to(device)
 
 
 def resample(waveform: torch.Tensor, orig_sr: int, new_sr: int) -> torch.Tensor:
-    """Resample ``(..., time)`` from ``orig_sr`` to ``new_sr`` with a cached sinc kernel.
+    """Resample ``(..., time)`` from ``orig_sr`` to ``new_sr`` with :class:`torchaudio.transforms.Resample`.
 
-    Equal to :func:`torchaudio.functional.resample` with its default arguments. The result has
+    Equal to :func:`torchaudio.functional.resample` with its default arguments; one
+    ``Resample`` (one sinc kernel) is kept per rate pair, dtype and device. The result has
     ``ceil(time * new_sr / orig_sr)`` samples; an empty input (no samples, or a leading axis of
     size 0) gives an empty result of that shape.
 
@@ -41,16 +37,7 @@ def resample(waveform: torch.Tensor, orig_sr: int, new_sr: int) -> torch.Tensor:
     if waveform.numel() == 0:  # torchaudio cannot reshape an empty batch
         length = -(-waveform.shape[-1] * new_sr // orig_sr)
         return waveform.new_zeros((*waveform.shape[:-1], length))
-    try:
-        from torchaudio.functional.functional import _apply_sinc_resample_kernel
-
-        gcd = math.gcd(orig_sr, new_sr)
-        kernel, width = _resample_kernel(orig_sr, new_sr, waveform.dtype)
-        return _apply_sinc_resample_kernel(
-            waveform, orig_sr, new_sr, gcd, kernel.to(waveform.device), width
-        )
-    except ImportError:  # a torchaudio without the private helpers: fall back to the public call
-        return AF.resample(waveform, orig_sr, new_sr)
+    return _resampler(int(orig_sr), int(new_sr), waveform.dtype, waveform.device)(waveform)
 
 
 def mix_down(waveform: torch.Tensor) -> torch.Tensor:

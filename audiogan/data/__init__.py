@@ -5,6 +5,14 @@ from audiogan.data.audio_folder import AUDIO_EXTENSIONS, AudioFolder
 from audiogan.data.cache import FeatureCache
 from audiogan.data.chorales import JSBChorales, default_cache_dir, load_jsb16th_npz
 from audiogan.data.midi_folder import MIDI_EXTENSIONS, MidiFolder
+from audiogan.data.notes import (
+    NOTE_FAMILIES,
+    NoteFolder,
+    SynthNotes,
+    midi_to_hz,
+    parse_note_name,
+    synthesize_note,
+)
 from audiogan.data.synthetic import (
     SYNTH_CLASSES,
     SyntheticSounds,
@@ -14,6 +22,12 @@ from audiogan.data.synthetic import (
 )
 
 __all__ = [
+    "NOTE_FAMILIES",
+    "NoteFolder",
+    "SynthNotes",
+    "midi_to_hz",
+    "parse_note_name",
+    "synthesize_note",
     "AUDIO_EXTENSIONS",
     "MIDI_EXTENSIONS",
     "SYNTH_CLASSES",

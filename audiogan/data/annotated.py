@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import os
 import re
 import warnings
@@ -194,7 +195,16 @@ class AnnotatedAudio(FileAudioDataset):
     def _read_rows(self) -> list[tuple[int, list[str]]]:
         """Non-blank rows as ``(line number, stripped fields)``, all checked for shape."""
         rows: list[tuple[int, list[str]]] = []
-        with open(self.csv_path, newline="", encoding="utf-8-sig") as fh:
+        data = self.csv_path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            line = data[: err.start].count(b"\n") + 1
+            raise ValueError(
+                f"AnnotatedAudio: {self.csv_path} line {line}: byte 0x{data[err.start]:02x} is "
+                "not UTF-8 (the file may be Latin-1 or another encoding); save it as UTF-8"
+            ) from None
+        with io.StringIO(text, newline="") as fh:
             reader = csv.reader(fh)
             try:
                 for row in reader:

@@ -62,7 +62,7 @@ class AudioFolder(FileAudioDataset):
 
     Example:
         >>> from audiogan.data import write_audio_folder
-        >>> root = write_audio_folder("data/train", n_per_class=2, num_samples=800)  # 5 classes
+        >>> root = write_audio_folder("data/train", clips_per_class=2, num_samples=800)  # 5 classes
         >>> ds = AudioFolder(root, sample_rate=16000, num_samples=1600)
         >>> wave, label = ds[0]
         >>> wave.shape, label, ds.classes[label], len(ds)

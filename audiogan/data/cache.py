@@ -206,6 +206,15 @@ class FeatureCache(Dataset):
         rebuild: Rebuild even if a valid cache exists.
         progress: Show a tqdm bar while building.
         num_workers: DataLoader workers that load items while building.
+        lazy: When the cache must be (re)built, do it on first access to an item (or
+            :meth:`build`) instead of now, so that opening writes nothing: a recipe opens its
+            data, checks that the run folder's checkpoint fits its models, and only then
+            writes. Call :meth:`build` before handing a lazy cache to a DataLoader with workers.
+
+    The build runs with the Python, NumPy and torch generators seeded and restored around it
+    (:func:`~audiogan.train.seeding.forked_rng`), so building a cache neither depends on nor
+    disturbs the random stream of the program around it: a run draws the same weights and data
+    order whether its cache had to be built or not.
 
     Raises:
         TypeError: If the data set has no ``cache_key()`` or the frontend no ``config``.
@@ -219,7 +228,7 @@ class FeatureCache(Dataset):
         >>> from audiogan.data import SyntheticSounds
         >>> from audiogan.frontends import LogMel
         >>> frontend = LogMel(n_mels=16, frames=16)
-        >>> data = SyntheticSounds(n_per_class=1, num_samples=frontend.num_samples_for_frames())
+        >>> data = SyntheticSounds(clips_per_class=1, num_samples=frontend.num_samples_for_frames())
         >>> cache = FeatureCache(data, frontend, "cache/train", progress=False)
         >>> features, label = cache[0]
         >>> features.shape, features.dtype, label, len(cache)
@@ -239,6 +248,7 @@ class FeatureCache(Dataset):
         rebuild: bool = False,
         progress: bool = True,
         num_workers: int = 0,
+        lazy: bool = False,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"FeatureCache: batch_size must be >= 1, got {batch_size}")
@@ -250,13 +260,53 @@ class FeatureCache(Dataset):
         self.classes: list[str] | None = getattr(dataset, "classes", None)
         self._memmap_array: np.ndarray | None = None
 
-        index = None if rebuild else self._valid_index(len(dataset))
-        self.built = index is None
+        self._len = len(dataset)
+        self._pending: tuple[Any, ...] | None = None
+        index = None if rebuild else self._valid_index(self._len)
+        self.built = False  # True once this object has (re)built the cache
         if index is None:
-            index = self._build(dataset, frontend, batch_size, device, progress, num_workers)
-        self.labels: list[int] | None = index["labels"]
-        self.feature_shape: tuple[int, ...] = tuple(index["item_shape"])
+            self._pending = (dataset, frontend, batch_size, device, progress, num_workers)
+            if not lazy:
+                self.build()
+        else:
+            self._open(index)
+
+    def _open(self, index: dict[str, Any]) -> None:
+        self._labels: list[int] | None = index["labels"]
+        self._feature_shape: tuple[int, ...] = tuple(index["item_shape"])
         self._len = int(index["num_items"])
+
+    def build(self) -> FeatureCache:
+        """Build the cache now if it is pending (see ``lazy``); a no-op when it is on disk."""
+        if self._pending is not None:
+            from audiogan.train.seeding import forked_rng  # train imports data: import late
+
+            if torch.utils.data.get_worker_info() is not None:
+                raise RuntimeError(
+                    f"FeatureCache {self.path}: a lazy cache was handed to DataLoader workers "
+                    "before it was built; call build() first"
+                )
+            with forked_rng(0):
+                index = self._build(*self._pending)
+            self._pending, self.built = None, True
+            self._open(index)
+        return self
+
+    @property
+    def labels(self) -> list[int] | None:
+        """The items' integer labels, or None for unlabelled data."""
+        if self._pending is not None:
+            source_labels = getattr(self._pending[0], "labels", None)
+            if source_labels is not None:
+                return [int(y) for y in source_labels]
+            self.build()
+        return self._labels
+
+    @property
+    def feature_shape(self) -> tuple[int, ...]:
+        """The shape of one cached item."""
+        self.build()
+        return self._feature_shape
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -297,6 +347,7 @@ class FeatureCache(Dataset):
         return index
 
     def _memmap(self) -> np.ndarray:
+        self.build()
         if self._memmap_array is None:
             self._memmap_array = np.load(self.features_path, mmap_mode="r", allow_pickle=False)
         return self._memmap_array
@@ -307,9 +358,9 @@ class FeatureCache(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int] | torch.Tensor:
         """``(features (*feature_shape) float32, label)``, or ``features`` for unlabelled data."""
         features = torch.from_numpy(np.array(self._memmap()[index])).float()  # torch: fast f16
-        if self.labels is None:
+        if self._labels is None:
             return features
-        return features, self.labels[index]
+        return features, self._labels[index]
 
     def __getitems__(self, indices: list[int]) -> list[tuple[torch.Tensor, int] | torch.Tensor]:
         """The items of ``indices`` from one read of the memory map (a DataLoader's batch).
@@ -321,11 +372,12 @@ class FeatureCache(Dataset):
         rows = np.asarray(indices, dtype=np.int64)
         block = torch.from_numpy(np.asarray(self._memmap()[rows])).float()  # 4x numpy's f16->f32
         features = list(block.unbind(0))
-        if self.labels is None:
+        if self._labels is None:
             return features
-        return [(x, self.labels[i]) for x, i in zip(features, indices, strict=True)]
+        return [(x, self._labels[i]) for x, i in zip(features, indices, strict=True)]
 
     def __getstate__(self) -> dict[str, Any]:
+        self.build()  # a worker process must never build (spawned workers pickle the cache)
         state = self.__dict__.copy()
         state["_memmap_array"] = None  # each DataLoader worker maps the file itself
         return state

@@ -52,8 +52,10 @@ from torch.utils.data import Dataset
 from audiogan._atomic import atomic_path
 from audiogan._optional import require
 from audiogan._safe_npz import load_npz
-from audiogan.frontends.pianoroll import pitches_to_roll, segment_pitches
-from audiogan.music.midi import stream_bar_quarters, stream_pickup, stream_to_tracks, tracks_to_grid
+from audiogan.frontends.pianoroll import pitches_to_roll
+from audiogan.music.midi import tracks_to_grid
+from audiogan.music.phrases import segment_pitches
+from audiogan.music.score import stream_bar_quarters, stream_pickup, stream_to_tracks
 
 CACHE_NAME = "jsb_chorales.npz"
 #: Bump when the way phrases are built changes, so old caches are rebuilt.

@@ -11,42 +11,24 @@ How a piece becomes phrases:
    :meth:`MidiFolder.from_streams`. A file that can't be read raises a
    :class:`~audiogan.music.midi.MidiFileError` naming it, or with ``on_error="skip"`` is left
    out, listed in :attr:`MidiFolder.skipped` and reported in a warning.
-2. **Bars and steps.** Bar lines come from the file's time signatures (the measures of a
-   stream), in the file's own ticks, so tempo changes never move notes off the grid. A file
-   without a time signature at its start is 4/4 until its first one (as in ``pretty_midi``);
-   the file's start is a bar line. Each bar is split into ``steps_per_bar`` equal steps and
-   note onsets and offsets are rounded to the nearest step (a note lasts at least one step).
-   The roll's bar is ``steps_per_bar / steps_per_beat`` quarter notes (4, a 4/4 bar, with the
-   defaults 16 / 4). A phrase holding a bar of another length (a 3/4 bar in a 4/4 roll, a
-   bar cut short by a mid-bar time signature change) is skipped with
+2. **Bars and steps.** :func:`~audiogan.music.midi.read_piece` (a file) or
+   :func:`~audiogan.music.score.stream_piece` (a stream; a pickup ends on the first bar line)
+   reads the parts in quarter notes and the bar lines (time signatures, measures), and
+   :meth:`~audiogan.music.piece.Piece.steps` splits each bar into ``steps_per_bar`` equal
+   steps. The roll's bar is ``steps_per_bar / steps_per_beat`` quarter notes (4, a 4/4 bar,
+   with the defaults 16 / 4). A phrase holding a bar of another length (a 3/4 bar in a 4/4
+   roll, a bar cut short by a mid-bar time signature change) is skipped with
    ``other_meters="skip"`` (the default, counted in :attr:`MidiFolder.phrases_skipped`) or
    kept, that bar's steps stretched or squeezed to fill ``steps_per_bar``, with
-   ``"stretch"``. A music21 pickup (a first measure shorter than its bar) ends on the first
-   bar line: the first bar is rests followed by the pickup.
-3. **Voices.** Drum instruments (MIDI channel 10) and instruments without notes are dropped.
-   The others (``pretty_midi``'s instruments, in file order; a stream's parts, in score
-   order) map to the roll's tracks by the first rule that applies:
-
-   - *By name* (case-insensitive, names distinct), when every instrument's name is one of the
-     frontend's ``track_names`` (files written by :meth:`PianoRoll.save` read back track for
-     track, a silent track being absent from the file) or every track name is an instrument's
-     (a chorale's Soprano, Alto, Tenor and Bass parts; other parts, such as a horn, dropped).
-   - *One instrument* (a one-track file, a piano or organ part, a one-part stream) is split
-     into voices by pitch order at each step: the highest sounding note goes to track 0
-     (soprano), the next ones to tracks 1, 2, ..., and the lowest always to the last track
-     (bass). Fewer notes than tracks leave inner tracks silent (two notes: soprano and bass;
-     one note: soprano); more notes drop the inner ones beyond ``tracks - 1`` from the top.
-   - *In order*: instrument ``i`` -> track ``i``. Instruments beyond ``tracks`` are dropped.
-     With fewer instruments than tracks, ``fewer_tracks`` decides: ``"silent"`` (default)
-     leaves the remaining tracks silent, ``"split"`` merges all instruments and splits them
-     by pitch order as a single one (useful for two-hand piano files), ``"skip"`` skips the
-     file (listed in :attr:`MidiFolder.skipped`).
-
-   A track that gets a polyphonic instrument keeps its highest sounding pitch at each step, so
-   every track is monophonic, as in the chorales.
-4. **Range.** Voices are assigned from the written pitches; then a pitch outside
-   ``lowest_pitch .. lowest_pitch + pitches - 1`` is moved by octaves into the range
-   (``out_of_range="octave"``, the default) or becomes a rest (``"drop"``).
+   ``"stretch"``.
+3. **Voices.** Drum instruments (MIDI channel 10) and instruments without notes are dropped;
+   the others map to the roll's tracks by :func:`~audiogan.music.voices.assign_voices` (by
+   name, one instrument split by pitch order, else in order; with fewer instruments than
+   tracks, ``fewer_tracks`` says ``"silent"``, ``"split"`` or ``"skip"``, the last listing the
+   file in :attr:`MidiFolder.skipped`). Every track is monophonic, as in the chorales.
+4. **Range.** Then :func:`~audiogan.music.voices.fit_range` moves a pitch outside
+   ``lowest_pitch .. lowest_pitch + pitches - 1`` by octaves into the range
+   (``out_of_range="octave"``, the default) or makes it a rest (``"drop"``).
 5. **Phrases.** Windows of ``bars`` bars starting on the piece's bar lines every
    ``hop_bars`` bars (default ``bars``: back to back, no overlap), from the first bar to the
    bar of the last note's end. An incomplete window at the end is dropped, as by
@@ -68,8 +50,6 @@ import math
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -80,200 +60,23 @@ from torch.utils.data import Dataset
 from audiogan._optional import require
 from audiogan.data._loading import ON_ERROR_MODES, _name_some
 from audiogan.data.chorales import SPLITS, chorale_split
-from audiogan.frontends.pianoroll import PianoRoll, pitches_to_roll, segment_pitches
-from audiogan.music.midi import MidiFileError
+from audiogan.frontends.pianoroll import PianoRoll, pitches_to_roll
+from audiogan.music.midi import MidiFileError, read_piece
+from audiogan.music.phrases import Phrases, cut_phrases
+from audiogan.music.piece import Piece
+from audiogan.music.score import stream_piece
+from audiogan.music.voices import (
+    FEWER_TRACKS,
+    assign_voices,
+    fit_range,
+    note_activity,
+)
 
 #: The suffixes MidiFolder looks for by default (case-insensitive).
 MIDI_EXTENSIONS: tuple[str, ...] = (".mid", ".midi")
 
-_FEWER_TRACKS = ("silent", "split", "skip")
 _OUT_OF_RANGE = ("octave", "drop")
 _OTHER_METERS = ("skip", "stretch")
-_EPS = 1e-6
-_MIDI_PITCHES = 128
-
-
-@dataclass
-class _Instrument:
-    """One instrument or part: times in quarter notes from the piece's start."""
-
-    name: str
-    is_drum: bool
-    starts: np.ndarray  # (notes,) float64
-    ends: np.ndarray  # (notes,) float64
-    pitches: np.ndarray  # (notes,) int64, MIDI numbers
-
-
-@dataclass
-class _Piece:
-    """A source read into instruments and bar lines (quarter notes, increasing)."""
-
-    instruments: list[_Instrument]
-    lines: np.ndarray  # (bars + 1,) bar lines; lines[0] <= every onset, lines[-1] >= every offset
-
-
-def _bar_lines(changes: Sequence[tuple[float, float]], end: float) -> np.ndarray:
-    """Bar lines from ``(position, bar length)`` meter changes (sorted, the first at the start).
-
-    A change that falls inside a bar cuts that bar short; the last meter goes on until ``end``.
-    """
-    lines = [changes[0][0]]
-    for i, (pos, length) in enumerate(changes):
-        if pos > lines[-1] + _EPS:
-            lines.append(pos)
-        if i + 1 < len(changes):
-            stop = changes[i + 1][0]
-            while lines[-1] + length <= stop + _EPS:
-                lines.append(lines[-1] + length)
-        else:
-            while lines[-1] < end - _EPS or len(lines) < 2:
-                lines.append(lines[-1] + length)
-    return np.asarray(lines, dtype=np.float64)
-
-
-def _extend_lines(lines: list[float], end: float) -> np.ndarray:
-    """Repeat the last bar's length until the bar lines reach ``end``."""
-    length = lines[-1] - lines[-2]
-    while lines[-1] < end - _EPS:
-        lines.append(lines[-1] + length)
-    return np.asarray(lines, dtype=np.float64)
-
-
-def _last_end(instruments: Sequence[_Instrument]) -> float:
-    return max((float(i.ends.max()) for i in instruments if len(i.ends)), default=0.0)
-
-
-def _read_midi_file(path: Path) -> _Piece:
-    """Read a MIDI file's instruments and bar lines in quarter notes (its ticks / resolution)."""
-    pretty_midi = require("pretty_midi", feature="MidiFolder")
-    try:
-        pm = pretty_midi.PrettyMIDI(str(path))
-    except Exception as err:  # mido/pretty_midi raise many types (OSError, EOFError, KeyError...)
-        raise MidiFileError(
-            path, f"not a readable MIDI file ({type(err).__name__}: {err})"
-        ) from err
-    resolution = float(pm.resolution)
-
-    def quarters(seconds: Sequence[float]) -> np.ndarray:
-        return np.array([pm.time_to_tick(t) for t in seconds], dtype=np.float64) / resolution
-
-    instruments = [
-        _Instrument(
-            name=str(inst.name),
-            is_drum=bool(inst.is_drum),
-            starts=quarters([n.start for n in inst.notes]),
-            ends=quarters([n.end for n in inst.notes]),
-            pitches=np.array([n.pitch for n in inst.notes], dtype=np.int64),
-        )
-        for inst in pm.instruments
-    ]
-    changes: dict[float, float] = {}
-    for ts in sorted(pm.time_signature_changes, key=lambda ts: ts.time):
-        pos = float(quarters([ts.time])[0])
-        changes[pos] = 4.0 * ts.numerator / ts.denominator  # a later one at the same tick wins
-    meters = sorted(changes.items())
-    if not meters or meters[0][0] > _EPS:
-        meters.insert(0, (0.0, 4.0))  # 4/4 until the first time signature
-    return _Piece(instruments, _bar_lines(meters, _last_end(instruments)))
-
-
-def _read_stream(score: Any) -> _Piece:
-    """Read a music21 stream's parts (notes in quarter notes) and bar lines (its measures)."""
-    stream = require("music21.stream", feature="MidiFolder.from_streams")
-    meter = require("music21.meter", feature="MidiFolder.from_streams")
-    parts = list(score.parts) if isinstance(score, stream.Score) else [score]
-    instruments = []
-    for part in parts:
-        starts, ends, pitches = [], [], []
-        for el in part.flatten().notes:
-            ql = float(Fraction(el.quarterLength))
-            if ql <= 0:  # grace note
-                continue
-            start = float(Fraction(el.offset))
-            for p in el.pitches if el.isChord else ([el.pitch] if hasattr(el, "pitch") else []):
-                starts.append(start)
-                ends.append(start + ql)
-                pitches.append(int(p.midi))
-        name = str(getattr(part, "partName", None) or part.id or "")
-        instruments.append(
-            _Instrument(
-                name,
-                False,
-                np.asarray(starts, dtype=np.float64),
-                np.asarray(ends, dtype=np.float64),
-                np.asarray(pitches, dtype=np.int64),
-            )
-        )
-    end = _last_end(instruments)
-    measures = list(parts[0].getElementsByClass(stream.Measure)) if parts else []
-    if not measures:
-        ts = score.recurse().getElementsByClass(meter.TimeSignature).first()
-        length = float(ts.barDuration.quarterLength) if ts is not None else 4.0
-        return _Piece(instruments, _bar_lines([(0.0, length)], end))
-    lines = [float(m.offset) for m in measures]
-    lines.append(lines[-1] + float(measures[-1].barDuration.quarterLength))
-    first = measures[0]
-    bar = float(first.barDuration.quarterLength)
-    if len(measures) > 1 and 0 < float(first.duration.quarterLength) < bar - _EPS:
-        lines[0] = lines[1] - bar  # the pickup ends on the first bar line
-    return _Piece(instruments, _extend_lines(lines, end))
-
-
-def _to_steps(q: np.ndarray, lines: np.ndarray, steps_per_bar: int) -> np.ndarray:
-    """Quarter-note positions -> step indices: each bar holds ``steps_per_bar`` equal steps."""
-    bar = np.clip(np.searchsorted(lines, q + _EPS, side="right") - 1, 0, len(lines) - 2)
-    frac = (q - lines[bar]) / (lines[bar + 1] - lines[bar])
-    return bar * steps_per_bar + np.rint(frac * steps_per_bar).astype(np.int64)
-
-
-def _highest(active: np.ndarray) -> np.ndarray:
-    """``(time, 128)`` note activity -> ``(time,)`` highest sounding MIDI pitch, NaN if none."""
-    top = _MIDI_PITCHES - 1 - np.argmax(active[:, ::-1], axis=1)
-    return np.where(active.any(axis=1), top, np.nan).astype(np.float32)
-
-
-def split_by_pitch(active: np.ndarray, tracks: int) -> np.ndarray:
-    """Split polyphonic note activity into voices by pitch order at each step.
-
-    The highest sounding note goes to track 0, the next ones to tracks 1, 2, ..., and the
-    lowest always to the last track: two notes fill the first and the last track, one note the
-    first; more than ``tracks`` notes drop the inner ones beyond ``tracks - 1`` from the top.
-
-    Args:
-        active: ``(time, 128)`` bool, True where a MIDI pitch sounds.
-        tracks: Voices to make.
-
-    Returns:
-        ``(time, tracks)`` float32 pitch grid: MIDI numbers, NaN for a rest.
-    """
-    if active.ndim != 2 or active.shape[1] != _MIDI_PITCHES:
-        raise ValueError(f"active: expected shape (time, 128), got {active.shape}")
-    if tracks < 1:
-        raise ValueError(f"tracks must be a positive integer, got {tracks}")
-    time = active.shape[0]
-    ranked = np.sort(np.where(active, np.arange(_MIDI_PITCHES), -1), axis=1)[:, ::-1]
-    count = active.sum(axis=1)
-    grid = np.full((time, tracks), np.nan, dtype=np.float32)
-    if tracks == 1:
-        grid[:, 0] = np.where(count > 0, ranked[:, 0], np.nan)
-        return grid
-    top_voices = np.where(count >= 2, np.minimum(count - 1, tracks - 1), count)
-    for k in range(tracks - 1):
-        grid[:, k] = np.where(k < top_voices, ranked[:, k], np.nan)
-    lowest = ranked[np.arange(time), np.maximum(count - 1, 0)]
-    grid[:, tracks - 1] = np.where(count >= 2, lowest, np.nan)
-    return grid
-
-
-def _fit_range(grid: np.ndarray, low: int, high: int, policy: str) -> np.ndarray:
-    """Move pitches outside ``low..high`` by octaves into it (``"octave"``) or to rests (``"drop"``)."""
-    with np.errstate(invalid="ignore"):
-        below, above = grid < low, grid > high
-    if policy == "drop":
-        return np.where(below | above, np.nan, grid).astype(np.float32)
-    up = grid + 12 * np.ceil((low - grid) / 12)
-    down = grid - 12 * np.ceil((grid - high) / 12)
-    return np.where(below, up, np.where(above, down, grid)).astype(np.float32)
 
 
 class MidiFolder(Dataset):
@@ -526,7 +329,7 @@ class MidiFolder(Dataset):
                         f"{key}={getattr(frontend, key)}; pass one or the other"
                     )
         for what, value, allowed in (
-            ("fewer_tracks", fewer_tracks, _FEWER_TRACKS),
+            ("fewer_tracks", fewer_tracks, FEWER_TRACKS),
             ("out_of_range", out_of_range, _OUT_OF_RANGE),
             ("other_meters", other_meters, _OTHER_METERS),
             ("on_error", on_error, ON_ERROR_MODES),
@@ -587,22 +390,22 @@ class MidiFolder(Dataset):
         for name, source in sources:
             label: Path | str = source if isinstance(source, Path) else name
             try:
-                piece = (
-                    _read_midi_file(source) if isinstance(source, Path) else _read_stream(source)
-                )
+                piece = read_piece(source) if isinstance(source, Path) else stream_piece(source)
             except MidiFileError as err:
                 if self.on_error == "raise":
                     raise
                 self.skipped.append((label, err.reason))
                 unreadable += 1
                 continue
-            phrases, starts, problem = self._phrases(piece)
-            if problem is not None:
-                self.skipped.append((label, problem))
+            phrases = self._phrases(piece, name)
+            for reason, count in phrases.skipped.items():
+                self.phrases_skipped[reason] += count
+            if phrases.problem is not None:
+                self.skipped.append((label, phrases.problem))
                 continue
-            found.append(phrases)
-            self.names.extend([name] * len(phrases))
-            self.start_bars.extend(starts)
+            found.append(phrases.grids)
+            self.names.extend([name] * len(phrases.grids))
+            self.start_bars.extend(phrases.start_bars)
             if isinstance(source, Path):
                 self.files.append(source)
         what = "files" if self.root is not None else "streams"
@@ -624,95 +427,48 @@ class MidiFolder(Dataset):
         )
         self.data: np.ndarray = rolls.to(torch.int8).numpy()
 
-    def _assign(self, active: list[np.ndarray], names: list[str]) -> np.ndarray | str:
-        """Per-instrument activity ``(time, 128)`` -> pitch grid ``(time, tracks)``, or why not."""
-        tracks = self.frontend.tracks
-        time = active[0].shape[0]
-        wanted = [n.lower() for n in self.frontend.track_names]
-        lowered = [n.strip().lower() for n in names]
-        if len(set(lowered)) == len(lowered) and (
-            all(n in wanted for n in lowered) or all(w in lowered for w in wanted)
-        ):
-            grid = np.full((time, tracks), np.nan, dtype=np.float32)
-            for n, act in zip(lowered, active, strict=True):
-                if n in wanted:
-                    grid[:, wanted.index(n)] = _highest(act)
-            return grid
-        if len(active) == 1:
-            return split_by_pitch(active[0], tracks)
-        if len(active) < tracks:
-            if self.fewer_tracks == "skip":
-                return (
-                    f"{len(active)} pitched instruments, fewer than the roll's {tracks} tracks "
-                    f'(fewer_tracks="skip")'
-                )
-            if self.fewer_tracks == "split":
-                return split_by_pitch(np.logical_or.reduce(active), tracks)
-        grid = np.full((time, tracks), np.nan, dtype=np.float32)
-        for k, act in enumerate(active[:tracks]):
-            grid[:, k] = _highest(act)
-        return grid
-
-    def _phrases(self, piece: _Piece) -> tuple[np.ndarray, list[int], str | None]:
-        """A piece -> its kept phrases ``(n, bars * steps_per_bar, tracks)``, their start bars,
-        and the reason it gave none (None if it gave some)."""
+    def _phrases(self, piece: Piece, name: str) -> Phrases:
+        """A piece -> its kept phrases, or why it gave none (see the module docstring)."""
         fe = self.frontend
         spb = fe.steps_per_bar
-        empty = np.zeros((0, fe.n_steps, fe.tracks), dtype=np.float32)
-        pitched = [i for i in piece.instruments if not i.is_drum and len(i.pitches)]
+        empty = np.zeros((0, fe.num_steps, fe.tracks), dtype=np.float32)
+        pitched = [p for p in piece.parts if not p.is_drum and len(p.pitches)]
         if not pitched:
-            drums = any(i.is_drum and len(i.pitches) for i in piece.instruments)
-            return empty, [], "only drum tracks" if drums else "no notes"
-        steps = []
-        for inst in pitched:
-            s = _to_steps(inst.starts, piece.lines, spb)
-            e = np.maximum(_to_steps(inst.ends, piece.lines, spb), s + 1)
-            steps.append((s, e, inst.pitches))
-        n_bars = math.ceil(max(int(e.max()) for _, e, _ in steps) / spb)
-        active = []
-        for s, e, p in steps:
-            act = np.zeros((n_bars * spb, _MIDI_PITCHES), dtype=bool)
-            for start, end, pitch in zip(s.tolist(), e.tolist(), p.tolist(), strict=True):
-                act[start:end, pitch] = True
-            active.append(act)
-        grid = self._assign(active, [i.name for i in pitched])
-        if isinstance(grid, str):
-            return empty, [], grid
-        high = fe.lowest_pitch + fe.pitches - 1
-        grid = _fit_range(grid, fe.lowest_pitch, high, self.out_of_range)
-
-        phrases = segment_pitches(grid, fe.n_steps, self.hop_bars * spb, pad=self.pad)
-        if len(phrases) == 0:
-            return (
-                empty,
-                [],
-                (
-                    f"shorter than one phrase ({n_bars} bars, a phrase is {fe.bars}; pad=True keeps "
-                    f"a padded one)"
-                ),
+            drums = any(p.is_drum and len(p.pitches) for p in piece.parts)
+            return Phrases(empty, [], problem="only drum tracks" if drums else "no notes")
+        steps = [piece.steps(part, steps_per_bar=spb) for part in pitched]
+        num_bars = math.ceil(max(int(e.max()) for _, e in steps) / spb)
+        active = [
+            note_activity(s, e, part.pitches, num_bars * spb)
+            for (s, e), part in zip(steps, pitched, strict=True)
+        ]
+        try:
+            grid = assign_voices(
+                active,
+                [p.name for p in pitched],
+                fe.track_names,
+                fewer_tracks=self.fewer_tracks,
+                source=name,
             )
-        starts = np.arange(len(phrases)) * self.hop_bars
-        bar_ok = np.ones(n_bars + fe.bars, dtype=bool)  # bars past the end are padding
-        if self.other_meters == "skip":
-            lengths = np.diff(piece.lines)[:n_bars]
-            bar_ok[: len(lengths)] = np.abs(lengths - self.bar_quarters) < _EPS
-        meter_ok = np.array([bar_ok[b : b + fe.bars].all() for b in starts], dtype=bool)
-        sounding = ~np.isnan(phrases).reshape(len(phrases), -1).all(axis=1)
-        self.phrases_skipped["meter"] += int((~meter_ok).sum())
-        self.phrases_skipped["silent"] += int((meter_ok & ~sounding).sum())
-        keep = meter_ok & sounding
-        if not keep.any():
-            parts = []
-            if (~meter_ok).any():
-                parts.append(
-                    f"{int((~meter_ok).sum())} with a bar of another length than the roll's "
-                    f"{self.bar_quarters:g} quarter notes (steps_per_bar / steps_per_beat = "
-                    f'{spb} / {fe.steps_per_beat}; other_meters="stretch" keeps them)'
-                )
-            if (meter_ok & ~sounding).any():
-                parts.append(f"{int((meter_ok & ~sounding).sum())} silent")
-            return empty, [], f"all {len(phrases)} phrases skipped: {', '.join(parts)}"
-        return phrases[keep], starts[keep].tolist(), None
+        except ValueError as err:  # fewer_tracks="skip"
+            return Phrases(empty, [], problem=str(err))
+        high = fe.lowest_pitch + fe.pitches - 1
+        grid = fit_range(grid, fe.lowest_pitch, high, self.out_of_range, source=name)
+        phrases = cut_phrases(
+            grid,
+            piece.bar_lengths,
+            fe.bars,
+            spb,
+            self.hop_bars,
+            pad=self.pad,
+            bar_quarters=self.bar_quarters if self.other_meters == "skip" else None,
+        )
+        if phrases.problem is not None and phrases.skipped["meter"]:
+            phrases.problem += (
+                f" (steps_per_bar / steps_per_beat = {spb} / {fe.steps_per_beat}; "
+                f'other_meters="stretch" keeps them)'
+            )
+        return phrases
 
     def cache_key(self) -> dict[str, Any]:
         """JSON-able identity of this data set's content: the options and a SHA-256 of the rolls."""

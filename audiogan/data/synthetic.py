@@ -260,11 +260,11 @@ class SyntheticSounds(Dataset):
     """Class-labelled synthetic sounds (the conditional WGAN-GP's categories), made on demand.
 
     Item ``i`` has label ``i % len(classes)`` and is synthesized from a generator seeded with
-    ``(seed, i)`` only, so a smaller ``n_per_class`` gives a prefix of a larger one and any item
+    ``(seed, i)`` only, so a smaller ``clips_per_class`` gives a prefix of a larger one and any item
     can be produced alone, in any DataLoader worker.
 
     Args:
-        n_per_class: Items per class; the dataset holds ``n_per_class * len(classes)``.
+        clips_per_class: Items per class; the dataset holds ``clips_per_class * len(classes)``.
         sample_rate: Samples per second.
         num_samples: Length of each clip.
         seed: Identity of the set.
@@ -282,7 +282,7 @@ class SyntheticSounds(Dataset):
 
     def __init__(
         self,
-        n_per_class: int = 20,
+        clips_per_class: int = 20,
         sample_rate: int = 16000,
         num_samples: int = 16000,
         seed: int = 0,
@@ -299,7 +299,7 @@ class SyntheticSounds(Dataset):
         if len(set(classes)) != len(classes):
             raise ValueError(f"SyntheticSounds: classes repeat: {list(classes)}")
         for name, value in (
-            ("n_per_class", n_per_class),
+            ("clips_per_class", clips_per_class),
             ("sample_rate", sample_rate),
             ("num_samples", num_samples),
         ):
@@ -307,7 +307,7 @@ class SyntheticSounds(Dataset):
                 raise ValueError(f"SyntheticSounds: {name} must be positive, got {value}")
         if seed < 0:
             raise ValueError(f"SyntheticSounds: seed must be non-negative, got {seed}")
-        self.n_per_class = int(n_per_class)
+        self.clips_per_class = int(clips_per_class)
         self.sample_rate = int(sample_rate)
         self.num_samples = int(num_samples)
         self.seed = int(seed)
@@ -317,7 +317,7 @@ class SyntheticSounds(Dataset):
         self.labels = [i % len(self.classes) for i in range(len(self))]
 
     def __len__(self) -> int:
-        return self.n_per_class * len(self.classes)
+        return self.clips_per_class * len(self.classes)
 
     def waveform(self, index: int) -> torch.Tensor:
         """The ``(1, num_samples)`` waveform of item ``index`` (without ``transform``)."""
@@ -340,7 +340,8 @@ class SyntheticSounds(Dataset):
         return {
             "dataset": "SyntheticSounds",
             "version": SYNTH_VERSION,
-            "n_per_class": self.n_per_class,
+            # the key's old name, so that caches built before the rename stay valid
+            "n_per_class": self.clips_per_class,
             "sample_rate": self.sample_rate,
             "num_samples": self.num_samples,
             "seed": self.seed,
@@ -357,7 +358,7 @@ class SyntheticSounds(Dataset):
 
 def write_audio_folder(
     root: str | os.PathLike,
-    n_per_class: int = 20,
+    clips_per_class: int = 20,
     sample_rate: int = 16000,
     num_samples: int = 16000,
     seed: int = 0,
@@ -370,14 +371,14 @@ def write_audio_folder(
 
     Args:
         root: Destination folder (created; existing files of the same names are overwritten).
-        n_per_class, sample_rate, num_samples, seed, classes: As for :class:`SyntheticSounds`.
+        clips_per_class, sample_rate, num_samples, seed, classes: As for :class:`SyntheticSounds`.
         subtype: libsndfile subtype of the wav files.
 
     Returns:
         ``root`` as a Path.
     """
     root = Path(root)
-    ds = SyntheticSounds(n_per_class, sample_rate, num_samples, seed, classes)
+    ds = SyntheticSounds(clips_per_class, sample_rate, num_samples, seed, classes)
     for i in range(len(ds)):
         name = ds.classes[ds.labels[i]]
         save_audio(
@@ -392,7 +393,7 @@ def write_audio_folder(
 def write_annotated_csv(
     csv_path: str | os.PathLike,
     audio_dir: str | os.PathLike,
-    n_per_class: int = 20,
+    clips_per_class: int = 20,
     sample_rate: int = 16000,
     num_samples: int = 16000,
     seed: int = 0,
@@ -411,7 +412,7 @@ def write_annotated_csv(
     Args:
         csv_path: The CSV to write (parent folders created).
         audio_dir: Folder for the wav files (created).
-        n_per_class, sample_rate, num_samples, seed, classes: As for :class:`SyntheticSounds`.
+        clips_per_class, sample_rate, num_samples, seed, classes: As for :class:`SyntheticSounds`.
         string_labels: Write class names instead of class indices.
         with_extension: Write ``00000.wav`` instead of ``00000``.
         header: Start with a ``file,label`` header row.
@@ -421,7 +422,7 @@ def write_annotated_csv(
         ``csv_path`` as a Path.
     """
     csv_path, audio_dir = Path(csv_path), Path(audio_dir)
-    ds = SyntheticSounds(n_per_class, sample_rate, num_samples, seed, classes)
+    ds = SyntheticSounds(clips_per_class, sample_rate, num_samples, seed, classes)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     with open(csv_path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)

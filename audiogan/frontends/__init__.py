@@ -11,6 +11,14 @@ from audiogan.frontends.base import (
     frames_for_samples,
     samples_for_frames,
 )
+from audiogan.frontends.complex_spectrogram import ComplexSpectrogram
+from audiogan.frontends.instantaneous_frequency import (
+    InstantaneousFrequency,
+    instantaneous_frequency,
+    instantaneous_frequency_hz,
+    mel_weights,
+    phase_from_instantaneous_frequency,
+)
 from audiogan.frontends.logmel import LogMel, db_to_unit, log_mel, unit_to_db
 from audiogan.frontends.logspec import LogSpectrogram, log_magnitude, log_spectrogram
 from audiogan.frontends.pianoroll import (
@@ -19,12 +27,18 @@ from audiogan.frontends.pianoroll import (
     pitches_to_roll,
     roll_to_pitches,
     roll_to_tracks,
-    segment_pitches,
 )
 from audiogan.frontends.streaming import StreamingEncoder, stream_windows
 from audiogan.frontends.waveform import Waveform, draw_waveform, waveform_features
+from audiogan.music.phrases import segment_pitches
 
 __all__ = [
+    "ComplexSpectrogram",
+    "InstantaneousFrequency",
+    "instantaneous_frequency",
+    "instantaneous_frequency_hz",
+    "mel_weights",
+    "phase_from_instantaneous_frequency",
     "AudioFrontend",
     "LogMel",
     "LogSpectrogram",

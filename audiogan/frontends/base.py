@@ -61,6 +61,21 @@ def check_wave_length(wave: torch.Tensor, n_fft: int, name: str) -> None:
         )
 
 
+def check_wave(wave: torch.Tensor, name: str, n_fft: int | None = None) -> None:
+    """Raise a ValueError unless ``wave`` is a floating ``(..., time)`` tensor (with ``n_fft``,
+    long enough for a centred STFT: :func:`check_wave_length`); the message starts with
+    ``name``."""
+    if not isinstance(wave, torch.Tensor) or wave.dim() < 1 or not wave.is_floating_point():
+        got = (
+            f"{tuple(wave.shape)} {wave.dtype}"
+            if isinstance(wave, torch.Tensor)
+            else type(wave).__name__
+        )
+        raise ValueError(f"{name}: expected a floating waveform (..., time), got {got}")
+    if n_fft is not None:
+        check_wave_length(wave, n_fft, name)
+
+
 def fix_frames(features: torch.Tensor, frames: int | None, value: float = -1.0) -> torch.Tensor:
     """Right-pad with ``value`` or trim the last axis of ``(..., frames_in)`` to ``frames``.
 
@@ -258,16 +273,7 @@ class AudioFrontend(nn.Module):
         draw_spectrogram(features, ax)
 
     def _check_wave(self, wave: torch.Tensor) -> None:
-        if not isinstance(wave, torch.Tensor) or wave.dim() < 1:
-            shape = tuple(wave.shape) if isinstance(wave, torch.Tensor) else type(wave).__name__
-            raise ValueError(
-                f"{type(self).__name__}.encode: expected a waveform (..., time), got {shape}"
-            )
-        if not wave.is_floating_point():
-            raise ValueError(
-                f"{type(self).__name__}.encode: expected a floating waveform, got {wave.dtype}"
-            )
-        check_wave_length(wave, self.n_fft, f"{type(self).__name__}.encode")
+        check_wave(wave, f"{type(self).__name__}.encode", self.n_fft)
 
     def _check_features(self, features: torch.Tensor, what: str = "decode") -> None:
         expected = (1, self.freq_bins) if self.frames is None else (1, self.freq_bins, self.frames)

@@ -14,17 +14,15 @@ The mapping from waveform to features is fixed (nothing is fitted on data):
 ``decode`` undoes steps 3 and 2 (on the unclipped range), estimates the linear power
 spectrogram with ``InverseMelScale`` (least squares) and recovers a waveform with Griffin-Lim
 (zero-phase initialisation, so decoding is deterministic). With a vocoder instead (``LogMel(...,
-vocoder=RUN_OR_CHECKPOINT)``, a run of the ``vocoder`` recipe, :mod:`audiogan.recipes.vocoder`),
-a HiFi-GAN generator trained on exactly these features turns them into the waveform: its
-``frames * hop_length`` samples are cut to Griffin-Lim's ``(frames - 1) * hop_length`` (the last
-hop lies past the last frame's centre), so both decoders give the same length.
+vocoder=module)``: a generator trained on exactly these features, such as a run of the ``vocoder``
+recipe loaded by :func:`audiogan.train.load_vocoder`), the vocoder turns them into the waveform:
+its ``frames * hop_length`` samples are cut to Griffin-Lim's ``(frames - 1) * hop_length`` (the
+last hop lies past the last frame's centre), so both decoders give the same length.
 """
 
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 import torch
 import torchaudio.functional as AF
@@ -34,20 +32,22 @@ from torchaudio.transforms import GriffinLim, InverseMelScale, MelSpectrogram
 from audiogan.frontends.base import (
     AudioFrontend,
     batch_apply,
-    check_wave_length,
+    check_wave,
     fix_frames,
     module_dtype,
     pack_leading,
     stft_power,
     unpack_leading,
 )
+from audiogan.registry import register
 
 #: Default dB floor and ceiling, relative to a full-scale sine.
 DB_FLOOR = -80.0
 DB_CEIL = 20.0
 _AMIN_DB = -120.0
 
-#: The parameters that define the features: a vocoder decodes a LogMel only if they all agree.
+#: The parameters that define the features: a vocoder decodes a LogMel only if they all agree
+#: (:func:`audiogan.train.load_vocoder` checks them).
 MEL_PARAMETERS = (
     "sample_rate",
     "n_fft",
@@ -139,22 +139,31 @@ def log_mel(
     Raises:
         ValueError: If ``wave`` is not floating or has ``n_fft // 2`` samples or fewer.
     """
-    if wave.dim() < 1 or not wave.is_floating_point():
-        raise ValueError(
-            f"log_mel: expected a floating waveform (..., time), got {tuple(wave.shape)} {wave.dtype}"
-        )
-    check_wave_length(wave, n_fft, "log_mel")
+    check_wave(wave, "log_mel", n_fft)
     packed, shapes = pack_leading(wave, "time")
-    spec = stft_power(packed, n_fft, hop_length, power=2.0)  # (batch, n_fft // 2 + 1, frames)
+    power = stft_power(packed, n_fft, hop_length, power=2.0)  # (batch, n_fft // 2 + 1, frames)
     f_top = f_max if f_max is not None else float(sample_rate // 2)
-    fb = AF.melscale_fbanks(n_fft // 2 + 1, f_min, f_top, n_mels, sample_rate).to(
-        spec
-    )  # (freq, n_mels)
-    mel = torch.matmul(spec.transpose(-1, -2), fb).transpose(-1, -2)  # (batch, n_mels, frames)
-    unit = fix_frames(power_to_unit(mel, reference_power(n_fft), db_floor, db_ceil), frames, -1.0)
-    return unpack_leading(unit.unsqueeze(1), shapes, "channels mels frames")
+    filters = AF.melscale_fbanks(n_fft // 2 + 1, f_min, f_top, n_mels, sample_rate).to(power)
+    features = _mel_features(power, filters, reference_power(n_fft), db_floor, db_ceil, frames)
+    return unpack_leading(features, shapes, "channels mels frames")
 
 
+def _mel_features(
+    power: torch.Tensor,
+    filters: torch.Tensor,
+    ref: float,
+    db_floor: float,
+    db_ceil: float,
+    frames: int | None,
+) -> torch.Tensor:
+    """Steps 1 (the mel projection) to 4 of the module docstring, shared by :func:`log_mel` and
+    :meth:`LogMel.encode`: ``(batch, n_fft // 2 + 1, frames)`` power and ``(freq, n_mels)``
+    filters -> ``(batch, 1, n_mels, frames)`` in [-1, 1]."""
+    mel = torch.matmul(power.transpose(-1, -2), filters).transpose(-1, -2)
+    return fix_frames(power_to_unit(mel, ref, db_floor, db_ceil), frames, -1.0).unsqueeze(1)
+
+
+@register
 class LogMel(AudioFrontend):
     """Log-mel frontend: ``encode (..., time) -> (..., 1, n_mels, frames)`` in [-1, 1], ``decode`` back.
 
@@ -176,12 +185,12 @@ class LogMel(AudioFrontend):
         db_floor: dB (re a full-scale sine) mapped to -1.
         db_ceil: dB mapped to +1.
         griffin_lim_iters: Griffin-Lim iterations in :meth:`decode`.
-        vocoder: Decode with a trained vocoder instead of Griffin-Lim: a checkpoint or run
-            folder of the ``vocoder`` recipe (loaded on the first :meth:`decode`, see
-            :meth:`load_vocoder`; the path is part of :attr:`config`, so a GAN's checkpoint
-            stores it and :func:`~audiogan.train.generate` decodes with it), or a module
-            ``(batch, n_mels, frames) -> (batch, 1, frames * hop_length)`` used as it is (its
-            train/eval mode is yours; not in :attr:`config`). ``config`` has the key ``"vocoder"`` only when a path is given.
+        vocoder: Decode with this module instead of Griffin-Lim: ``(batch, n_mels, frames) ->
+            (batch, 1, frames * hop_length)``, used as it is (its train/eval mode is yours). A
+            vocoder run loaded by :func:`~audiogan.train.load_vocoder` knows its checkpoint
+            (its ``source``): then :attr:`config` names it under ``"vocoder"``, so a GAN's
+            checkpoint records which vocoder decodes it and :func:`~audiogan.train.generate`
+            loads it again.
 
     Example:
         >>> fe = LogMel(n_mels=64, frames=64)
@@ -201,7 +210,7 @@ class LogMel(AudioFrontend):
         db_floor: float = DB_FLOOR,
         db_ceil: float = DB_CEIL,
         griffin_lim_iters: int = 32,
-        vocoder: str | os.PathLike | nn.Module | None = None,
+        vocoder: nn.Module | None = None,
     ) -> None:
         super().__init__(sample_rate, n_fft, hop_length, frames)
         _check_db_range(db_floor, db_ceil, "LogMel")
@@ -226,13 +235,14 @@ class LogMel(AudioFrontend):
             "db_ceil": float(db_ceil),
             "griffin_lim_iters": int(griffin_lim_iters),
         }
-        if vocoder is not None and not isinstance(vocoder, nn.Module):
-            self.config["vocoder"] = os.fspath(vocoder)
         # Kept out of the module tree (a tuple): not in state_dict, so a GAN checkpoint that
         # stores this frontend and the feature cache's key do not hold the vocoder's weights.
         self._vocoder: tuple[nn.Module, ...] = ()
-        if isinstance(vocoder, nn.Module):
-            self._vocoder = (self._checked_vocoder(vocoder, "the vocoder module"),)
+        if vocoder is not None:
+            self._vocoder = (self.check_vocoder(vocoder, "the vocoder module"),)
+            source = getattr(vocoder, "source", None)
+            if isinstance(source, str):
+                self.config["vocoder"] = source
         self.n_mels = int(n_mels)
         self.freq_bins = self.n_mels
         self.db_floor = float(db_floor)
@@ -261,34 +271,31 @@ class LogMel(AudioFrontend):
         """
         self._check_wave(wave)
         packed, shapes = pack_leading(wave.to(module_dtype(self)), "time")
-        mel = batch_apply(self.mel, packed)  # (batch, n_mels, frames)
-        unit = fix_frames(
-            power_to_unit(mel, self.ref, self.db_floor, self.db_ceil), self.frames, -1.0
+        power = batch_apply(self.mel.spectrogram, packed)  # (batch, n_fft // 2 + 1, frames)
+        features = _mel_features(
+            power, self.mel.mel_scale.fb, self.ref, self.db_floor, self.db_ceil, self.frames
         )
-        return unpack_leading(unit.unsqueeze(1), shapes, "channels mels frames")
+        return unpack_leading(features, shapes, "channels mels frames")
 
-    def decode(
-        self, features: torch.Tensor, vocoder: str | os.PathLike | nn.Module | None = None
-    ) -> torch.Tensor:
+    @property
+    def vocoder(self) -> nn.Module | None:
+        """The vocoder :meth:`decode` uses, None for Griffin-Lim."""
+        return self._vocoder[0] if self._vocoder else None
+
+    def decode(self, features: torch.Tensor, vocoder: nn.Module | None = None) -> torch.Tensor:
         """Log-mel ``(..., 1, n_mels, frames)`` -> waveform ``(..., (frames - 1) * hop_length)``.
 
         Args:
             features: The log-mel, in [-1, 1].
-            vocoder: For this call, a vocoder module or checkpoint path (loaded and checked as
-                for the constructor's); default: the frontend's own, else Griffin-Lim.
+            vocoder: A vocoder module for this call (checked as for the constructor's);
+                default: the frontend's own, else Griffin-Lim.
 
         Raises:
-            ValueError: If the features do not fit, or the vocoder was trained on other
-                log-mels (the message names the parameters that differ).
-            FileNotFoundError: If the vocoder path does not exist.
+            ValueError: If the features do not fit, or the vocoder's ``n_mels`` or ``hop``
+                differ from these log-mels'.
         """
         self._check_features(features)
-        if vocoder is None:
-            model = self.load_vocoder()
-        elif isinstance(vocoder, nn.Module):
-            model = self._checked_vocoder(vocoder, "the vocoder module")
-        else:
-            model = self._vocoder_from(vocoder)
+        model = self.vocoder if vocoder is None else self.check_vocoder(vocoder, "the vocoder")
         if model is not None:
             return self._vocode(model, features)
         packed, shapes = pack_leading(features.to(module_dtype(self)), "channels mels frames")
@@ -299,55 +306,12 @@ class LogMel(AudioFrontend):
         wave = self.griffin_lim(linear)  # (batch, time)
         return unpack_leading(wave, shapes, "time")
 
-    def load_vocoder(self) -> nn.Module | None:
-        """The frontend's vocoder (None: Griffin-Lim), loading it from ``config["vocoder"]`` once.
-
-        The checkpoint (a file, or the newest in a run folder or its ``checkpoints/``) is read
-        with ``weights_only`` loading; the generator is rebuilt by
-        :func:`~audiogan.train.load_generator` with its EMA weights if any, its weight norms
-        folded away, frozen, in eval mode. Its ``metadata["frontend"]`` must be a LogMel with
-        this one's :data:`MEL_PARAMETERS`.
+    def check_vocoder(self, model: nn.Module, where: str) -> nn.Module:
+        """``model``, if its ``n_mels`` and ``hop`` (when it has them) fit these log-mels.
 
         Raises:
-            FileNotFoundError: If the path does not exist or holds no checkpoint.
-            ValueError: If it is not a vocoder of these log-mels.
+            ValueError: Naming ``where`` and the attribute that differs.
         """
-        if not self._vocoder and "vocoder" in self.config:
-            self._vocoder = (self._vocoder_from(self.config["vocoder"]),)
-        return self._vocoder[0] if self._vocoder else None
-
-    def _vocoder_from(self, source: str | os.PathLike) -> nn.Module:
-        from audiogan.train import latest_checkpoint, load_checkpoint, load_generator
-
-        path = Path(source)
-        if path.is_dir():
-            folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
-            path = latest_checkpoint(folder)
-            if path is None:
-                raise FileNotFoundError(f"LogMel: no vocoder checkpoint in {folder}")
-        state = load_checkpoint(path)  # FileNotFoundError for a missing file
-        spec = (state.get("metadata") or {}).get("frontend") or {}
-        if not str(spec.get("class", "")).endswith(".LogMel"):
-            raise ValueError(
-                f"LogMel: {path} is not a vocoder of LogMel features (its metadata['frontend'] "
-                f"is {spec.get('class')!r}); train one with `audiogan train vocoder`"
-            )
-        differ = [
-            f"{k}={theirs!r} (this LogMel: {ours!r})"
-            for k, theirs, ours in _mel_diff(spec.get("config") or {}, self.config)
-        ]
-        if differ:
-            raise ValueError(
-                f"LogMel: the vocoder {path} was trained on other log-mels: {', '.join(differ)}; "
-                "build the LogMel with the vocoder's parameters, or train a vocoder for these"
-            )
-        model = load_generator(state)  # EMA weights if any, eval mode
-        if callable(getattr(model, "remove_weight_norm", None)):
-            model.remove_weight_norm()
-        return self._checked_vocoder(model.requires_grad_(False), str(path))
-
-    def _checked_vocoder(self, model: nn.Module, where: str) -> nn.Module:
-        """``model``, if its ``n_mels`` and ``hop`` (when it has them) fit these log-mels."""
         for attr, key in (("n_mels", "n_mels"), ("hop", "hop_length")):
             theirs = getattr(model, attr, None)
             if theirs is not None and theirs != self.config[key]:
@@ -367,19 +331,3 @@ class LogMel(AudioFrontend):
         wave = model(packed[:, 0])  # (batch, 1, frames * hop_length)
         wave = wave[:, 0, : (frames - 1) * self.hop_length]  # Griffin-Lim's length
         return unpack_leading(wave, shapes, "time")
-
-
-def _mel_diff(theirs: dict, ours: dict) -> list[tuple[str, object, object]]:
-    """``(parameter, theirs, ours)`` for each of :data:`MEL_PARAMETERS` that differs (an
-    ``f_max`` of None is ``sample_rate // 2``)."""
-
-    def value(config: dict, key: str) -> object:
-        if key == "f_max" and config.get(key) is None:
-            return float(config.get("sample_rate", 0) // 2)
-        return config.get(key)
-
-    return [
-        (k, value(theirs, k), value(ours, k))
-        for k in MEL_PARAMETERS
-        if value(theirs, k) != value(ours, k)
-    ]

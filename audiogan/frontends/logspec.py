@@ -26,6 +26,7 @@ from torchaudio.transforms import GriffinLim, Spectrogram
 from audiogan.frontends.base import (
     AudioFrontend,
     batch_apply,
+    check_wave,
     check_wave_length,
     fix_frames,
     module_dtype,
@@ -33,6 +34,7 @@ from audiogan.frontends.base import (
     stft_power,
     unpack_leading,
 )
+from audiogan.registry import register
 
 #: Added to the magnitude before the log.
 EPS = 1e-6
@@ -46,14 +48,17 @@ def log_magnitude(wave: torch.Tensor, n_fft: int = 256, hop_length: int = 128) -
     Raises:
         ValueError: If ``wave`` is not floating or has ``n_fft // 2`` samples or fewer.
     """
-    if wave.dim() < 1 or not wave.is_floating_point():
-        raise ValueError(
-            f"log_magnitude: expected a floating waveform (..., time), got {tuple(wave.shape)} {wave.dtype}"
-        )
-    check_wave_length(wave, n_fft, "log_magnitude")
+    check_wave(wave, "log_magnitude", n_fft)
     packed, shapes = pack_leading(wave, "time")
     mag = stft_power(packed, n_fft, hop_length, power=1.0)  # (batch, n_fft // 2 + 1, frames)
-    return unpack_leading(torch.log(mag[:, :-1] + EPS), shapes, "freq frames")
+    return unpack_leading(_log_of(mag), shapes, "freq frames")
+
+
+def _log_of(mag: torch.Tensor) -> torch.Tensor:
+    """Step 2 of the module docstring, Nyquist bin dropped: ``(batch, n_fft // 2 + 1, frames)``
+    magnitude -> ``(batch, n_fft // 2, frames)``; shared by :func:`log_magnitude` and
+    :class:`LogSpectrogram`."""
+    return torch.log(mag[:, :-1] + EPS)
 
 
 def normalize_log_magnitude(
@@ -97,12 +102,24 @@ def log_spectrogram(
         raise ValueError(
             f"log_spectrogram: expected mean and std of shape ({bins},), got {tuple(mean.shape)} and {tuple(std.shape)}"
         )
-    unit = normalize_log_magnitude(
-        log_magnitude(wave, n_fft, hop_length), mean.to(wave), std.to(wave), clip_std
-    )
+    log_mag = log_magnitude(wave, n_fft, hop_length)
+    return _features(log_mag, mean.to(wave), std.to(wave), clip_std, frames)
+
+
+def _features(
+    log_mag: torch.Tensor,
+    mean: torch.Tensor,
+    std: torch.Tensor,
+    clip_std: float,
+    frames: int | None,
+) -> torch.Tensor:
+    """Steps 3 and 4 of the module docstring, shared by :func:`log_spectrogram` and
+    :meth:`LogSpectrogram.encode`: ``(..., freq, frames)`` -> ``(..., 1, freq, frames)``."""
+    unit = normalize_log_magnitude(log_mag, mean, std, clip_std)
     return fix_frames(unit, frames, -1.0).unsqueeze(-3)
 
 
+@register
 class LogSpectrogram(AudioFrontend):
     """SpecGAN frontend: ``encode (..., time) -> (..., 1, n_fft // 2, frames)`` in [-1, 1], ``decode`` back.
 
@@ -171,7 +188,7 @@ class LogSpectrogram(AudioFrontend):
 
     def _log_magnitude(self, wave: torch.Tensor) -> torch.Tensor:
         # (batch, time) -> (batch, n_fft // 2, frames)
-        return torch.log(self.spectrogram(wave)[:, :-1] + EPS)
+        return _log_of(self.spectrogram(wave))
 
     @torch.no_grad()
     def fit(
@@ -247,11 +264,9 @@ class LogSpectrogram(AudioFrontend):
         self._check_wave(wave)
         self._require_fitted("encode")
         packed, shapes = pack_leading(wave.to(module_dtype(self)), "time")
-        unit = normalize_log_magnitude(
-            batch_apply(self._log_magnitude, packed), self.mean, self.std, self.clip_std
-        )
-        unit = fix_frames(unit, self.frames, -1.0)  # (batch, freq, frames)
-        return unpack_leading(unit.unsqueeze(1), shapes, "channels freq frames")
+        log_mag = batch_apply(self._log_magnitude, packed)  # (batch, freq, frames)
+        features = _features(log_mag, self.mean, self.std, self.clip_std, self.frames)
+        return unpack_leading(features, shapes, "channels freq frames")
 
     def decode(self, features: torch.Tensor) -> torch.Tensor:
         """``(..., 1, n_fft // 2, frames)`` -> waveform ``(..., (frames - 1) * hop_length)`` by Griffin-Lim."""

@@ -16,7 +16,9 @@ converter re-struck notes every 4 steps and reshaped ``(4, 2, 16)`` to ``(32, 4)
 transpose, mixing voices and time; neither happens here).
 
 Functional twins: :func:`pitches_to_roll`, :func:`roll_to_pitches`, :func:`binarize_roll`,
-:func:`roll_to_tracks`, :func:`segment_pitches`.
+:func:`roll_to_tracks`. Music comes in through :mod:`audiogan.music` (the one path from MIDI files
+and music21 streams to pitch grids that :class:`~audiogan.data.MidiFolder` and
+:class:`~audiogan.data.JSBChorales` use too).
 """
 
 from __future__ import annotations
@@ -33,20 +35,16 @@ from einops import rearrange
 from torch import nn
 
 from audiogan._shapes import check_trailing
-from audiogan.music.midi import (
-    Note,
-    Track,
-    read_midi,
-    stream_to_tracks,
-    tracks_to_grid,
-    write_midi,
-)
+from audiogan.music.midi import Note, Track, read_midi, write_midi
+from audiogan.music.phrases import segment_pitches
+from audiogan.music.score import stream_to_tracks
+from audiogan.music.voices import assign_voices, fit_range, note_activity
+from audiogan.registry import register
 from audiogan.viz.pianoroll import draw_pianoroll
 
 ROLL_AXES = "(..., tracks, bars, steps, pitches)"
 GRID_AXES = "(..., time, tracks)"
 _MODES = ("argmax", "threshold")
-_OUT_OF_RANGE = ("octave", "drop", "raise")
 
 
 def pitches_to_roll(
@@ -240,69 +238,7 @@ def roll_to_tracks(
     return tracks
 
 
-def segment_pitches(
-    grid: np.ndarray | torch.Tensor,
-    segment_steps: int,
-    hop_steps: int | None = None,
-    pad: bool = True,
-) -> np.ndarray:
-    """Cut a pitch grid into windows of ``segment_steps`` steps.
-
-    Args:
-        grid: ``(time, tracks)`` MIDI numbers, NaN for rests.
-        segment_steps: Window length in steps.
-        hop_steps: Step between window starts (default ``segment_steps``: back to back).
-        pad: Keep a last, incomplete window, padded with rests (NaN); otherwise drop it.
-
-    Returns:
-        ``(segments, segment_steps, tracks)`` float32; ``(0, segment_steps, tracks)`` if none fit.
-    """
-    g = np.asarray(grid.cpu() if isinstance(grid, torch.Tensor) else grid, dtype=np.float32)
-    if g.ndim != 2:
-        raise ValueError(f"grid: expected shape (time, tracks), got {g.shape}")
-    hop = segment_steps if hop_steps is None else hop_steps
-    if segment_steps < 1 or hop < 1:
-        raise ValueError(f"segment_steps and hop_steps must be >= 1, got {segment_steps}, {hop}")
-    time, n_tracks = g.shape
-    last = time - 1 if pad else time - segment_steps
-    starts = range(0, last + 1, hop) if time > 0 else range(0)
-    out = np.full((len(starts), segment_steps, n_tracks), np.nan, dtype=np.float32)
-    for i, s in enumerate(starts):
-        chunk = g[s : s + segment_steps]
-        out[i, : len(chunk)] = chunk
-    return out
-
-
-def _fit_range(tracks: list[Track], low: int, high: int, policy: str, source: str) -> list[Track]:
-    """Bring notes into ``low..high`` by octaves, drop them, or raise, per ``policy``."""
-    if policy not in _OUT_OF_RANGE:
-        raise ValueError(f"out_of_range must be one of {_OUT_OF_RANGE}, got {policy!r}")
-    if policy == "octave" and high - low + 1 < 12:
-        raise ValueError(
-            f'out_of_range="octave" needs at least 12 pitches, the roll has {high - low + 1}'
-        )
-    fitted = []
-    for t in tracks:
-        notes = []
-        for n in t.notes:
-            p = n.pitch
-            if low <= p <= high:
-                notes.append(n)
-            elif policy == "raise":
-                raise ValueError(
-                    f"{source}: track {t.name!r} has pitch {p}, outside the roll's MIDI range "
-                    f'{low}..{high}; use out_of_range="octave" or "drop"'
-                )
-            elif policy == "octave":
-                while p < low:
-                    p += 12
-                while p > high:
-                    p -= 12
-                notes.append(Note(n.start, n.end, p))
-        fitted.append(Track(t.name, t.program, t.is_drum, notes))
-    return fitted
-
-
+@register
 class PianoRoll(nn.Module):
     """Frontend for multi-track piano rolls ``(tracks, bars, steps, pitches)`` in {-1, 1}.
 
@@ -417,9 +353,14 @@ class PianoRoll(nn.Module):
         }
 
     @property
-    def n_steps(self) -> int:
+    def num_steps(self) -> int:
         """Steps per roll, ``bars * steps_per_bar`` (the ``time`` axis of a pitch grid)."""
         return self.bars * self.steps_per_bar
+
+    @property
+    def n_steps(self) -> int:
+        """The old name of :attr:`num_steps`."""
+        return self.num_steps
 
     @property
     def steps_per_second(self) -> float:
@@ -432,7 +373,7 @@ class PianoRoll(nn.Module):
     def encode(self, grid: torch.Tensor | np.ndarray) -> torch.Tensor:
         """Pitch grid ``(..., time, tracks)`` (NaN = rest) -> roll ``(..., tracks, bars, steps, pitches)``."""
         x = torch.as_tensor(grid)
-        check_trailing(x, (self.n_steps, self.tracks), "PianoRoll.encode input", GRID_AXES)
+        check_trailing(x, (self.num_steps, self.tracks), "PianoRoll.encode input", GRID_AXES)
         return pitches_to_roll(x, self.bars, self.steps_per_bar, self.pitches, self.lowest_pitch)
 
     def forward(self, grid: torch.Tensor | np.ndarray) -> torch.Tensor:
@@ -555,45 +496,6 @@ class PianoRoll(nn.Module):
             )
         draw_pianoroll(self.binarize(x), ax, self.track_names)
 
-    def _assign(
-        self, tracks: list[Track], source: str, select: Sequence[int] | None
-    ) -> list[Track]:
-        """Map read tracks to roll tracks: chosen by index, else by name, else in order."""
-        if select is not None:
-            if len(select) > self.tracks:
-                raise ValueError(f"instruments: at most {self.tracks} indices, got {len(select)}")
-            bad = [i for i in select if not 0 <= i < len(tracks)]
-            if bad:
-                raise ValueError(
-                    f"{source}: has {len(tracks)} instruments/parts, no index {bad[0]}"
-                )
-            chosen = [tracks[i] for i in select]
-        else:
-            wanted = [n.lower() for n in self.track_names]
-            names = [t.name.strip().lower() for t in tracks]
-            if tracks and len(set(names)) == len(names) and all(n in wanted for n in names):
-                by_name = dict(zip(names, tracks, strict=True))
-                return [by_name.get(w, Track(w)) for w in wanted]
-            if len(tracks) > self.tracks:
-                raise ValueError(
-                    f"{source}: has {len(tracks)} instruments/parts but the piano roll has "
-                    f"{self.tracks} tracks; pass instruments=[...] to choose which ones"
-                )
-            chosen = list(tracks)
-        return chosen + [Track() for _ in range(self.tracks - len(chosen))]
-
-    def _tracks_to_roll(self, tracks: list[Track], hop_bars: int | None) -> torch.Tensor:
-        grid = tracks_to_grid(tracks)
-        hop = None if hop_bars is None else hop_bars * self.steps_per_bar
-        segments = segment_pitches(grid, self.n_steps, hop, pad=True)
-        return pitches_to_roll(
-            torch.from_numpy(segments),
-            self.bars,
-            self.steps_per_bar,
-            self.pitches,
-            self.lowest_pitch,
-        )
-
     def from_tracks(
         self,
         tracks: Sequence[Track],
@@ -604,26 +506,56 @@ class PianoRoll(nn.Module):
     ) -> torch.Tensor:
         """Notes on the step grid -> rolls ``(segments, tracks, bars, steps, pitches)``.
 
-        Tracks are matched to roll tracks by name when every name is one of
-        :attr:`track_names`, otherwise in order (missing ones stay silent). Each roll track keeps
-        the highest sounding pitch per step. The piece is cut into rolls from step 0 every
+        Tracks map to roll tracks by :func:`~audiogan.music.voices.assign_voices` (chosen by
+        ``instruments``, else by name against :attr:`track_names`, else one track split by
+        pitch order, else in order, missing ones silent); each roll track keeps the highest
+        sounding pitch per step. Pitches then go into range by
+        :func:`~audiogan.music.voices.fit_range`. The piece is cut into rolls from step 0 every
         ``hop_bars`` bars (default ``bars``: back to back); the last one is padded with rests.
 
         Args:
             tracks: The notes (see :mod:`audiogan.music.midi`).
             hop_bars: Bars between the starts of consecutive rolls.
-            out_of_range: Notes outside the pitch range: ``"octave"`` moves them by octaves into
-                it, ``"drop"`` drops them, ``"raise"`` raises a ValueError.
+            out_of_range: Pitches outside the pitch range: ``"octave"`` moves them by octaves
+                into it, ``"drop"`` makes them rests, ``"raise"`` raises a ValueError.
             instruments: Indices of the tracks to use, in roll-track order (overrides matching).
             source: Name of the input, for error messages.
 
         Returns:
             ``(segments, tracks, bars, steps, pitches)`` float32 in {-1, 1} (0 segments if no notes).
         """
-        chosen = self._assign(list(tracks), source, instruments)
+        tracks = list(tracks)
+        num_steps = max((n.end for t in tracks for n in t.notes), default=0)
+        active = [
+            note_activity(
+                np.array([n.start for n in t.notes], dtype=np.int64),
+                np.array([n.end for n in t.notes], dtype=np.int64),
+                np.array([n.pitch for n in t.notes], dtype=np.int64),
+                num_steps,
+            )
+            for t in tracks
+        ]
+        grid = assign_voices(
+            active,
+            [t.name for t in tracks],
+            self.track_names,
+            select=instruments,
+            more_tracks="raise",
+            source=source,
+        )
         high = self.lowest_pitch + self.pitches - 1
-        chosen = _fit_range(chosen, self.lowest_pitch, high, out_of_range, source)
-        return self._tracks_to_roll(chosen, hop_bars)
+        grid = fit_range(grid, self.lowest_pitch, high, out_of_range, source)
+        sounding = np.flatnonzero(~np.isnan(grid).all(axis=1))
+        grid = grid[: sounding[-1] + 1 if len(sounding) else 0]  # up to the last sounding step
+        hop = None if hop_bars is None else hop_bars * self.steps_per_bar
+        segments = segment_pitches(grid, self.num_steps, hop, pad=True)
+        return pitches_to_roll(
+            torch.from_numpy(segments),
+            self.bars,
+            self.steps_per_bar,
+            self.pitches,
+            self.lowest_pitch,
+        )
 
     def from_midi(
         self,

@@ -259,7 +259,7 @@ def stream_windows(
     of a window are those of ``model`` on that window's frames of the whole signal.
 
     Args:
-        model: A streaming classifier: ``step(frames (batch, [1,] n_features, k), state) ->
+        model: A streaming classifier: ``step(frames (batch, [1,] num_features, k), state) ->
             (logits (batch, num_classes), state)`` with ``state=None`` to start, such as
             :class:`~audiogan.nn.RecurrentClassifier` (in eval mode).
         frontend: A centred-STFT frontend, as for :class:`StreamingEncoder`.
@@ -282,7 +282,7 @@ def stream_windows(
         >>> from audiogan.frontends import LogMel
         >>> from audiogan.nn import RecurrentClassifier
         >>> frontend = LogMel(n_mels=16, n_fft=512, hop_length=128)
-        >>> model = RecurrentClassifier(n_features=16, num_classes=3).eval()
+        >>> model = RecurrentClassifier(num_features=16, num_classes=3).eval()
         >>> wave = torch.randn(16000) * 0.1  # 1 s at 16 kHz, as 10 chunks
         >>> chunks = (wave[i : i + 1600] for i in range(0, 16000, 1600))
         >>> windows = stream_windows(model, frontend, chunks, window=50)  # 126 frames
@@ -297,7 +297,7 @@ def stream_windows(
         )
     encoder = StreamingEncoder(frontend)
     state, logits, seen, first = None, None, 0, 0  # the current window: frames seen, first frame
-    for frames in _frames(encoder, chunks):  # (..., n_features, k)
+    for frames in _frames(encoder, chunks):  # (..., num_features, k)
         while frames.shape[-1] > 0:
             take = min(frames.shape[-1], window - seen)
             logits, state = model.step(frames[..., :take], state)  # (batch, num_classes)

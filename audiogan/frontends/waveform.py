@@ -20,18 +20,10 @@ from torch import nn
 from audiogan._shapes import check_trailing
 from audiogan.audio.io import save_audio
 from audiogan.audio.transforms import pad_or_trim
+from audiogan.frontends.base import check_wave
+from audiogan.registry import register
 
 _FEATURE_AXES = "(..., channels, time)"
-
-
-def _check_wave(wave: torch.Tensor, name: str) -> None:
-    if not isinstance(wave, torch.Tensor) or wave.dim() < 1 or not wave.is_floating_point():
-        got = (
-            f"{tuple(wave.shape)} {wave.dtype}"
-            if isinstance(wave, torch.Tensor)
-            else type(wave).__name__
-        )
-        raise ValueError(f"{name}: expected a floating waveform (..., time), got {got}")
 
 
 def waveform_features(wave: torch.Tensor, num_samples: int) -> torch.Tensor:
@@ -45,7 +37,7 @@ def waveform_features(wave: torch.Tensor, num_samples: int) -> torch.Tensor:
     Returns:
         ``(..., 1, num_samples)``, the samples unchanged.
     """
-    _check_wave(wave, "waveform_features")
+    check_wave(wave, "waveform_features")
     return pad_or_trim(wave, num_samples).unsqueeze(-2)
 
 
@@ -85,6 +77,7 @@ def draw_waveform(wave: torch.Tensor, ax: Any, sample_rate: int = 0) -> None:
     ax.set_yticks([])
 
 
+@register
 class Waveform(nn.Module):
     """Identity frontend for waveform GANs: ``encode (..., time) -> (..., 1, num_samples)``.
 
@@ -122,7 +115,7 @@ class Waveform(nn.Module):
 
     def encode(self, wave: torch.Tensor) -> torch.Tensor:
         """Waveform ``(..., time)`` -> features ``(..., 1, num_samples)`` (padded or trimmed)."""
-        _check_wave(wave, "Waveform.encode")
+        check_wave(wave, "Waveform.encode")
         return waveform_features(wave, self.num_samples)
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:

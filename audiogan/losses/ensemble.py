@@ -2,7 +2,7 @@
 
 A critic returns raw scores ``(batch,)``, or a :class:`~audiogan.protocols.CriticOutput` with one
 score tensor ``(batch, ...)`` and one list of feature maps per sub-critic (HiFi-GAN's
-multi-period and multi-scale discriminators). :func:`as_critic_output` brings both forms to a
+multi-period and multi-scale critics). :func:`as_critic_output` brings both forms to a
 ``CriticOutput``; :func:`critic_loss_over` and :func:`generator_loss_over` apply an objective to
 each sub-critic and sum, as HiFi-GAN's ``discriminator_loss`` / ``generator_loss`` do. Patch or
 frame scores ``(batch, ...)`` are flattened to ``(batch * ...,)``, so the objective's batch mean

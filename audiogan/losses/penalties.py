@@ -26,8 +26,10 @@ Distributed and compiled critics: the penalty only *calls* the critic, so a crit
 ``DistributedDataParallel`` works (the penalty's graph ends in the same parameters as the main
 loss; one ``backward()`` of the total loss reduces everything once). The penalty's own
 ``torch.autograd.grad`` is taken with respect to the *inputs* only, never the parameters.
-A critic wrapped by ``torch.compile`` is called through its uncompiled ``_orig_mod`` (same
-parameters), because AOTAutograd does not support the double backward the penalty needs.
+Give the penalty the eager critic, never a ``torch.compile`` wrapper: AOTAutograd does not support
+the double backward the penalty needs. Keep a reference to the module you compiled (the wrapper
+shares its parameters) and pass that, as :class:`~audiogan.train.Trainer` does (its compiled calls
+score, its eager critic takes the penalty).
 """
 
 from __future__ import annotations
@@ -47,12 +49,6 @@ class ScalerLike(Protocol):
     def scale(self, outputs: torch.Tensor) -> torch.Tensor: ...
 
     def get_scale(self) -> float: ...
-
-
-def _uncompiled(critic: nn.Module) -> nn.Module:
-    """The module behind a ``torch.compile`` wrapper (same parameters), or ``critic`` itself."""
-    inner = getattr(critic, "_orig_mod", None)
-    return inner if isinstance(inner, nn.Module) else critic
 
 
 def _check_inputs(
@@ -102,8 +98,7 @@ def _input_gradient(
         (``create_graph=True``) so that a loss built on it reaches the critic's parameters.
     """
     out_dtype = torch.promote_types(x.dtype, torch.float32)  # fp16/bf16 -> fp32; fp64 stays
-    module = _uncompiled(critic)
-    scores = module(x) if labels is None else module(x, labels)
+    scores = critic(x) if labels is None else critic(x, labels)
     if not isinstance(scores, torch.Tensor) or scores.shape != (x.shape[0],):
         got = tuple(scores.shape) if isinstance(scores, torch.Tensor) else type(scores).__name__
         raise ValueError(
@@ -313,7 +308,7 @@ class GradientPenalty:
 
         Args:
             critic: ``forward(x, labels=None) -> (batch,)``; may be wrapped in
-                ``DistributedDataParallel`` or ``torch.compile``.
+                ``DistributedDataParallel``, not in ``torch.compile`` (pass the eager module).
             real: Real data ``(batch, *features)``.
             fake: Generated data, same shape.
             labels: Class labels ``(batch,)`` for a conditional critic, or None.
@@ -372,7 +367,7 @@ class R1Penalty:
 
         Args:
             critic: ``forward(x, labels=None) -> (batch,)``; may be wrapped in
-                ``DistributedDataParallel`` or ``torch.compile``.
+                ``DistributedDataParallel``, not in ``torch.compile`` (pass the eager module).
             real: Real data ``(batch, *features)``.
             fake: Ignored (shape-checked against ``real`` when given).
             labels: Class labels ``(batch,)`` for a conditional critic, or None.

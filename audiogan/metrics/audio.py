@@ -175,9 +175,7 @@ def inception_score(
         probs = _probabilities(probs_or_model)
     n = probs.shape[0]
     if not isinstance(splits, (int, np.integer)) or not 1 <= splits <= n:
-        raise ValueError(
-            f"splits: expected an integer in 1..{n} (number of samples), got {splits!r}"
-        )
+        raise ValueError(f"splits: expected an integer in 1..{n} (number of items), got {splits!r}")
     scores = []
     for i in range(splits):
         part = probs[i * n // splits : (i + 1) * n // splits]
@@ -228,7 +226,7 @@ def ndb_score(
         )
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= x_real.shape[0]:
         raise ValueError(
-            f"k: expected an integer in 1..{x_real.shape[0]} (number of real samples), got {k!r}"
+            f"k: expected an integer in 1..{x_real.shape[0]} (number of real items), got {k!r}"
         )
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha: expected a significance level in (0, 1), got {alpha!r}")
@@ -284,7 +282,7 @@ def audio_report(
             the smaller side (one part when it has fewer than 40): tiny parts bias the score
             towards 1 (a part of one sample scores exactly 1).
             Each side is shuffled (with ``seed``) before it is cut into parts: samples made
-            class by class (:func:`~audiogan.train.callbacks.fixed_samples`) would otherwise
+            class by class (:func:`~audiogan.train.callbacks.fixed_fakes`) would otherwise
             give parts of one class each and a score near 1 however well they are spread.
         ndb_k: NDB bins on the embeddings; default ``max(2, min(50, n_real // 20))``, i.e. at
             least 20 real samples per bin where possible (lowered to ``n_real`` if larger).
@@ -454,7 +452,7 @@ def _flatten(samples: ArrayLike, name: str) -> torch.Tensor:
     """``(n, ...)`` to ``(n, d)`` float32."""
     x = torch.as_tensor(samples).detach()
     if x.dim() < 1 or x.shape[0] < 1:
-        raise ValueError(f"{name}: expected samples of shape (n >= 1, ...), got {tuple(x.shape)}")
+        raise ValueError(f"{name}: expected items of shape (n >= 1, ...), got {tuple(x.shape)}")
     return x.reshape(x.shape[0], -1).float()
 
 

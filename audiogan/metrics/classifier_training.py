@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader, Dataset, random_split
 
 from audiogan._atomic import atomic_path
 from audiogan._build import is_audiogan_path
+from audiogan.registry import lookup, registered_name, upgrade_config
 
 #: Version of the saved classifier file layout.
 CHECKPOINT_FORMAT = 1
@@ -212,11 +213,11 @@ def train_or_load_classifier(
     path = Path(path)
     if path.is_file():
         stored = _read_classifier(path)
-        if stored["class"] != _class_name(type(model)):
+        if not _names_class(stored["class"], type(model)):
             raise ValueError(
                 f"{path} holds a classifier with other settings (class {stored['class']})"
             )
-        config = stored["config"]
+        config = upgrade_config(type(model), stored["config"])
         differ = [k for k, v in getattr(model, "config", {}).items() if config.get(k) != v]
         if differ:
             raise ValueError(f"{path} holds a classifier with other settings ({', '.join(differ)})")
@@ -253,7 +254,7 @@ def load_classifier(
     checkpoint = _read_classifier(path, map_location)
     if cls is None:
         cls = _import_class(checkpoint["class"], path)
-    model = cls(**checkpoint["config"])
+    model = cls(**upgrade_config(cls, checkpoint["config"]))
     model.load_state_dict(checkpoint["state_dict"])
     return model.to(map_location).eval()
 
@@ -279,12 +280,42 @@ def _read_classifier(path: Path, map_location: torch.device | str = "cpu") -> di
 
 
 def _class_name(cls: type) -> str:
-    """``module:qualname``, as :func:`save_classifier` records a class."""
-    return f"{cls.__module__}:{cls.__qualname__}"
+    """How :func:`save_classifier` records a class: its registered name (``"ResNet9Classifier"``,
+    :mod:`audiogan.registry`), or ``module:qualname`` for a class that has none."""
+    return registered_name(cls) or f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _names_class(name: str, cls: type) -> bool:
+    """True when a classifier file's class ``name`` stands for ``cls`` (today's name or an old one)."""
+    if name == _class_name(cls) or name == f"{cls.__module__}:{cls.__qualname__}":
+        return True
+    if ":" in name or registered_name(cls) is None:
+        return False
+    try:
+        return lookup(name) is cls
+    except ValueError:
+        return False
 
 
 def _import_class(name: str, path: Path) -> type[nn.Module]:
-    """Import the audiogan ``module:qualname`` recorded in a classifier file, and nothing else."""
+    """The audiogan class a classifier file names, imported only if it is one.
+
+    A registered name (or an old one of :mod:`audiogan._aliases`) is looked up in
+    :mod:`audiogan.registry`; a ``module:qualname`` (files written before the registry) is
+    imported when it is inside ``audiogan``.
+    """
+    if ":" not in name:
+        try:
+            found = lookup(name)
+        except ValueError as err:
+            raise ValueError(
+                f"{path}: names the classifier class {name!r}, which is not an audiogan class; "
+                "only audiogan classes are imported from a file: pass cls= (your model class) "
+                "instead"
+            ) from err
+        if not (isinstance(found, type) and issubclass(found, nn.Module)):
+            raise ValueError(f"{path}: {name!r} is not an nn.Module class; pass cls= instead")
+        return found
     module_name, _, qualname = name.partition(":")
     if not qualname or not is_audiogan_path(f"{module_name}.{qualname}"):
         raise ValueError(

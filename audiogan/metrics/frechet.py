@@ -24,7 +24,7 @@ def gaussian_statistics(embeddings: ArrayLike) -> tuple[torch.Tensor, torch.Tens
     x = _as_float64(embeddings, "embeddings")
     if x.dim() != 2 or x.shape[0] < 2:
         raise ValueError(
-            f"embeddings: expected shape (n >= 2, dim) (samples, features), got {tuple(x.shape)}"
+            f"embeddings: expected shape (n >= 2, dim) (items, features), got {tuple(x.shape)}"
         )
     if not torch.isfinite(x).all():
         raise ValueError("embeddings: contains NaN or infinite values")

@@ -1,14 +1,16 @@
-"""MIDI files and music21 streams as lists of notes on a step grid.
+"""MIDI files: read into a :class:`~audiogan.music.piece.Piece` or as notes on a step grid, written
+from notes.
 
-Everything here works in *steps*: a step is ``1 / steps_per_beat`` of a quarter note (with the
-default ``steps_per_beat=4``, a sixteenth note). :func:`read_midi` and :func:`stream_to_tracks`
-quantize onsets and offsets to that grid (round to nearest; a note never shrinks below one
-step); :func:`write_midi` writes notes on that grid at a fixed tempo; :func:`tracks_to_grid`
+A step is ``1 / steps_per_beat`` of a quarter note (with the default ``steps_per_beat=4``, a
+sixteenth note). :func:`read_piece` reads a file's parts in quarter notes with its bar lines;
+:func:`read_midi` quantizes them to the step grid (round to nearest; a note never shrinks below
+one step); :func:`write_midi` writes notes on that grid at a fixed tempo; :func:`tracks_to_grid`
 turns notes into the ``(time, tracks)`` pitch grid (MIDI numbers, NaN for silence) that
-:func:`audiogan.frontends.pianoroll.pitches_to_roll` one-hot encodes.
+:func:`audiogan.frontends.pianoroll.pitches_to_roll` one-hot encodes. music21 streams are read
+by :mod:`audiogan.music.score`.
 
-``pretty_midi`` and ``music21`` are optional (``pip install 'audiogan[music]'``) and imported
-only when a function needs them.
+``pretty_midi`` is optional (``pip install 'audiogan[music]'``) and imported only when a
+function needs it.
 """
 
 from __future__ import annotations
@@ -16,19 +18,24 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from audiogan._optional import require
+from audiogan.errors import AudioganError
+from audiogan.music.piece import EPS, Part, Piece, bar_lines, last_end
 
 #: Ticks per quarter note of the MIDI files :func:`write_midi` writes (divisible by 2, 3, 4, 8, 16).
 MIDI_RESOLUTION = 480
+#: The largest time-signature denominator read (x/256); a file's denominator byte is a power
+#: of two and can say 2**255, a bar of ~1e-76 quarter notes.
+_MAX_DENOMINATOR = 256
+#: The most bars a file may have (about 55 hours of 4/4 at 120 quarter notes a minute).
+_MAX_BARS = 100_000
 
 
-class MidiFileError(ValueError):
+class MidiFileError(AudioganError, ValueError):
     """A MIDI file is missing, unreadable or corrupt. The message names the file."""
 
     def __init__(self, path: str | os.PathLike, reason: str) -> None:
@@ -56,34 +63,25 @@ class Track:
     notes: list[Note] = field(default_factory=list)
 
 
-def _quantize(start: float, end: float, steps_per_beat: int) -> tuple[int, int]:
-    """Quarter-note times -> step indices ``(start, end)``, rounded, at least one step long."""
-    s = round(start * steps_per_beat)
-    e = round(end * steps_per_beat)
-    return s, max(e, s + 1)
+def read_piece(path: str | os.PathLike) -> Piece:
+    """Read a MIDI file's instruments and bar lines, in quarter notes (its ticks / resolution).
 
-
-def read_midi(path: str | os.PathLike, steps_per_beat: int = 4) -> list[Track]:
-    """Read a MIDI file's instruments as notes on a step grid.
-
-    Times are converted through the file's own tick resolution, so tempo changes don't move
-    notes off the beat grid: step ``k`` starts at quarter note ``k / steps_per_beat`` of the
-    file. Instruments come in ``pretty_midi``'s order (first note-on per program, channel and
-    track); instruments without notes are not listed (``pretty_midi`` drops them).
+    Times go through the file's own tick resolution, so tempo changes never move a note off the
+    beat. Bar lines come from the file's time signatures (a later one at the same tick wins); a
+    file without one at its start is 4/4 until its first one (as in ``pretty_midi``), and the
+    file's start is a bar line. Instruments come in ``pretty_midi``'s order (first note-on per
+    program, channel and track); instruments without notes are not listed.
 
     Args:
         path: A ``.mid``/``.midi`` file.
-        steps_per_beat: Grid steps per quarter note.
 
     Returns:
-        One :class:`Track` per instrument, notes sorted by start then pitch.
+        The :class:`~audiogan.music.piece.Piece`.
 
     Raises:
-        MidiFileError: If the file is missing or can't be parsed as MIDI.
-        ValueError: If ``steps_per_beat`` is not positive.
+        MidiFileError: If the file is missing or can't be parsed as MIDI, has a time signature
+            outside 1/1 .. 255/256, or more than 100000 bars.
     """
-    if steps_per_beat < 1:
-        raise ValueError(f"steps_per_beat must be a positive integer, got {steps_per_beat}")
     pretty_midi = require("pretty_midi", feature="MIDI import")
     path = Path(path)
     if not path.is_file():
@@ -95,19 +93,78 @@ def read_midi(path: str | os.PathLike, steps_per_beat: int = 4) -> list[Track]:
             path, f"not a readable MIDI file ({type(err).__name__}: {err})"
         ) from err
     resolution = float(pm.resolution)
-    tracks = []
-    for inst in pm.instruments:
-        notes = []
-        for n in inst.notes:
-            s, e = _quantize(
-                pm.time_to_tick(n.start) / resolution,
-                pm.time_to_tick(n.end) / resolution,
-                steps_per_beat,
+
+    def quarters(seconds: Sequence[float]) -> np.ndarray:
+        return np.array([pm.time_to_tick(t) for t in seconds], dtype=np.float64) / resolution
+
+    parts = [
+        Part(
+            name=str(inst.name),
+            program=int(inst.program),
+            is_drum=bool(inst.is_drum),
+            starts=quarters([n.start for n in inst.notes]),
+            ends=quarters([n.end for n in inst.notes]),
+            pitches=np.array([n.pitch for n in inst.notes], dtype=np.int64),
+        )
+        for inst in pm.instruments
+        if inst.notes
+    ]
+    changes: dict[float, float] = {}
+    for ts in sorted(pm.time_signature_changes, key=lambda ts: ts.time):
+        if not (1 <= ts.numerator and 1 <= ts.denominator <= _MAX_DENOMINATOR):
+            raise MidiFileError(
+                path,
+                f"time signature {ts.numerator}/{ts.denominator:.6g} is not one of 1/1 to "
+                f"255/{_MAX_DENOMINATOR}",
             )
-            notes.append(Note(s, e, int(n.pitch)))
-        notes.sort(key=lambda n: (n.start, n.pitch))
-        tracks.append(Track(inst.name, int(inst.program), bool(inst.is_drum), notes))
-    return tracks
+        pos = float(quarters([ts.time])[0])
+        changes[pos] = 4.0 * ts.numerator / ts.denominator  # a later one at the same tick wins
+    meters = sorted(changes.items())
+    if not meters or meters[0][0] > EPS:
+        meters.insert(0, (0.0, 4.0))  # 4/4 until the first time signature
+    end = last_end(parts)
+    bars = (max(end, meters[-1][0]) - meters[0][0]) / min(length for _, length in meters)
+    if bars > _MAX_BARS:
+        raise MidiFileError(
+            path, f"about {bars:.3g} bars, more than {_MAX_BARS} (a corrupt time signature?)"
+        )
+    return Piece(parts, bar_lines(meters, end))
+
+
+def part_to_track(piece: Piece, part: Part, steps_per_beat: int) -> Track:
+    """A part's notes on a grid of ``steps_per_beat`` steps per quarter note, sorted by (start,
+    pitch); see :meth:`~audiogan.music.piece.Piece.steps`."""
+    starts, ends = piece.steps(part, steps_per_beat=steps_per_beat)
+    notes = [
+        Note(s, e, p)
+        for s, e, p in zip(starts.tolist(), ends.tolist(), part.pitches.tolist(), strict=True)
+    ]
+    notes.sort(key=lambda n: (n.start, n.pitch))
+    return Track(part.name, part.program, part.is_drum, notes)
+
+
+def read_midi(path: str | os.PathLike, steps_per_beat: int = 4) -> list[Track]:
+    """Read a MIDI file's instruments as notes on a step grid.
+
+    Step ``k`` starts at quarter note ``k / steps_per_beat`` of the file (see
+    :func:`read_piece`; the bar lines are not used): onsets and offsets are rounded to the
+    nearest step and a note never shrinks below one step.
+
+    Args:
+        path: A ``.mid``/``.midi`` file.
+        steps_per_beat: Grid steps per quarter note.
+
+    Returns:
+        One :class:`Track` per instrument with notes, notes sorted by start then pitch.
+
+    Raises:
+        MidiFileError: If the file is missing or can't be read (see :func:`read_piece`).
+        ValueError: If ``steps_per_beat`` is not positive.
+    """
+    if steps_per_beat < 1:
+        raise ValueError(f"steps_per_beat must be a positive integer, got {steps_per_beat}")
+    piece = read_piece(path)
+    return [part_to_track(piece, part, steps_per_beat) for part in piece.parts]
 
 
 def write_midi(
@@ -171,105 +228,22 @@ def write_midi(
     return path
 
 
-def tracks_to_grid(tracks: Sequence[Track], n_steps: int | None = None) -> np.ndarray:
+def tracks_to_grid(tracks: Sequence[Track], num_steps: int | None = None) -> np.ndarray:
     """Notes -> pitch grid, keeping the highest sounding pitch of each track at each step.
 
     Args:
         tracks: The tracks, in the order of the grid's columns.
-        n_steps: Length of the grid; notes past it are cut. ``None``: up to the last note's end.
+        num_steps: Length of the grid; notes past it are cut. ``None``: up to the last note's end.
 
     Returns:
         ``(time, tracks)`` float32 MIDI numbers, NaN where a track is silent.
     """
-    if n_steps is None:
-        n_steps = max((n.end for t in tracks for n in t.notes), default=0)
-    grid = np.full((n_steps, len(tracks)), np.nan, dtype=np.float32)
+    if num_steps is None:
+        num_steps = max((n.end for t in tracks for n in t.notes), default=0)
+    grid = np.full((num_steps, len(tracks)), np.nan, dtype=np.float32)
     for k, track in enumerate(tracks):
         for n in track.notes:
-            s, e = max(n.start, 0), min(n.end, n_steps)
+            s, e = max(n.start, 0), min(n.end, num_steps)
             if e > s:
                 grid[s:e, k] = np.fmax(grid[s:e, k], np.float32(n.pitch))
     return grid
-
-
-def stream_bar_quarters(score: Any) -> list[float]:
-    """Distinct bar lengths (in quarter notes) of the time signatures found in a music21 stream."""
-    meter = require("music21.meter", feature="music21 import")
-    found = score.recurse().getElementsByClass(meter.TimeSignature)
-    return sorted({float(ts.barDuration.quarterLength) for ts in found})
-
-
-def _pickup_and_bar(score: Any) -> tuple[float, float]:
-    """``(pickup, bar)`` in quarter notes: the anacrusis length (0.0 if none) and its bar length."""
-    stream = require("music21.stream", feature="music21 import")
-    meter = require("music21.meter", feature="music21 import")
-    parts = list(score.parts) if isinstance(score, stream.Score) else [score]
-    if not parts:
-        return 0.0, 0.0
-    first = parts[0].getElementsByClass(stream.Measure).first()
-    if first is None:
-        return 0.0, 0.0
-    ts = first.timeSignature or parts[0].recurse().getElementsByClass(meter.TimeSignature).first()
-    if ts is None:
-        return 0.0, 0.0
-    bar = float(ts.barDuration.quarterLength)
-    length = float(first.duration.quarterLength)
-    return (length if 0 < length < bar else 0.0), bar
-
-
-def stream_pickup(score: Any) -> float:
-    """Length in quarter notes of a music21 stream's anacrusis, 0.0 if it starts on a bar line.
-
-    The first measure of the first part is a pickup when it is shorter than the bar of its time
-    signature; the pickup's length is that measure's duration.
-    """
-    return _pickup_and_bar(score)[0]
-
-
-def stream_to_tracks(score: Any, steps_per_beat: int = 4, align_pickup: bool = True) -> list[Track]:
-    """Read a music21 stream's parts as notes on a step grid (parts -> tracks, in score order).
-
-    A :class:`music21.stream.Score` gives one track per part; any other stream (a Part, a
-    Stream of notes) gives one track. Chords give all their pitches (so
-    :func:`tracks_to_grid` keeps the highest); grace notes (zero duration) and unpitched
-    notes are skipped.
-
-    Args:
-        score: A music21 stream.
-        steps_per_beat: Grid steps per quarter note.
-        align_pickup: If the piece opens with an anacrusis, delay everything so the pickup ends
-            on a bar line: the grid then starts with a bar of rests followed by the pickup, and
-            step ``k * steps_per_bar`` is a downbeat of the piece.
-
-    Returns:
-        One :class:`Track` per part (name from ``partName`` or ``id``, program from the part's
-        instrument, 0 when it has none).
-    """
-    stream = require("music21.stream", feature="music21 import")
-    if steps_per_beat < 1:
-        raise ValueError(f"steps_per_beat must be a positive integer, got {steps_per_beat}")
-    if not isinstance(score, stream.Stream):
-        raise TypeError(f"expected a music21 stream, got {type(score).__name__}")
-    parts = list(score.parts) if isinstance(score, stream.Score) else [score]
-    shift = 0.0
-    if align_pickup:
-        pickup, bar = _pickup_and_bar(score)
-        if pickup > 0:
-            shift = bar - pickup
-    tracks = []
-    for part in parts:
-        inst = part.getInstrument(returnDefault=False) if hasattr(part, "getInstrument") else None
-        program = inst.midiProgram if inst is not None and inst.midiProgram is not None else 0
-        name = str(getattr(part, "partName", None) or part.id or "")
-        notes = []
-        for el in part.flatten().notes:
-            ql = float(Fraction(el.quarterLength))
-            if ql <= 0:  # grace note
-                continue
-            pitches = el.pitches if el.isChord else ([el.pitch] if hasattr(el, "pitch") else [])
-            start = float(Fraction(el.offset)) + shift
-            s, e = _quantize(start, start + ql, steps_per_beat)
-            notes.extend(Note(s, e, int(p.midi)) for p in pitches)
-        notes.sort(key=lambda n: (n.start, n.pitch))
-        tracks.append(Track(name, int(program), False, notes))
-    return tracks

@@ -26,8 +26,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from audiogan._build import build_module, is_audiogan_path
+from audiogan._build import build_module, class_name, is_audiogan_path
 from audiogan._shapes import check_shape
+from audiogan.registry import register
 
 ConditioningSpec = str | nn.Module | Mapping[str, Any]
 """A block's conditioning: a name, a module instance, or the ``{"class", "config"}`` dict that a
@@ -83,6 +84,7 @@ def check_labels(
     return labels
 
 
+@register
 class OneHot(nn.Module):
     """One-hot class vectors (the one-hot cGAN's conditioning), without parameters.
 
@@ -115,6 +117,7 @@ class OneHot(nn.Module):
         return vec.view(*vec.shape, *([1] * len(size))).expand(*vec.shape, *size)
 
 
+@register
 class LabelEmbedding(nn.Module):
     """A learned ``dim``-vector per class (the conditional WGAN-GP with label embedding: ``dim=16``).
 
@@ -173,6 +176,7 @@ class LabelEmbedding(nn.Module):
         return self.to_plane(vec).view(vec.shape[0], 1, *size)
 
 
+@register
 class Projection(nn.Module):
     """Projection-discriminator term ``<embed(y), h>`` (Miyato & Koyama 2018).
 
@@ -215,12 +219,12 @@ def conditioning_config(module: nn.Module) -> dict[str, Any]:
     """What a block's ``config`` stores for a conditioning instance.
 
     Returns:
-        ``{"class": "module.QualName", "config": module.config or None}``.
+        ``{"class": name, "config": module.config or None}``: the registered name of an audiogan
+        class (``"LabelEmbedding"``), the ``module.QualName`` of a user's.
     """
-    cls = type(module)
     config = getattr(module, "config", None)
     return {
-        "class": f"{cls.__module__}.{cls.__qualname__}",
+        "class": class_name(module),
         "config": None if config is None else dict(config),
     }
 
@@ -246,7 +250,7 @@ def build_conditioning(spec: Mapping[str, Any], name: str = "block") -> nn.Modul
             f"{name}: a conditioning dict must be {{'class': str, 'config': dict}} as a block's "
             f"config stores it, got {dict(spec)!r}"
         )
-    if not is_audiogan_path(path):
+    if "." in path and not is_audiogan_path(path):
         cls_name = path.rpartition(".")[2]
         raise ValueError(
             f"{name}: cannot rebuild the conditioning module {path!r} from a config: only audiogan "

@@ -21,7 +21,7 @@ from audiogan.nn.conditioning import (
     critic_conditioning,
     stack_label_maps,
 )
-from audiogan.nn.init import dcgan_init_
+from audiogan.nn.init import dcgan_init_, resolve_init
 from audiogan.nn.layers import (
     ActSpec,
     NormSpec,
@@ -32,14 +32,16 @@ from audiogan.nn.layers import (
     resolve_activation,
     resolve_norm,
 )
+from audiogan.registry import register
 
 _CRITIC_NORMS = ("none", "layer", "instance", "spectral", "batch")
 
 
+@register
 class ConvCritic2d(nn.Module):
     """Spectrogram (and label) -> one raw score per sample.
 
-    ``n_downsamples`` strided convolutions (k4 s2 p1) with LeakyReLU(0.2) halve the grid, the
+    ``num_downsamples`` strided convolutions (k4 s2 p1) with LeakyReLU(0.2) halve the grid, the
     feature maps are flattened and a linear layer gives the score (the critic of the conditional
     WGAN-GP with label embedding: 32-64-128-256 channels on ``(2, 128, 256)`` inputs, then a linear
     read-out). No norm after the first conv.
@@ -54,16 +56,16 @@ class ConvCritic2d(nn.Module):
     its term.
 
     Args:
-        in_shape: ``(channels, freq, frames)``; ``freq`` and ``frames`` divisible by ``2**n_downsamples``.
+        in_shape: ``(channels, freq, frames)``; ``freq`` and ``frames`` divisible by ``2**num_downsamples``.
         num_classes: Number of classes to condition on; 0 for unconditional. With a conditioning
             instance, 0 or the instance's ``num_classes`` (it is taken from the instance).
         conditioning: ``"embedding"``, ``"onehot"``, ``"projection"`` or a conditioning module
             instance (stored in ``config`` as ``{"class", "config"}``).
         embed_dim: Label embedding size for ``"embedding"``.
-        base_channels: Channels of the first conv; doubled at every stage up to ``max_channels``.
-        channels: Explicit channels of each stage (``n_downsamples`` entries); overrides the above.
+        width: Channels of the first conv; doubled at every stage up to ``max_channels``.
+        channels: Explicit channels of each stage (``num_downsamples`` entries); overrides the above.
         max_channels: Cap for the doubling schedule.
-        n_downsamples: Number of halving stages.
+        num_downsamples: Number of halving stages.
         norm: ``"none"``, ``"layer"``, ``"instance"``, ``"spectral"`` (spectral norm on every conv and
             linear weight) or ``"batch"``. BatchNorm mixes samples and breaks the per-sample gradient
             penalty; it is allowed for BCE/LSGAN training only (the Trainer warns).
@@ -78,50 +80,50 @@ class ConvCritic2d(nn.Module):
     def __init__(
         self,
         in_shape: Sequence[int] = (1, 128, 256),
+        *,
         num_classes: int = 0,
         conditioning: ConditioningSpec = "embedding",
         embed_dim: int = 16,
-        base_channels: int = 32,
+        width: int = 32,
         channels: Sequence[int] | None = None,
         max_channels: int = 512,
-        n_downsamples: int = 4,
+        num_downsamples: int = 4,
         norm: NormSpec = "none",
         activation: ActSpec = "leaky_relu",
         init: str = "dcgan",
     ) -> None:
         super().__init__()
         name = "ConvCritic2d"
-        if init not in ("dcgan", "default"):
-            raise ValueError(f"{name}: init must be 'dcgan' or 'default', got {init!r}")
+        resolve_init(init, ("dcgan", "default"), f"{name}: init")
         in_shape = tuple(int(s) for s in in_shape)
         if len(in_shape) != 3 or min(in_shape) < 1:
             raise ValueError(
                 f"{name}: in_shape must be (channels, freq, frames) of positive sizes, got {in_shape}"
             )
-        if n_downsamples < 1:
-            raise ValueError(f"{name}: n_downsamples must be >= 1, got {n_downsamples}")
+        if num_downsamples < 1:
+            raise ValueError(f"{name}: num_downsamples must be >= 1, got {num_downsamples}")
         in_c, freq, frames = in_shape
-        scale = 2**n_downsamples
+        scale = 2**num_downsamples
         if freq % scale or frames % scale:
             raise ValueError(
-                f"{name}: in_shape {in_shape} cannot be reduced with n_downsamples={n_downsamples}: freq ({freq}) "
-                f"and frames ({frames}) must both be divisible by {scale}; change in_shape or n_downsamples"
+                f"{name}: in_shape {in_shape} cannot be reduced with num_downsamples={num_downsamples}: freq ({freq}) "
+                f"and frames ({frames}) must both be divisible by {scale}; change in_shape or num_downsamples"
             )
         if channels is None:
-            if base_channels < 1:
-                raise ValueError(f"{name}: base_channels must be >= 1, got {base_channels}")
-            channels = [min(max_channels, base_channels * 2**i) for i in range(n_downsamples)]
+            if width < 1:
+                raise ValueError(f"{name}: width must be >= 1, got {width}")
+            channels = [min(max_channels, width * 2**i) for i in range(num_downsamples)]
         channels = [int(c) for c in channels]
-        if len(channels) != n_downsamples or min(channels) < 1:
+        if len(channels) != num_downsamples or min(channels) < 1:
             raise ValueError(
-                f"{name}: channels must hold {n_downsamples} positive counts (one per stage), got {channels}"
+                f"{name}: channels must hold {num_downsamples} positive counts (one per stage), got {channels}"
             )
         norm_kind = resolve_norm(norm, _CRITIC_NORMS, f"{name} norm")
         act_kind = resolve_activation(activation, f"{name} activation")
-        if norm_kind == "instance" and n_downsamples > 1 and freq * frames == scale * scale:
+        if norm_kind == "instance" and num_downsamples > 1 and freq * frames == scale * scale:
             raise ValueError(
                 f"{name}: norm='instance' needs more than one position per map, but in_shape {in_shape} ends on a "
-                f"1x1 grid after {n_downsamples} stages; use norm='layer' or fewer n_downsamples"
+                f"1x1 grid after {num_downsamples} stages; use norm='layer' or fewer num_downsamples"
             )
 
         self.label_maps, self.projection, num_classes, cond_config = critic_conditioning(
@@ -141,10 +143,10 @@ class ConvCritic2d(nn.Module):
             "num_classes": num_classes,
             "conditioning": cond_config,
             "embed_dim": embed_dim,
-            "base_channels": base_channels,
+            "width": width,
             "channels": channels,
             "max_channels": max_channels,
-            "n_downsamples": n_downsamples,
+            "num_downsamples": num_downsamples,
             "norm": norm_kind,
             "activation": act_kind,
             "init": init,
@@ -157,7 +159,7 @@ class ConvCritic2d(nn.Module):
         bias = not has_bias_free_norm(layer_norm)
         layers: list[nn.Module] = []
         widths = [in_c + extra, *channels]
-        for i in range(n_downsamples):
+        for i in range(num_downsamples):
             first = i == 0
             layers.append(
                 nn.Conv2d(

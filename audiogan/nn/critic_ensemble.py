@@ -1,10 +1,10 @@
 """Several critics as one: their sub-critic scores and feature maps, concatenated.
 
-HiFi-GAN trains its generator against the multi-period and the multi-scale discriminators at
+HiFi-GAN trains its generator against the multi-period and the multi-scale critics at
 once; the :class:`~audiogan.train.Trainer` takes one critic, so ``CriticEnsemble(MPD, MSD)``
 runs both and returns one :class:`~audiogan.protocols.CriticOutput` whose lists hold MPD's
 sub-critics, then MSD's. The objective is then summed over all of them
-(:mod:`audiogan.losses.ensemble`), as HiFi-GAN sums its two discriminators' losses.
+(:mod:`audiogan.losses.ensemble`), as HiFi-GAN sums its two critics' losses.
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from audiogan._build import build_module, class_path
+from audiogan._build import build_module, class_name
 from audiogan.losses.ensemble import as_critic_output
 from audiogan.protocols import CriticOutput
+from audiogan.registry import register
 
 __all__ = ["CriticEnsemble"]
 
 
+@register
 class CriticEnsemble(nn.Module):
     """Run several critics on the same input and concatenate their sub-critic lists.
 
@@ -30,7 +32,7 @@ class CriticEnsemble(nn.Module):
     sub-critics in order. Members are rebuilt from ``config`` when they are audiogan blocks.
 
     Args:
-        *members: The critics, as modules or as ``{"class": path, "config": dict}`` specs.
+        *members: The critics, as modules or as ``{"class": name, "config": dict}`` specs.
         critics: More members, after the positional ones (how ``config`` rebuilds the ensemble).
 
     Attributes:
@@ -41,10 +43,10 @@ class CriticEnsemble(nn.Module):
         ``sum(len(member's scores))`` score tensors ``(batch, ...)`` and as many feature lists.
 
     Example:
-        >>> from audiogan.nn import MultiPeriodDiscriminator, MultiScaleDiscriminator
+        >>> from audiogan.nn import MultiPeriodCritic, MultiScaleCritic
         >>> D = CriticEnsemble(
-        ...     MultiPeriodDiscriminator(channels=(4, 8)),
-        ...     MultiScaleDiscriminator(channels=(16,) * 7),
+        ...     MultiPeriodCritic(channels=(4, 8)),
+        ...     MultiScaleCritic(channels=(16,) * 7),
         ... )
         >>> len(D(torch.randn(2, 1, 1001)).scores)
         8
@@ -77,7 +79,7 @@ class CriticEnsemble(nn.Module):
         self.members = nn.ModuleList(modules)
         self.config = {
             "critics": [
-                {"class": class_path(m), "config": getattr(m, "config", None)} for m in modules
+                {"class": class_name(m), "config": getattr(m, "config", None)} for m in modules
             ]
         }
 

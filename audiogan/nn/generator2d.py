@@ -18,7 +18,7 @@ from audiogan.nn.conditioning import (
     conditioning_vector,
     vector_conditioning,
 )
-from audiogan.nn.init import dcgan_init_
+from audiogan.nn.init import dcgan_init_, resolve_init
 from audiogan.nn.latent import sample_normal
 from audiogan.nn.layers import (
     ActSpec,
@@ -28,21 +28,24 @@ from audiogan.nn.layers import (
     make_norm,
     resolve_activation,
     resolve_norm,
+    resolve_upsample,
 )
+from audiogan.registry import register
 
 
+@register
 class ConvGenerator2d(nn.Module):
     """Latent (and label) -> spectrogram: linear projection, reshape, upsampling stack.
 
     The latent ``(batch, latent_dim)``, with the label's conditioning vector concatenated, is
-    projected to ``channels[0]`` maps on a base grid of ``out_shape[1:] / 2**n_upsamples``, then each
-    of ``n_upsamples`` stages doubles the grid (ConvTranspose2d k4 s2 p1, or nearest upsampling and a
+    projected to ``channels[0]`` maps on a base grid of ``out_shape[1:] / 2**num_upsamples``, then each
+    of ``num_upsamples`` stages doubles the grid (ConvTranspose2d k4 s2 p1, or a nearest resize and a
     3x3 conv), with norm and activation between stages and ``out_activation`` at the end.
 
     The one-hot cGAN: ``ConvGenerator2d(100, (1, 128, 512), num_classes=n, conditioning="onehot",
-    base_channels=256)`` (base grid 8x32, channels 256-128-64-32-1). The conditional WGAN-GP with
+    width=256)`` (base grid 8x32, channels 256-128-64-32-1). The conditional WGAN-GP with
     label embedding: ``ConvGenerator2d(100, (1, 128, 256), num_classes=n, embed_dim=16,
-    base_channels=512)``. Both end in ReLU; pass ``out_activation="relu"`` for that.
+    width=512)``. Both end in ReLU; pass ``out_activation="relu"`` for that.
 
     Conditioning is pluggable: ``conditioning=OneHot(5)``, ``LabelEmbedding(5, 32)`` or a user's
     module meeting :class:`audiogan.protocols.Conditioning` (its ``out_features`` vector is
@@ -51,17 +54,17 @@ class ConvGenerator2d(nn.Module):
     Args:
         latent_dim: Size of the latent vector.
         out_shape: ``(channels, freq, frames)``; ``freq`` and ``frames`` must be divisible by
-            ``2**n_upsamples``.
+            ``2**num_upsamples``.
         num_classes: Number of classes to condition on; 0 for unconditional. With a conditioning
             instance, 0 or the instance's ``num_classes`` (it is taken from the instance).
         conditioning: ``"embedding"`` (learned ``embed_dim`` vector), ``"onehot"``, or a
             conditioning module instance (stored in ``config`` as ``{"class", "config"}``).
         embed_dim: Label embedding size for ``"embedding"``.
-        base_channels: Channels on the base grid; stage ``i`` has ``base_channels // 2**i``
+        width: Channels on the base grid; stage ``i`` has ``width // 2**i``
             (at least 1). Ignored when ``channels`` is given.
-        channels: Explicit channels entering each upsampling stage (``n_upsamples`` entries).
-        n_upsamples: Number of doubling stages.
-        upsample: ``"transpose"`` or ``"nearest"``.
+        channels: Explicit channels entering each upsampling stage (``num_upsamples`` entries).
+        num_upsamples: Number of doubling stages.
+        upsample: ``"transposed"`` (ConvTranspose2d) or ``"resize"`` (nearest resize + conv).
         norm: ``"batch"``, ``"instance"``, ``"layer"``, ``"none"`` or a class (after the projection
             and every stage but the last).
         activation: Hidden activation, by name or class.
@@ -78,13 +81,14 @@ class ConvGenerator2d(nn.Module):
         self,
         latent_dim: int = 100,
         out_shape: Sequence[int] = (1, 128, 256),
+        *,
         num_classes: int = 0,
         conditioning: ConditioningSpec = "embedding",
         embed_dim: int = 16,
-        base_channels: int = 512,
+        width: int = 512,
         channels: Sequence[int] | None = None,
-        n_upsamples: int = 4,
-        upsample: str = "transpose",
+        num_upsamples: int = 4,
+        upsample: str = "transposed",
         norm: NormSpec = "batch",
         activation: ActSpec = "relu",
         out_activation: ActSpec = "tanh",
@@ -92,8 +96,7 @@ class ConvGenerator2d(nn.Module):
     ) -> None:
         super().__init__()
         name = "ConvGenerator2d"
-        if init not in ("dcgan", "default"):
-            raise ValueError(f"{name}: init must be 'dcgan' or 'default', got {init!r}")
+        resolve_init(init, ("dcgan", "default"), f"{name}: init")
         out_shape = tuple(int(s) for s in out_shape)
         if len(out_shape) != 3 or min(out_shape) < 1:
             raise ValueError(
@@ -101,25 +104,24 @@ class ConvGenerator2d(nn.Module):
             )
         if latent_dim < 1:
             raise ValueError(f"{name}: latent_dim must be >= 1, got {latent_dim}")
-        if n_upsamples < 0:
-            raise ValueError(f"{name}: n_upsamples must be >= 0, got {n_upsamples}")
-        if upsample not in ("transpose", "nearest"):
-            raise ValueError(f"{name}: upsample must be 'transpose' or 'nearest', got {upsample!r}")
+        if num_upsamples < 0:
+            raise ValueError(f"{name}: num_upsamples must be >= 0, got {num_upsamples}")
+        resolve_upsample(upsample, f"{name}: upsample")
         out_c, freq, frames = out_shape
-        scale = 2**n_upsamples
+        scale = 2**num_upsamples
         if freq % scale or frames % scale:
             raise ValueError(
-                f"{name}: out_shape {out_shape} cannot be reached with n_upsamples={n_upsamples}: freq ({freq}) "
-                f"and frames ({frames}) must both be a base size times {scale}; change out_shape or n_upsamples"
+                f"{name}: out_shape {out_shape} cannot be reached with num_upsamples={num_upsamples}: freq ({freq}) "
+                f"and frames ({frames}) must both be a base size times {scale}; change out_shape or num_upsamples"
             )
         if channels is None:
-            if base_channels < 1:
-                raise ValueError(f"{name}: base_channels must be >= 1, got {base_channels}")
-            channels = [max(1, base_channels // 2**i) for i in range(max(n_upsamples, 1))]
+            if width < 1:
+                raise ValueError(f"{name}: width must be >= 1, got {width}")
+            channels = [max(1, width // 2**i) for i in range(max(num_upsamples, 1))]
         channels = [int(c) for c in channels]
-        if len(channels) != max(n_upsamples, 1) or min(channels) < 1:
+        if len(channels) != max(num_upsamples, 1) or min(channels) < 1:
             raise ValueError(
-                f"{name}: channels must hold {max(n_upsamples, 1)} positive counts (one per upsampling stage), got {channels}"
+                f"{name}: channels must hold {max(num_upsamples, 1)} positive counts (one per upsampling stage), got {channels}"
             )
         norm_kind = resolve_norm(norm, ("batch", "instance", "layer", "none"), f"{name} norm")
         act_kind = resolve_activation(activation, f"{name} activation")
@@ -127,7 +129,7 @@ class ConvGenerator2d(nn.Module):
         if norm_kind == "instance" and freq * frames == scale * scale:
             raise ValueError(
                 f"{name}: norm='instance' needs more than one position per map, but out_shape {out_shape} starts "
-                f"from a 1x1 base grid with n_upsamples={n_upsamples}; use norm='layer' or fewer n_upsamples"
+                f"from a 1x1 base grid with num_upsamples={num_upsamples}; use norm='layer' or fewer num_upsamples"
             )
 
         cond_module, num_classes, cond_config = vector_conditioning(
@@ -139,9 +141,9 @@ class ConvGenerator2d(nn.Module):
             "num_classes": num_classes,
             "conditioning": cond_config,
             "embed_dim": embed_dim,
-            "base_channels": base_channels,
+            "width": width,
             "channels": channels,
-            "n_upsamples": n_upsamples,
+            "num_upsamples": num_upsamples,
             "upsample": upsample,
             "norm": norm_kind,
             "activation": act_kind,
@@ -165,13 +167,13 @@ class ConvGenerator2d(nn.Module):
 
         stages: list[nn.Module] = []
         widths = [*channels, out_c]
-        for i in range(n_upsamples):
-            last = i == n_upsamples - 1
+        for i in range(num_upsamples):
+            last = i == num_upsamples - 1
             c_in, c_out = widths[i], widths[i + 1]
             stages.append(_upsample_conv(c_in, c_out, upsample, bias=last or bias))
             if not last:
                 stages += [make_norm(norm_kind, c_out), make_activation(act_kind)]
-        if n_upsamples == 0:  # no upsampling: a 3x3 conv maps the projected maps to out channels
+        if num_upsamples == 0:  # no upsampling: a 3x3 conv maps the projected maps to out channels
             stages.append(nn.Conv2d(channels[0], out_c, kernel_size=3, padding=1))
         stages.append(make_activation(out_act_kind))
         self.stages = nn.Sequential(*stages)
@@ -212,7 +214,7 @@ class ConvGenerator2d(nn.Module):
 
 def _upsample_conv(c_in: int, c_out: int, mode: str, bias: bool) -> nn.Module:
     """One doubling stage: ``(B, c_in, F, T) -> (B, c_out, 2F, 2T)``."""
-    if mode == "transpose":
+    if mode == "transposed":
         return nn.ConvTranspose2d(c_in, c_out, kernel_size=4, stride=2, padding=1, bias=bias)
     return nn.Sequential(
         nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1, bias=bias)

@@ -26,7 +26,9 @@ from torch import nn
 
 from audiogan._shapes import check_shape
 from audiogan.nn.conditioning import check_labels
-from audiogan.nn.waveform_layers import apply_waveform_norm, remove_weight_norm
+from audiogan.nn.init import resolve_init
+from audiogan.nn.layers import apply_weight_norm, remove_weight_norm
+from audiogan.registry import register
 
 __all__ = ["HIFIGAN_PRESETS", "HiFiGANGenerator", "ResBlock1", "ResBlock2"]
 
@@ -37,7 +39,7 @@ HIFIGAN_PRESETS: dict[str, dict[str, Any]] = {
     "v1": {
         "upsample_rates": [8, 8, 2, 2],
         "upsample_kernel_sizes": [16, 16, 4, 4],
-        "initial_channels": 512,
+        "width": 512,
         "resblock": "1",
         "resblock_kernel_sizes": [3, 7, 11],
         "resblock_dilations": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
@@ -45,7 +47,7 @@ HIFIGAN_PRESETS: dict[str, dict[str, Any]] = {
     "v2": {
         "upsample_rates": [8, 8, 2, 2],
         "upsample_kernel_sizes": [16, 16, 4, 4],
-        "initial_channels": 128,
+        "width": 128,
         "resblock": "1",
         "resblock_kernel_sizes": [3, 7, 11],
         "resblock_dilations": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
@@ -53,7 +55,7 @@ HIFIGAN_PRESETS: dict[str, dict[str, Any]] = {
     "v3": {
         "upsample_rates": [8, 8, 4],
         "upsample_kernel_sizes": [16, 16, 8],
-        "initial_channels": 256,
+        "width": 256,
         "resblock": "2",
         "resblock_kernel_sizes": [3, 5, 7],
         "resblock_dilations": [[1, 2], [2, 6], [3, 12]],
@@ -76,7 +78,7 @@ def _conv(
     )
     if init_std is not None:
         nn.init.normal_(conv.weight, 0.0, init_std)
-    return apply_waveform_norm(conv, "weight")
+    return apply_weight_norm(conv, "weight")
 
 
 def _check_block_args(name: str, channels: int, kernel_size: int, dilations: Sequence[int]) -> None:
@@ -190,10 +192,11 @@ def _upsample_padding(rate: int, kernel: int) -> tuple[int, int]:
     return padding, 2 * padding - (kernel - rate)
 
 
+@register
 class HiFiGANGenerator(nn.Module):
     """Log-mel -> waveform: HiFi-GAN's generator, weight normalized, with multi-receptive-field fusion.
 
-    ``conv_pre`` (7 taps, ``n_mels -> initial_channels``); per rate ``r_i``: LeakyReLU(0.1),
+    ``conv_pre`` (7 taps, ``n_mels -> width``); per rate ``r_i``: LeakyReLU(0.1),
     ``ConvTranspose1d`` (stride ``r_i``, channels halved), the mean of one residual block per
     entry of ``resblock_kernel_sizes``; then LeakyReLU (slope 0.01, as the reference),
     ``conv_post`` (7 taps, one channel) and tanh. Any rates work: the output has exactly
@@ -213,8 +216,8 @@ class HiFiGANGenerator(nn.Module):
         upsample_rates: Time upsampling of each stage; their product is the hop.
         upsample_kernel_sizes: Transposed-conv kernel of each stage (>= its rate; odd for a rate
             of 1); ``None``: ``2 * rate`` (3 for a rate of 1).
-        initial_channels: Channels after ``conv_pre``; stage ``i`` ends with
-            ``initial_channels // 2**(i + 1)`` (at least 1).
+        width: Channels after ``conv_pre``; stage ``i`` ends with
+            ``width // 2**(i + 1)`` (at least 1).
         resblock: ``"1"`` (:class:`ResBlock1`, V1/V2) or ``"2"`` (:class:`ResBlock2`, V3).
         resblock_kernel_sizes: Odd kernel of each MRF residual block.
         resblock_dilations: Dilations of each MRF residual block (one list per kernel size).
@@ -228,8 +231,8 @@ class HiFiGANGenerator(nn.Module):
         ``forward(mel (batch, n_mels, frames)) -> (batch, 1, frames * hop)``, in [-1, 1].
 
     Example:
-        >>> G = HiFiGANGenerator(n_mels=80, upsample_rates=(4, 4), initial_channels=16)
-        >>> G(torch.randn(2, 80, 10)).shape
+        >>> generator = HiFiGANGenerator(80, upsample_rates=(4, 4), width=16)
+        >>> generator(torch.randn(2, 80, 10)).shape
         torch.Size([2, 1, 160])
     """
 
@@ -238,9 +241,10 @@ class HiFiGANGenerator(nn.Module):
     def __init__(
         self,
         n_mels: int = 80,
+        *,
         upsample_rates: Sequence[int] = (8, 8, 2, 2),
         upsample_kernel_sizes: Sequence[int] | None = None,
-        initial_channels: int = 512,
+        width: int = 512,
         resblock: str = "1",
         resblock_kernel_sizes: Sequence[int] = (3, 7, 11),
         resblock_dilations: Sequence[Sequence[int]] = ((1, 3, 5), (1, 3, 5), (1, 3, 5)),
@@ -275,17 +279,14 @@ class HiFiGANGenerator(nn.Module):
                 f"{name}: expected one dilation list per resblock kernel size "
                 f"({len(block_kernels)}), got {len(dilations)}"
             )
-        if n_mels < 1 or initial_channels < 1:
-            raise ValueError(
-                f"{name}: n_mels and initial_channels must be >= 1, got {n_mels}, {initial_channels}"
-            )
-        if init not in ("normal", "default"):
-            raise ValueError(f"{name}: init must be 'normal' or 'default', got {init!r}")
+        if n_mels < 1 or width < 1:
+            raise ValueError(f"{name}: n_mels and width must be >= 1, got {n_mels}, {width}")
+        resolve_init(init, ("normal", "default"), f"{name}: init")
         self.config = {
             "n_mels": n_mels,
             "upsample_rates": rates,
             "upsample_kernel_sizes": kernels,
-            "initial_channels": initial_channels,
+            "width": width,
             "resblock": resblock,
             "resblock_kernel_sizes": block_kernels,
             "resblock_dilations": dilations,
@@ -296,7 +297,7 @@ class HiFiGANGenerator(nn.Module):
         self.num_kernels = len(block_kernels)
         std = 0.01 if init == "normal" else None
 
-        widths = [max(1, initial_channels // 2**i) for i in range(len(rates) + 1)]
+        widths = [max(1, width // 2**i) for i in range(len(rates) + 1)]
         self.conv_pre = _conv(n_mels, widths[0], 7, 1, None)  # the reference leaves it as is
         self.ups = nn.ModuleList()
         for i, (rate, kernel) in enumerate(zip(rates, kernels, strict=True)):
@@ -306,7 +307,7 @@ class HiFiGANGenerator(nn.Module):
             )
             if std is not None:
                 nn.init.normal_(up.weight, 0.0, std)
-            self.ups.append(apply_waveform_norm(up, "weight"))
+            self.ups.append(apply_weight_norm(up, "weight"))
         block = ResBlock1 if resblock == "1" else ResBlock2
         self.resblocks = nn.ModuleList(
             block(widths[i + 1], k, d, std)

@@ -1,4 +1,4 @@
-"""Weight initialization (DCGAN), the BatchNorm-in-a-penalized-critic check, spectral-norm detection."""
+"""Weight initialization (its names, DCGAN's), the BatchNorm-in-a-penalized-critic check, spectral-norm detection."""
 
 from __future__ import annotations
 
@@ -37,6 +37,28 @@ _NORMS = (
     nn.GroupNorm,
     nn.LayerNorm,
 )
+
+
+INITS: tuple[str, ...] = ("dcgan", "normal", "xavier", "default")
+"""Every block's ``init`` names (each block supports some of them, see :func:`resolve_init`):
+
+- ``"dcgan"``: conv and linear weights ~ N(0, 0.02), norm weights ~ N(1, 0.02), biases 0
+  (:func:`dcgan_init_`; Radford et al. 2016).
+- ``"normal"``: HiFi-GAN's conv weights ~ N(0, 0.01).
+- ``"xavier"``: Glorot-uniform weights and zero biases (TensorFlow's default, WaveGAN's).
+- ``"default"``: PyTorch's own initialization of each layer.
+"""
+
+
+def resolve_init(init: str, allowed: tuple[str, ...] = INITS, name: str = "init") -> str:
+    """``init`` if it is one of ``allowed`` (names of :data:`INITS`).
+
+    Raises:
+        ValueError: For another name (the message lists ``allowed``).
+    """
+    if init not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {init!r}")
+    return init
 
 
 class BatchNormInCriticWarning(UserWarning):

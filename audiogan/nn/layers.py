@@ -1,4 +1,4 @@
-"""Norm and activation layers chosen by name or class, and the spectral-norm option.
+"""Norm and activation layers chosen by name or class, and the spectral- and weight-norm options.
 
 Blocks take ``norm`` and ``activation`` as a name (``"batch"``, ``"leaky_relu"`` ...) or as an
 ``nn.Module`` class, and resolve them here, in one place (like timm's ``get_norm_layer`` /
@@ -14,12 +14,19 @@ Norm names:
 - ``"layer"``: ``GroupNorm(1, channels)``: per sample over all channels and positions (layer norm
   for feature maps, with a per-channel affine).
 - ``"spectral"``: no norm layer; the block's conv and linear weights get spectral normalization
-  (:func:`apply_spectral_norm`).
+  (:func:`apply_spectral_norm`, or :func:`apply_weight_norm` layer by layer).
+- ``"weight"``: no norm layer; each conv's weight is weight-normalized (Salimans & Kingma 2016,
+  as HiFi-GAN does), see :func:`apply_weight_norm`; :func:`remove_weight_norm` folds it back into
+  plain weights for inference, leaving outputs unchanged.
 - ``"none"`` (or ``None``): identity.
+
+:func:`resolve_norm` is the one resolver of these names for every block; each block passes the
+names it supports (the waveform blocks: :data:`WAVEFORM_NORMS`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import torch
@@ -32,8 +39,11 @@ NormSpec = str | type[nn.Module] | None
 ActSpec = str | type[nn.Module] | None
 """An activation given by name (see :data:`ACTIVATIONS`), by ``nn.Module`` class, or ``None``."""
 
-NORMS: tuple[str, ...] = ("batch", "instance", "layer", "spectral", "none")
-"""The norm names every block understands."""
+NORMS: tuple[str, ...] = ("batch", "instance", "layer", "spectral", "weight", "none")
+"""Every norm name; each block supports some of them (its ``allowed`` in :func:`resolve_norm`)."""
+
+WAVEFORM_NORMS: tuple[str, ...] = ("weight", "spectral", "none")
+"""The norms a waveform block (HiFi-GAN and its critics) puts on its convolutions."""
 
 _NORM_ALIASES: dict[str, str] = {
     "bn": "batch",
@@ -44,6 +54,8 @@ _NORM_ALIASES: dict[str, str] = {
     "layernorm": "layer",
     "sn": "spectral",
     "spectral_norm": "spectral",
+    "wn": "weight",
+    "weight_norm": "weight",
     "identity": "none",
     "": "none",
 }
@@ -57,6 +69,22 @@ _NORM_CLASSES: dict[type[nn.Module], str] = {
     nn.InstanceNorm3d: "instance",
     nn.Identity: "none",
 }
+
+UPSAMPLES: tuple[str, ...] = ("transposed", "resize")
+"""How a generator stage upsamples: ``"transposed"`` (a strided transposed conv) or ``"resize"``
+(nearest-neighbour resize, then a conv: no checkerboard artifacts)."""
+
+
+def resolve_upsample(mode: str, name: str = "upsample") -> str:
+    """``mode`` if it is one of :data:`UPSAMPLES`.
+
+    Raises:
+        ValueError: For anything else (the message lists the modes).
+    """
+    if mode not in UPSAMPLES:
+        raise ValueError(f"{name} must be one of {', '.join(UPSAMPLES)}, got {mode!r}")
+    return mode
+
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -149,8 +177,9 @@ def make_norm(norm: NormSpec, num_features: int, dims: int = 2) -> nn.Module:
     """A norm layer over ``num_features`` channels of ``dims``-D feature maps.
 
     Args:
-        norm: See :func:`resolve_norm`. ``"spectral"`` and ``"none"`` give ``nn.Identity`` (spectral
-            norm wraps weights instead, see :func:`apply_spectral_norm`). A class is called as
+        norm: See :func:`resolve_norm`. ``"spectral"``, ``"weight"`` and ``"none"`` give
+            ``nn.Identity`` (spectral and weight norm wrap weights instead, see
+            :func:`apply_spectral_norm` and :func:`apply_weight_norm`). A class is called as
             ``cls(num_features)``.
         num_features: Channels of the input ``(batch, num_features, *spatial)``.
         dims: Spatial rank: 1, 2 or 3.
@@ -204,6 +233,63 @@ def apply_spectral_norm(module: nn.Module) -> nn.Module:
         if isinstance(layer, kinds) and not parametrize.is_parametrized(layer, "weight"):
             parametrizations.spectral_norm(layer)
     return module
+
+
+def apply_weight_norm(layer: nn.Module, norm: NormSpec = "weight") -> nn.Module:
+    """Wrap ``layer``'s weight in weight norm or spectral norm (``"none"``: as is); returns it.
+
+    Weight norm splits the weight into a magnitude and a direction along the output axis
+    (``dim=0``, as :func:`torch.nn.utils.weight_norm` and the HiFi-GAN reference do), starting from
+    the layer's current weight, so initialize the weight first.
+
+    Args:
+        layer: A conv or linear layer.
+        norm: One of :data:`WAVEFORM_NORMS` (aliases as in :func:`resolve_norm`).
+
+    Raises:
+        ValueError: For another norm.
+    """
+    kind = resolve_norm(norm, WAVEFORM_NORMS)
+    if kind == "weight":
+        return parametrizations.weight_norm(layer)
+    if kind == "spectral":
+        return parametrizations.spectral_norm(layer)
+    return layer
+
+
+@functools.cache
+def _weight_norm_parametrization() -> type[nn.Module]:
+    """The class :func:`torch.nn.utils.parametrizations.weight_norm` registers, found through it."""
+    probe = parametrizations.weight_norm(nn.Linear(1, 1))
+    return type(probe.parametrizations.weight[0])
+
+
+def _weight_normed(layer: nn.Module) -> bool:
+    if not parametrize.is_parametrized(layer, "weight"):
+        return False
+    kind = _weight_norm_parametrization()
+    return any(isinstance(p, kind) for p in layer.parametrizations.weight)
+
+
+def has_weight_norm(module: nn.Module) -> bool:
+    """True when ``module`` or a submodule has a weight-normalized ``weight``."""
+    return any(_weight_normed(layer) for layer in module.modules())
+
+
+def remove_weight_norm(module: nn.Module) -> int:
+    """Fold every weight norm inside ``module`` into a plain weight, in place (for inference).
+
+    Uses :func:`torch.nn.utils.parametrize.remove_parametrizations` with
+    ``leave_parametrized=True``: each weight keeps its current value, so outputs do not change.
+    Spectral norm is left alone. Safe to call twice.
+
+    Returns:
+        How many layers were changed.
+    """
+    layers = [layer for layer in module.modules() if _weight_normed(layer)]
+    for layer in layers:
+        parametrize.remove_parametrizations(layer, "weight", leave_parametrized=True)
+    return len(layers)
 
 
 def weight_of(layer: nn.Module) -> torch.Tensor:

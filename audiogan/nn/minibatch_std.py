@@ -14,7 +14,10 @@ import math
 import torch
 from torch import nn
 
+from audiogan.registry import register
 
+
+@register
 class MinibatchStdDev(nn.Module):
     """Append the mean standard deviation over groups of ``group_size`` samples as a feature.
 

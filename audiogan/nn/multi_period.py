@@ -1,9 +1,12 @@
-"""HiFi-GAN's multi-period discriminator: the waveform folded by each period, 2D convs per fold.
+"""HiFi-GAN's multi-period critic (the paper's MPD): the waveform folded by each period, 2D convs.
 
-A period-``p`` sub-discriminator reflect-pads the waveform ``(batch, 1, time)`` to a multiple of
+A period-``p`` sub-critic reflect-pads the waveform ``(batch, 1, time)`` to a multiple of
 ``p`` and folds it to ``(batch, 1, time / p, p)``: column ``j`` holds samples ``j, j + p, ...``,
 so a ``(kernel, 1)`` conv stack looks at one phase of the period at a time (Kong et al. 2020,
 section 2.2). Periods 2, 3, 5, 7, 11 (primes, to overlap little).
+
+The paper's names stay as aliases: ``MultiPeriodDiscriminator`` is :class:`MultiPeriodCritic`,
+``PeriodDiscriminator`` is :class:`PeriodCritic`.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from einops import rearrange
 from torch import nn
 
 from audiogan.nn.conditioning import check_labels
-from audiogan.nn.waveform_layers import apply_waveform_norm, check_waveform, resolve_waveform_norm
+from audiogan.nn.layers import WAVEFORM_NORMS, apply_weight_norm, resolve_norm
+from audiogan.nn.waveform_layers import accept_old_submodule_name, check_waveform
 from audiogan.protocols import CriticOutput
+from audiogan.registry import register
 
-__all__ = ["MultiPeriodDiscriminator", "PeriodDiscriminator"]
+__all__ = ["MultiPeriodCritic", "MultiPeriodDiscriminator", "PeriodCritic", "PeriodDiscriminator"]
 
 LRELU_SLOPE = 0.1
 
@@ -33,8 +38,9 @@ def _check_channels(name: str, channels: Sequence[int], at_least: int) -> list[i
     return widths
 
 
-class PeriodDiscriminator(nn.Module):
-    """One period of :class:`MultiPeriodDiscriminator`: fold by ``period``, Conv2d stack, patch scores.
+@register
+class PeriodCritic(nn.Module):
+    """One period of :class:`MultiPeriodCritic`: fold by ``period``, Conv2d stack, patch scores.
 
     Every conv of ``channels`` has a ``(kernel_size, 1)`` kernel and LeakyReLU(0.1); all but the
     last stride ``(stride, 1)``; a ``(3, 1)`` conv gives one channel of scores.
@@ -54,20 +60,21 @@ class PeriodDiscriminator(nn.Module):
     def __init__(
         self,
         period: int,
+        *,
         channels: Sequence[int] = (32, 128, 512, 1024, 1024),
         kernel_size: int = 5,
         stride: int = 3,
         norm: str = "weight",
     ) -> None:
         super().__init__()
-        name = "PeriodDiscriminator"
+        name = "PeriodCritic"
         if period < 1 or kernel_size < 1 or stride < 1:
             raise ValueError(
                 f"{name}: period, kernel_size and stride must be >= 1, got {period}, "
                 f"{kernel_size}, {stride}"
             )
         widths = _check_channels(name, channels, 1)
-        norm = resolve_waveform_norm(norm, f"{name} norm")
+        norm = resolve_norm(norm, WAVEFORM_NORMS, f"{name} norm")
         self.config = {
             "period": period,
             "channels": widths,
@@ -79,7 +86,7 @@ class PeriodDiscriminator(nn.Module):
         pad = (kernel_size - 1) // 2
         ins = [1, *widths[:-1]]
         self.convs = nn.ModuleList(
-            apply_waveform_norm(
+            apply_weight_norm(
                 nn.Conv2d(
                     c_in,
                     c_out,
@@ -91,11 +98,11 @@ class PeriodDiscriminator(nn.Module):
             )
             for i, (c_in, c_out) in enumerate(zip(ins, widths, strict=True))
         )
-        self.conv_post = apply_waveform_norm(nn.Conv2d(widths[-1], 1, (3, 1), padding=(1, 0)), norm)
+        self.conv_post = apply_weight_norm(nn.Conv2d(widths[-1], 1, (3, 1), padding=(1, 0)), norm)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Score ``x (batch, 1, time)``: patch scores ``(batch, n)`` and the feature maps."""
-        check_waveform(x, f"PeriodDiscriminator(period={self.period})", self.period)
+        check_waveform(x, f"PeriodCritic(period={self.period})", self.period)
         rest = x.shape[-1] % self.period
         if rest:
             x = F.pad(x, (0, self.period - rest), mode="reflect")
@@ -109,12 +116,13 @@ class PeriodDiscriminator(nn.Module):
         return h.flatten(1), features
 
 
-class MultiPeriodDiscriminator(nn.Module):
-    """HiFi-GAN's MPD: one :class:`PeriodDiscriminator` per period, as one critic.
+@register
+class MultiPeriodCritic(nn.Module):
+    """HiFi-GAN's MPD: one :class:`PeriodCritic` per period, as one critic.
 
     Args:
         periods: The fold widths (2, 3, 5, 7, 11 in HiFi-GAN).
-        channels: Widths of each sub-discriminator's conv stack.
+        channels: Widths of each sub-critic's conv stack.
         kernel_size: Kernel along the folded time axis.
         stride: Stride of all convs but the last.
         norm: ``"weight"`` (HiFi-GAN), ``"spectral"`` or ``"none"``.
@@ -128,8 +136,8 @@ class MultiPeriodDiscriminator(nn.Module):
         refused with a hint to add the channel axis.
 
     Example:
-        >>> D = MultiPeriodDiscriminator(channels=(4, 8))
-        >>> out = D(torch.randn(2, 1, 1001))
+        >>> critic = MultiPeriodCritic(channels=(4, 8))
+        >>> out = critic(torch.randn(2, 1, 1001))
         >>> [s.shape[0] for s in out.scores], len(out.features[0])
         ([2, 2, 2, 2, 2], 3)
     """
@@ -138,6 +146,7 @@ class MultiPeriodDiscriminator(nn.Module):
 
     def __init__(
         self,
+        *,
         periods: Sequence[int] = (2, 3, 5, 7, 11),
         channels: Sequence[int] = (32, 128, 512, 1024, 1024),
         kernel_size: int = 5,
@@ -147,11 +156,13 @@ class MultiPeriodDiscriminator(nn.Module):
         super().__init__()
         periods = [int(p) for p in periods]
         if not periods or min(periods) < 1:
-            raise ValueError(f"MultiPeriodDiscriminator: periods must be >= 1, got {periods}")
-        self.discriminators = nn.ModuleList(
-            PeriodDiscriminator(p, channels, kernel_size, stride, norm) for p in periods
+            raise ValueError(f"MultiPeriodCritic: periods must be >= 1, got {periods}")
+        self.critics = nn.ModuleList(
+            PeriodCritic(p, channels=channels, kernel_size=kernel_size, stride=stride, norm=norm)
+            for p in periods
         )
-        sub = self.discriminators[0].config
+        accept_old_submodule_name(self, "discriminators", "critics")
+        sub = self.critics[0].config
         self.config = {
             "periods": periods,
             "channels": sub["channels"],
@@ -162,7 +173,14 @@ class MultiPeriodDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> CriticOutput:
         """Score ``x (batch, 1, time)`` with every period: one score tensor and feature list each."""
-        check_waveform(x, "MultiPeriodDiscriminator", max(self.config["periods"]))
-        check_labels(labels, 0, x.shape[0], "MultiPeriodDiscriminator")
-        outs = [d(x) for d in self.discriminators]
+        check_waveform(x, "MultiPeriodCritic", max(self.config["periods"]))
+        check_labels(labels, 0, x.shape[0], "MultiPeriodCritic")
+        outs = [d(x) for d in self.critics]
         return CriticOutput([s for s, _ in outs], [f for _, f in outs])
+
+
+MultiPeriodDiscriminator = MultiPeriodCritic
+"""HiFi-GAN's name of :class:`MultiPeriodCritic`."""
+
+PeriodDiscriminator = PeriodCritic
+"""HiFi-GAN's name of :class:`PeriodCritic`."""

@@ -1,10 +1,13 @@
-"""UnivNet's multi-resolution STFT discriminator (MRD, also BigVGAN's): 2D convs on magnitudes.
+"""UnivNet's multi-resolution STFT critic (the paper's MRD, also BigVGAN's): 2D convs on magnitudes.
 
-Each sub-discriminator takes the linear magnitude spectrogram ``(batch, 1, freq, frames)`` of the
+Each sub-critic takes the linear magnitude spectrogram ``(batch, 1, freq, frames)`` of the
 waveform at one resolution ``(n_fft, hop_length, win_length)`` and scores it with a Conv2d stack
 that strides along time (Jang et al. 2021, UnivNet section 3.2; maum-ai/univnet and
 NVIDIA/BigVGAN ``DiscriminatorR``). The waveform is reflect-padded by ``(n_fft - hop) / 2`` on
 both sides and the STFT is not centered, as in the references.
+
+The papers' names stay as aliases: ``MultiResolutionSTFTDiscriminator`` is
+:class:`MultiResolutionSTFTCritic`, ``STFTDiscriminator`` is :class:`STFTCritic`.
 """
 
 from __future__ import annotations
@@ -16,16 +19,24 @@ import torch.nn.functional as F
 from torch import nn
 
 from audiogan.nn.conditioning import check_labels
-from audiogan.nn.waveform_layers import apply_waveform_norm, check_waveform, resolve_waveform_norm
+from audiogan.nn.layers import WAVEFORM_NORMS, apply_weight_norm, resolve_norm
+from audiogan.nn.waveform_layers import accept_old_submodule_name, check_waveform
 from audiogan.protocols import CriticOutput
+from audiogan.registry import register
 
-__all__ = ["MultiResolutionSTFTDiscriminator", "STFTDiscriminator"]
+__all__ = [
+    "MultiResolutionSTFTCritic",
+    "MultiResolutionSTFTDiscriminator",
+    "STFTCritic",
+    "STFTDiscriminator",
+]
 
 _WINDOWS = ("hann", "rectangular")
 
 
-class STFTDiscriminator(nn.Module):
-    """One resolution of :class:`MultiResolutionSTFTDiscriminator`: STFT magnitude, Conv2d stack.
+@register
+class STFTCritic(nn.Module):
+    """One resolution of :class:`MultiResolutionSTFTCritic`: STFT magnitude, Conv2d stack.
 
     A ``(3, 9)`` conv, ``len(channels) - 2`` ``(3, 9)`` convs striding time by 2, a ``(3, 3)``
     conv, each with LeakyReLU; then a ``(3, 3)`` conv to one channel of scores (32 channels
@@ -47,13 +58,14 @@ class STFTDiscriminator(nn.Module):
     def __init__(
         self,
         resolution: Sequence[int] = (1024, 120, 600),
+        *,
         channels: Sequence[int] = (32, 32, 32, 32, 32),
         norm: str = "weight",
         window: str = "hann",
         negative_slope: float = 0.1,
     ) -> None:
         super().__init__()
-        name = "STFTDiscriminator"
+        name = "STFTCritic"
         res = [int(r) for r in resolution]
         if len(res) != 3 or min(res) < 1 or res[2] > res[0]:
             raise ValueError(
@@ -65,7 +77,7 @@ class STFTDiscriminator(nn.Module):
             raise ValueError(f"{name}: channels must hold at least 2 positive widths, got {widths}")
         if window not in _WINDOWS:
             raise ValueError(f"{name}: window must be one of {_WINDOWS}, got {window!r}")
-        norm = resolve_waveform_norm(norm, f"{name} norm")
+        norm = resolve_norm(norm, WAVEFORM_NORMS, f"{name} norm")
         self.config = {
             "resolution": res,
             "channels": widths,
@@ -90,9 +102,9 @@ class STFTDiscriminator(nn.Module):
                 conv = nn.Conv2d(c_in, c_out, (3, 3), padding=(1, 1))
             else:
                 conv = nn.Conv2d(c_in, c_out, (3, 9), (1, 1 if i == 0 else 2), padding=(1, 4))
-            layers.append(apply_waveform_norm(conv, norm))
+            layers.append(apply_weight_norm(conv, norm))
         self.convs = nn.ModuleList(layers)
-        self.conv_post = apply_waveform_norm(nn.Conv2d(widths[-1], 1, (3, 3), padding=(1, 1)), norm)
+        self.conv_post = apply_weight_norm(nn.Conv2d(widths[-1], 1, (3, 3), padding=(1, 1)), norm)
 
     def spectrogram(self, x: torch.Tensor) -> torch.Tensor:
         """Magnitudes ``(batch, 1, n_fft // 2 + 1, frames)`` of ``x (batch, 1, time)``."""
@@ -110,9 +122,7 @@ class STFTDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Score ``x (batch, 1, time)``: patch scores ``(batch, n)`` and the feature maps."""
-        check_waveform(
-            x, f"STFTDiscriminator(resolution={self.config['resolution']})", self.min_length
-        )
+        check_waveform(x, f"STFTCritic(resolution={self.config['resolution']})", self.min_length)
         h = self.spectrogram(x)  # (B, 1, F, frames)
         features = []
         for conv in self.convs:
@@ -123,13 +133,14 @@ class STFTDiscriminator(nn.Module):
         return h.flatten(1), features
 
 
-class MultiResolutionSTFTDiscriminator(nn.Module):
-    """UnivNet's MRD: one :class:`STFTDiscriminator` per STFT resolution, as one critic.
+@register
+class MultiResolutionSTFTCritic(nn.Module):
+    """UnivNet's MRD: one :class:`STFTCritic` per STFT resolution, as one critic.
 
     Args:
-        resolutions: ``(n_fft, hop_length, win_length)`` per sub-discriminator (UnivNet's
+        resolutions: ``(n_fft, hop_length, win_length)`` per sub-critic (UnivNet's
             ``(1024, 120, 600), (2048, 240, 1200), (512, 50, 240)``).
-        channels: Widths of each sub-discriminator's conv stack.
+        channels: Widths of each sub-critic's conv stack.
         norm: ``"weight"`` (the references), ``"spectral"`` or ``"none"``.
         window: ``"hann"`` or ``"rectangular"`` (the references' ``torch.stft`` default).
         negative_slope: LeakyReLU slope (BigVGAN: 0.1, UnivNet: 0.2).
@@ -145,8 +156,8 @@ class MultiResolutionSTFTDiscriminator(nn.Module):
         is refused with a hint to add the channel axis.
 
     Example:
-        >>> D = MultiResolutionSTFTDiscriminator(((64, 16, 32), (128, 32, 64)), channels=(4, 4))
-        >>> out = D(torch.randn(2, 1, 1001))
+        >>> critic = MultiResolutionSTFTCritic(((64, 16, 32), (128, 32, 64)), channels=(4, 4))
+        >>> out = critic(torch.randn(2, 1, 1001))
         >>> [s.shape[0] for s in out.scores]
         [2, 2]
     """
@@ -160,6 +171,7 @@ class MultiResolutionSTFTDiscriminator(nn.Module):
             (2048, 240, 1200),
             (512, 50, 240),
         ),
+        *,
         channels: Sequence[int] = (32, 32, 32, 32, 32),
         norm: str = "weight",
         window: str = "hann",
@@ -167,23 +179,34 @@ class MultiResolutionSTFTDiscriminator(nn.Module):
     ) -> None:
         super().__init__()
         if not resolutions:
-            raise ValueError("MultiResolutionSTFTDiscriminator: give at least one resolution")
-        self.discriminators = nn.ModuleList(
-            STFTDiscriminator(r, channels, norm, window, negative_slope) for r in resolutions
+            raise ValueError("MultiResolutionSTFTCritic: give at least one resolution")
+        self.critics = nn.ModuleList(
+            STFTCritic(
+                r, channels=channels, norm=norm, window=window, negative_slope=negative_slope
+            )
+            for r in resolutions
         )
-        sub = self.discriminators[0].config
+        accept_old_submodule_name(self, "discriminators", "critics")
+        sub = self.critics[0].config
         self.config = {
-            "resolutions": [d.config["resolution"] for d in self.discriminators],
+            "resolutions": [d.config["resolution"] for d in self.critics],
             "channels": sub["channels"],
             "norm": sub["norm"],
             "window": window,
             "negative_slope": negative_slope,
         }
-        self.min_length = max(d.min_length for d in self.discriminators)
+        self.min_length = max(d.min_length for d in self.critics)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> CriticOutput:
         """Score ``x (batch, 1, time)`` at every resolution: one score tensor and feature list each."""
-        check_waveform(x, "MultiResolutionSTFTDiscriminator", self.min_length)
-        check_labels(labels, 0, x.shape[0], "MultiResolutionSTFTDiscriminator")
-        outs = [d(x) for d in self.discriminators]
+        check_waveform(x, "MultiResolutionSTFTCritic", self.min_length)
+        check_labels(labels, 0, x.shape[0], "MultiResolutionSTFTCritic")
+        outs = [d(x) for d in self.critics]
         return CriticOutput([s for s, _ in outs], [f for _, f in outs])
+
+
+MultiResolutionSTFTDiscriminator = MultiResolutionSTFTCritic
+"""UnivNet's name (MRD) of :class:`MultiResolutionSTFTCritic`."""
+
+STFTDiscriminator = STFTCritic
+"""UnivNet's name of :class:`STFTCritic`."""

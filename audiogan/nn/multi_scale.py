@@ -1,9 +1,12 @@
-"""HiFi-GAN's multi-scale discriminator (from MelGAN): the waveform and average-pooled copies.
+"""HiFi-GAN's multi-scale critic (the paper's MSD, from MelGAN): the waveform and pooled copies.
 
 Scale 0 sees the raw waveform, scale ``k`` the waveform average-pooled ``k`` times by
 ``AvgPool1d(4, 2, padding=2)`` (x2, x4 ...), each through a strided, grouped Conv1d stack
 (Kumar et al. 2019; Kong et al. 2020, section 2.3). HiFi-GAN puts spectral norm on the first
 scale and weight norm on the others.
+
+The paper's names stay as aliases: ``MultiScaleDiscriminator`` is :class:`MultiScaleCritic`,
+``ScaleDiscriminator`` is :class:`ScaleCritic`.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from audiogan.nn.conditioning import check_labels
-from audiogan.nn.waveform_layers import apply_waveform_norm, check_waveform, resolve_waveform_norm
+from audiogan.nn.layers import WAVEFORM_NORMS, apply_weight_norm, resolve_norm
+from audiogan.nn.waveform_layers import accept_old_submodule_name, check_waveform
 from audiogan.protocols import CriticOutput
+from audiogan.registry import register
 
-__all__ = ["MultiScaleDiscriminator", "ScaleDiscriminator"]
+__all__ = ["MultiScaleCritic", "MultiScaleDiscriminator", "ScaleCritic", "ScaleDiscriminator"]
 
 LRELU_SLOPE = 0.1
 _KERNELS = (15, 41, 41, 41, 41, 41, 5)
@@ -27,8 +32,9 @@ _CHANNELS = (128, 128, 256, 512, 1024, 1024, 1024)
 _GROUPS = (1, 4, 16, 16, 16, 16, 1)
 
 
-class ScaleDiscriminator(nn.Module):
-    """One scale of :class:`MultiScaleDiscriminator`: seven Conv1d + LeakyReLU(0.1), patch scores.
+@register
+class ScaleCritic(nn.Module):
+    """One scale of :class:`MultiScaleCritic`: seven Conv1d + LeakyReLU(0.1), patch scores.
 
     Kernels 15, 41 (x5), 5 with strides 1, 2, 2, 4, 4, 1, 1 ("same" padding), then a 3-tap conv
     to one channel of scores.
@@ -46,12 +52,13 @@ class ScaleDiscriminator(nn.Module):
 
     def __init__(
         self,
+        *,
         channels: Sequence[int] = _CHANNELS,
         groups: Sequence[int] = _GROUPS,
         norm: str = "weight",
     ) -> None:
         super().__init__()
-        name = "ScaleDiscriminator"
+        name = "ScaleCritic"
         widths, grouping = [int(c) for c in channels], [int(g) for g in groups]
         if len(widths) != len(_KERNELS) or len(grouping) != len(_KERNELS):
             raise ValueError(
@@ -65,17 +72,17 @@ class ScaleDiscriminator(nn.Module):
                     f"{name}: conv {i} maps {c_in} -> {c_out} channels in {g} groups; the groups "
                     "must divide both (choose channels that are multiples of the groups)"
                 )
-        norm = resolve_waveform_norm(norm, f"{name} norm")
+        norm = resolve_norm(norm, WAVEFORM_NORMS, f"{name} norm")
         self.config = {"channels": widths, "groups": grouping, "norm": norm}
         self.convs = nn.ModuleList(
-            apply_waveform_norm(nn.Conv1d(c_in, c_out, k, s, groups=g, padding=k // 2), norm)
+            apply_weight_norm(nn.Conv1d(c_in, c_out, k, s, groups=g, padding=k // 2), norm)
             for c_in, c_out, k, s, g in zip(ins, widths, _KERNELS, _STRIDES, grouping, strict=True)
         )
-        self.conv_post = apply_waveform_norm(nn.Conv1d(widths[-1], 1, 3, padding=1), norm)
+        self.conv_post = apply_weight_norm(nn.Conv1d(widths[-1], 1, 3, padding=1), norm)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Score ``x (batch, 1, time)``: patch scores ``(batch, n)`` and the feature maps."""
-        check_waveform(x, "ScaleDiscriminator")
+        check_waveform(x, "ScaleCritic")
         features = []
         h = x
         for conv in self.convs:
@@ -86,12 +93,13 @@ class ScaleDiscriminator(nn.Module):
         return h.flatten(1), features
 
 
-class MultiScaleDiscriminator(nn.Module):
-    """HiFi-GAN's MSD: :class:`ScaleDiscriminator` on the waveform and its x2, x4 ... poolings.
+@register
+class MultiScaleCritic(nn.Module):
+    """HiFi-GAN's MSD: :class:`ScaleCritic` on the waveform and its x2, x4 ... poolings.
 
     Args:
         scales: Number of scales (3 in HiFi-GAN: raw, x2, x4).
-        channels: The seven widths of each sub-discriminator.
+        channels: The seven widths of each sub-critic.
         groups: The seven conv groups.
         norm: Norm of every scale but the first: ``"weight"`` (HiFi-GAN), ``"spectral"``,
             ``"none"``.
@@ -106,8 +114,8 @@ class MultiScaleDiscriminator(nn.Module):
         add the channel axis.
 
     Example:
-        >>> D = MultiScaleDiscriminator(channels=(16,) * 7)
-        >>> out = D(torch.randn(2, 1, 1001))
+        >>> critic = MultiScaleCritic(channels=(16,) * 7)
+        >>> out = critic(torch.randn(2, 1, 1001))
         >>> len(out.scores), out.scores[0].shape[0]
         (3, 2)
     """
@@ -116,6 +124,7 @@ class MultiScaleDiscriminator(nn.Module):
 
     def __init__(
         self,
+        *,
         scales: int = 3,
         channels: Sequence[int] = _CHANNELS,
         groups: Sequence[int] = _GROUPS,
@@ -124,15 +133,16 @@ class MultiScaleDiscriminator(nn.Module):
     ) -> None:
         super().__init__()
         if scales < 1:
-            raise ValueError(f"MultiScaleDiscriminator: scales must be >= 1, got {scales}")
-        norm = resolve_waveform_norm(norm, "MultiScaleDiscriminator norm")
-        first_norm = resolve_waveform_norm(first_norm, "MultiScaleDiscriminator first_norm")
-        self.discriminators = nn.ModuleList(
-            ScaleDiscriminator(channels, groups, first_norm if k == 0 else norm)
+            raise ValueError(f"MultiScaleCritic: scales must be >= 1, got {scales}")
+        norm = resolve_norm(norm, WAVEFORM_NORMS, "MultiScaleCritic norm")
+        first_norm = resolve_norm(first_norm, WAVEFORM_NORMS, "MultiScaleCritic first_norm")
+        self.critics = nn.ModuleList(
+            ScaleCritic(channels=channels, groups=groups, norm=first_norm if k == 0 else norm)
             for k in range(scales)
         )
+        accept_old_submodule_name(self, "discriminators", "critics")
         self.pool = nn.AvgPool1d(4, 2, padding=2)
-        sub = self.discriminators[0].config
+        sub = self.critics[0].config
         self.config = {
             "scales": scales,
             "channels": sub["channels"],
@@ -143,13 +153,20 @@ class MultiScaleDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> CriticOutput:
         """Score ``x (batch, 1, time)`` at every scale: one score tensor and feature list each."""
-        check_waveform(x, "MultiScaleDiscriminator")
-        check_labels(labels, 0, x.shape[0], "MultiScaleDiscriminator")
+        check_waveform(x, "MultiScaleCritic")
+        check_labels(labels, 0, x.shape[0], "MultiScaleCritic")
         scores, features = [], []
-        for k, d in enumerate(self.discriminators):
+        for k, d in enumerate(self.critics):
             if k > 0:
                 x = self.pool(x)  # (B, 1, T // 2 + 1)
             s, f = d(x)
             scores.append(s)
             features.append(f)
         return CriticOutput(scores, features)
+
+
+MultiScaleDiscriminator = MultiScaleCritic
+"""HiFi-GAN's (and MelGAN's) name of :class:`MultiScaleCritic`."""
+
+ScaleDiscriminator = ScaleCritic
+"""HiFi-GAN's name of :class:`ScaleCritic`."""

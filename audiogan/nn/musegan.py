@@ -48,6 +48,8 @@ from audiogan.nn.conditioning import (
     vector_conditioning,
 )
 from audiogan.nn.latent import sample_normal
+from audiogan.nn.layers import resolve_upsample
+from audiogan.registry import register
 
 MuseLatent = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 """``(chords (n, latent_dim), style (n, latent_dim), melody (n, tracks, latent_dim),
@@ -57,7 +59,6 @@ ROLL_AXES = "(tracks, bars, steps_per_bar, pitches)"
 """The axes of a piano roll, as the shape arguments name them."""
 
 #: How :class:`BarGenerator` doubles the steps (see there).
-UPSAMPLES = ("transposed", "resize")
 
 #: Output units of :class:`MuseGenerator`: the book's tanh, per-cell binary neurons, or one
 #: distribution over ``pitches`` + a rest per track and step.
@@ -121,7 +122,7 @@ class TemporalNetwork(nn.Module):
         ``forward(z (batch, latent_dim)) -> (batch, latent_dim, bars)``.
     """
 
-    def __init__(self, latent_dim: int = 32, hid_channels: int = 1024, bars: int = 2) -> None:
+    def __init__(self, latent_dim: int = 32, *, hid_channels: int = 1024, bars: int = 2) -> None:
         super().__init__()
         if latent_dim < 1 or hid_channels < 1:
             raise ValueError(
@@ -183,6 +184,7 @@ class BarGenerator(nn.Module):
     def __init__(
         self,
         latent_dim: int = 32,
+        *,
         hid_features: int = 1024,
         hid_channels: int = 512,
         out_channels: int = 1,
@@ -194,8 +196,7 @@ class BarGenerator(nn.Module):
     ) -> None:
         super().__init__()
         name = "BarGenerator"
-        if upsample not in UPSAMPLES:
-            raise ValueError(f"{name}: upsample must be one of {UPSAMPLES}, got {upsample!r}")
+        resolve_upsample(upsample, f"{name}: upsample")
         if out_channels != 1:
             raise ValueError(
                 f"{name}: out_channels must be 1 (one piano roll per track and bar), got {out_channels}"
@@ -280,6 +281,7 @@ class BarGenerator(nn.Module):
         return torch.cat([pitches, self.rest_head(h)], dim=-1)[:, 0]  # (B, steps, pitches + 1)
 
 
+@register
 class MuseGenerator(nn.Module):
     """MuseGAN generator: ``(chords, style, melody, groove)`` -> piano rolls in [-1, 1].
 
@@ -326,6 +328,7 @@ class MuseGenerator(nn.Module):
         self,
         latent_dim: int = 32,
         out_shape: Sequence[int] = (4, 2, 16, 84),
+        *,
         hid_channels: int = 1024,
         hid_features: int = 1024,
         out_channels: int = 1,
@@ -378,10 +381,10 @@ class MuseGenerator(nn.Module):
         else:
             self.units = nn.Tanh()
 
-        self.chords_network = TemporalNetwork(latent_dim, hid_channels, bars=bars)
+        self.chords_network = TemporalNetwork(latent_dim, hid_channels=hid_channels, bars=bars)
         self.melody_networks = nn.ModuleDict(
             {
-                f"melodygen_{t}": TemporalNetwork(latent_dim, hid_channels, bars=bars)
+                f"melodygen_{t}": TemporalNetwork(latent_dim, hid_channels=hid_channels, bars=bars)
                 for t in range(tracks)
             }
         )
@@ -389,12 +392,12 @@ class MuseGenerator(nn.Module):
             {
                 f"bargen_{t}": BarGenerator(
                     latent_dim,
-                    hid_features,
-                    hid_channels // 2,
-                    out_channels,
-                    steps_per_bar,
-                    pitches,
-                    cond_dim,
+                    hid_features=hid_features,
+                    hid_channels=hid_channels // 2,
+                    out_channels=out_channels,
+                    steps_per_bar=steps_per_bar,
+                    pitches=pitches,
+                    cond_dim=cond_dim,
                     rest=one_hot,
                     upsample=upsample,
                 )
@@ -563,6 +566,7 @@ class RollStreams(nn.Module):
         return torch.cat([self.readers[s](maps[s]) for s in self.streams], dim=1)
 
 
+@register
 class MuseCritic(nn.Module):
     """MuseGAN critic: Conv3d with tracks as channels over ``(bars, steps_per_bar, pitches)``.
 
@@ -597,6 +601,7 @@ class MuseCritic(nn.Module):
     def __init__(
         self,
         in_shape: Sequence[int] = (4, 2, 16, 84),
+        *,
         hid_channels: int = 128,
         hid_features: int = 1024,
         out_features: int = 1,
@@ -671,6 +676,20 @@ class MuseCritic(nn.Module):
         self.score = nn.Linear(hid_features, out_features)
         self.projection = projection
 
+    def _conv_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The Conv3d stack's features ``(batch, features)``, in float32 under a CPU autocast.
+
+        oneDNN's bfloat16 convolutions on CPUs with AVX512-BF16/AMX compute the pitch convs,
+        whose stride equals their kernel ((1, 1, 12) and (1, 1, 7)), wrongly: errors of the size
+        of the outputs, at times NaN, different from call to call (torch 2.14; pytorch issue
+        169688, oneDNN pull request 5494). Under ``torch.autocast("cpu", torch.bfloat16)`` the
+        stack therefore runs in float32; on CUDA, and without autocast, it runs as it is.
+        """
+        if x.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
+            with torch.autocast("cpu", enabled=False):
+                return self.features(x.float())
+        return self.features(x)
+
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Raw scores ``(batch,)`` of ``x (batch, tracks, bars, steps_per_bar, pitches)``."""
         check_shape(
@@ -685,7 +704,7 @@ class MuseCritic(nn.Module):
             features.append(self.streams(x))  # (B, streams * 4c), of the roll alone
         if self.label_maps is not None:
             x = stack_label_maps(self.label_maps, x, labels, "MuseCritic")
-        h = self.hidden(torch.cat([self.features(x), *features], dim=1))  # (B, hid_features)
+        h = self.hidden(torch.cat([self._conv_features(x), *features], dim=1))  # (B, hid_features)
         score = self.score(h).squeeze(1)
         if self.projection is not None:
             score = score + self.projection(h, labels)

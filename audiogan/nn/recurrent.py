@@ -15,6 +15,8 @@ import torch
 from einops import rearrange
 from torch import nn
 
+from audiogan.registry import register
+
 _CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
 
@@ -35,11 +37,12 @@ class StreamState(NamedTuple):
     frames: int
 
 
+@register
 class RecurrentClassifier(nn.Module):
     """RNN / GRU / LSTM over spectrogram frames -> class logits.
 
     Args:
-        n_features: Features per frame (mel bins).
+        num_features: Features per frame (mel bins).
         num_classes: Number of classes.
         hidden_size: RNN width.
         num_layers: Stacked RNN layers.
@@ -49,13 +52,13 @@ class RecurrentClassifier(nn.Module):
         pooling: ``"mean"`` over frames or ``"last"`` (the final hidden state of the last layer).
 
     Shapes:
-        ``forward(x (batch, 1, n_features, frames) | (batch, n_features, frames)) -> (batch, num_classes)``;
+        ``forward(x (batch, 1, num_features, frames) | (batch, num_features, frames)) -> (batch, num_classes)``;
         ``embed(x) -> (batch, embed_dim)`` with ``embed_dim = hidden_size * (2 if bidirectional else 1)``.
     """
 
     def __init__(
         self,
-        n_features: int = 128,
+        num_features: int = 128,
         num_classes: int = 10,
         hidden_size: int = 128,
         num_layers: int = 2,
@@ -66,10 +69,10 @@ class RecurrentClassifier(nn.Module):
     ) -> None:
         super().__init__()
         name = "RecurrentClassifier"
-        if n_features < 1 or num_classes < 1 or hidden_size < 1 or num_layers < 1:
+        if num_features < 1 or num_classes < 1 or hidden_size < 1 or num_layers < 1:
             raise ValueError(
-                f"{name}: n_features, num_classes, hidden_size and num_layers must be >= 1, "
-                f"got {n_features}, {num_classes}, {hidden_size}, {num_layers}"
+                f"{name}: num_features, num_classes, hidden_size and num_layers must be >= 1, "
+                f"got {num_features}, {num_classes}, {hidden_size}, {num_layers}"
             )
         if cell not in _CELLS:
             raise ValueError(f"{name}: cell must be one of {sorted(_CELLS)}, got {cell!r}")
@@ -78,7 +81,7 @@ class RecurrentClassifier(nn.Module):
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"{name}: dropout must lie in [0, 1), got {dropout}")
         self.config = {
-            "n_features": n_features,
+            "num_features": num_features,
             "num_classes": num_classes,
             "hidden_size": hidden_size,
             "num_layers": num_layers,
@@ -87,7 +90,7 @@ class RecurrentClassifier(nn.Module):
             "dropout": dropout,
             "pooling": pooling,
         }
-        self.n_features = n_features
+        self.num_features = num_features
         self.num_classes = num_classes
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -97,7 +100,7 @@ class RecurrentClassifier(nn.Module):
         self.directions = 2 if bidirectional else 1
         self.embed_dim = hidden_size * self.directions
         self.rnn = _CELLS[cell](
-            n_features,
+            num_features,
             hidden_size,
             num_layers=num_layers,
             batch_first=True,
@@ -110,9 +113,9 @@ class RecurrentClassifier(nn.Module):
         """``(B, [1,] F, T) -> (B, T, F)``, checking the feature axis."""
         if x.dim() == 4 and x.shape[1] == 1:
             x = x[:, 0]
-        if x.dim() != 3 or x.shape[1] != self.n_features:
+        if x.dim() != 3 or x.shape[1] != self.num_features:
             raise ValueError(
-                f"{name}: expected shape (batch, 1, {self.n_features}, frames) or (batch, {self.n_features}, frames) "
+                f"{name}: expected shape (batch, 1, {self.num_features}, frames) or (batch, {self.num_features}, frames) "
                 f"(batch, [channels,] freq, frames), got {tuple(x.shape)}"
             )
         if x.shape[-1] < 1:
@@ -127,7 +130,7 @@ class RecurrentClassifier(nn.Module):
         return rearrange(h[-self.directions :], "d b h -> b (d h)")
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Pooled features ``(batch, embed_dim)`` of ``x (batch, [1,] n_features, frames)``."""
+        """Pooled features ``(batch, embed_dim)`` of ``x (batch, [1,] num_features, frames)``."""
         out, hidden = self.rnn(self._frames(x, "RecurrentClassifier input"))  # (B, T, H*dirs)
         if self.pooling == "mean":
             return out.mean(dim=1)
@@ -146,7 +149,7 @@ class RecurrentClassifier(nn.Module):
         ``forward`` on the whole spectrogram (in eval mode, without dropout).
 
         Args:
-            chunk: The next frames ``(batch, [1,] n_features, frames)``.
+            chunk: The next frames ``(batch, [1,] num_features, frames)``.
             state: What the previous call returned; ``None`` to start a stream.
 
         Returns:

@@ -30,6 +30,7 @@ from audiogan.nn.layers import (
     resolve_norm,
 )
 from audiogan.nn.minibatch_std import MinibatchStdDev
+from audiogan.registry import register
 
 _RESNET_NORMS = ("batch", "instance", "layer", "spectral", "none")
 
@@ -45,6 +46,7 @@ class _Residual(nn.Module):
         return x + self.body(x)
 
 
+@register
 class ResNet9(nn.Module):
     """ResNet-9 backbone and linear head.
 
@@ -67,6 +69,7 @@ class ResNet9(nn.Module):
     def __init__(
         self,
         in_channels: int = 1,
+        *,
         num_outputs: int = 1,
         width: int = 64,
         norm: NormSpec = "batch",
@@ -147,6 +150,7 @@ class ResNet9(nn.Module):
         return self.head(self.head_input(self.features(x)))
 
 
+@register
 class ResNet9Critic(nn.Module):
     """ResNet-9 as a GAN critic: one raw score per sample (the ResNet-9 GAN's discriminator).
 
@@ -178,6 +182,7 @@ class ResNet9Critic(nn.Module):
     def __init__(
         self,
         in_channels: int = 1,
+        *,
         num_classes: int = 0,
         conditioning: ConditioningSpec = "projection",
         width: int = 64,
@@ -198,7 +203,15 @@ class ResNet9Critic(nn.Module):
             features=8 * width,
         )
         extra = 0 if self.label_maps is None else self.label_maps.map_channels
-        self.net = ResNet9(in_channels + extra, 1, width, norm, activation, dropout, minibatch_std)
+        self.net = ResNet9(
+            in_channels + extra,
+            num_outputs=1,
+            width=width,
+            norm=norm,
+            activation=activation,
+            dropout=dropout,
+            minibatch_std=minibatch_std,
+        )
         self.config = {
             "in_channels": in_channels,
             "num_classes": num_classes,
@@ -226,6 +239,7 @@ class ResNet9Critic(nn.Module):
         return score
 
 
+@register
 class ResNet9Classifier(nn.Module):
     """ResNet-9 as a classifier: class logits, and pooled features for evaluation metrics.
 
@@ -245,6 +259,7 @@ class ResNet9Classifier(nn.Module):
     def __init__(
         self,
         in_channels: int = 1,
+        *,
         num_classes: int = 10,
         width: int = 64,
         norm: NormSpec = "batch",
@@ -254,7 +269,14 @@ class ResNet9Classifier(nn.Module):
         super().__init__()
         if num_classes < 1:
             raise ValueError(f"ResNet9Classifier: num_classes must be >= 1, got {num_classes}")
-        self.net = ResNet9(in_channels, num_classes, width, norm, activation, dropout)
+        self.net = ResNet9(
+            in_channels,
+            num_outputs=num_classes,
+            width=width,
+            norm=norm,
+            activation=activation,
+            dropout=dropout,
+        )
         self.config = {
             "in_channels": in_channels,
             "num_classes": num_classes,

@@ -2,7 +2,7 @@
 
 The DCGAN of images flattened to one dimension: 5x5 kernels become 25-tap kernels, stride 2
 becomes stride 4, so five layers span 16 -> 16384 samples (about one second at 16 kHz). The
-generator projects the latent to ``(16 * model_size, 16)`` and upsamples it with transposed
+generator projects the latent to ``(16 * width, 16)`` and upsamples it with transposed
 1-D convolutions (kernel 25, stride 4) and ReLU, ending in tanh; the critic mirrors it with
 strided 1-D convolutions and LeakyReLU(0.2), shuffling the phase of every layer's activations
 but the last (:class:`PhaseShuffle`) so it cannot tell real from generated audio by the
@@ -12,8 +12,8 @@ paper trains with WGAN-GP (``Wasserstein()`` with ``GradientPenalty()``).
 Lengths: ``num_samples = 16 * 4**k`` takes ``k`` stride-4 layers (16384: the paper's five,
 65536: six, as in the reference implementation's longer slices; 1024: three, for quick tests);
 ``num_samples = 32 * 4**k`` adds a last stride-2 layer (32768). Channels halve from
-``model_size * 2**(layers - 1)`` at 16 positions to ``model_size`` before the output layer, so
-the paper's size (``model_size=64``, 16384 samples) is 1024-512-256-128-64-1.
+``width * 2**(layers - 1)`` at 16 positions to ``width`` before the output layer, so
+the paper's size (``width=64``, 16384 samples) is 1024-512-256-128-64-1.
 
 Conditioning is that of the 2-D blocks (:mod:`audiogan.nn.conditioning`): the generator
 concatenates a one-hot or learned label vector to its latent; the critic stacks label maps onto
@@ -24,6 +24,8 @@ adds a projection term.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -42,7 +44,7 @@ from audiogan.nn.conditioning import (
     stack_label_maps,
     vector_conditioning,
 )
-from audiogan.nn.init import dcgan_init_
+from audiogan.nn.init import dcgan_init_, resolve_init
 from audiogan.nn.latent import sample_normal
 from audiogan.nn.layers import (
     ActSpec,
@@ -53,13 +55,16 @@ from audiogan.nn.layers import (
     make_norm,
     resolve_activation,
     resolve_norm,
+    resolve_upsample,
     weight_of,
 )
+from audiogan.registry import register
 
 #: Positions of the generator's first (and the critic's last) feature map.
 BASE_LENGTH = 16
 
 _INITS = ("xavier", "dcgan", "default")
+_SHAPE_AXES = "(channels, num_samples)"
 _CRITIC_NORMS = ("none", "layer", "instance", "spectral")
 _WAVE_AXES = "(batch, channels, time)"
 
@@ -115,13 +120,25 @@ def _initialize(module: nn.Module, init: str) -> None:
         dcgan_init_(module)
 
 
+def _waveform_shape(shape: object, name: str, arg: str) -> tuple[int, Any]:
+    """``(channels, num_samples)`` from ``shape``, or a ValueError naming ``arg``.
+
+    ``num_samples`` comes back as given (:func:`wavegan_strides` checks it).
+    """
+    try:
+        channels, num_samples = shape  # type: ignore[misc]
+        channels = int(channels)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: {arg} must be {_SHAPE_AXES}, got {shape!r}") from None
+    return channels, num_samples
+
+
 def _check_common(
-    name: str, num_samples: int, model_size: int, channels: int, kernel_size: int, init: str
+    name: str, num_samples: int, width: int, channels: int, kernel_size: int, init: str
 ) -> list[int]:
     """Check the arguments both blocks share; return the strides (see :func:`wavegan_strides`)."""
-    if init not in _INITS:
-        raise ValueError(f"{name}: init must be one of {list(_INITS)}, got {init!r}")
-    for arg, value in (("model_size", model_size), ("channels", channels)):
+    resolve_init(init, _INITS, f"{name}: init")
+    for arg, value in (("width", width), ("channels", channels)):
         if value < 1:
             raise ValueError(f"{name}: {arg} must be >= 1, got {value}")
     if kernel_size < 4:
@@ -206,11 +223,12 @@ class PhaseShuffle(nn.Module):
         return f"n={self.n}"
 
 
+@register
 class WaveGANGenerator(nn.Module):
     """Latent (and label) -> waveform: dense projection, then transposed 1-D convolutions.
 
     ``z (batch, latent_dim)``, with the label's conditioning vector concatenated, is projected
-    to ``(model_size * 2**(layers - 1), 16)`` (ReLU), then each layer multiplies the length by
+    to ``(width * 2**(layers - 1), 16)`` (ReLU), then each layer multiplies the length by
     its stride (ConvTranspose1d, kernel ``kernel_size``, stride 4, or 2 for the last layer of a
     ``32 * 4**k`` length) and halves the channels, with ReLU between layers and tanh at the
     end. The paper's WaveGAN is ``WaveGANGenerator()``: 100 -> (1024, 16) -> 512 x 64 -> 256 x 256
@@ -223,17 +241,17 @@ class WaveGANGenerator(nn.Module):
 
     Args:
         latent_dim: Size of the latent vector.
-        num_samples: Output length: ``16 * 4**k`` or ``32 * 4**k`` with ``k >= 1`` (16384: the
-            paper's 1.024 s at 16 kHz; 32768 and 65536: the reference's longer slices).
-        model_size: The paper's ``d``: channels of the last hidden layer.
+        out_shape: ``(channels, num_samples)``: audio channels (1: mono) and length,
+            ``16 * 4**k`` or ``32 * 4**k`` samples with ``k >= 1`` (16384: the paper's 1.024 s at
+            16 kHz; 32768 and 65536: the reference's longer slices).
+        width: The paper's ``d``: channels of the last hidden layer.
         num_classes: Number of classes to condition on; 0 for unconditional. With a conditioning
             instance, 0 or the instance's ``num_classes``.
         conditioning: ``"embedding"`` (learned ``embed_dim`` vector), ``"onehot"``, or a
             conditioning module instance (stored in ``config`` as ``{"class", "config"}``).
         embed_dim: Label embedding size for ``"embedding"``.
-        channels: Audio channels of the output (1: mono).
         kernel_size: Taps of every convolution (25 in the paper).
-        upsample: ``"transpose"`` (the paper) or ``"nearest"`` (nearest-neighbour upsampling
+        upsample: ``"transposed"`` (the paper) or ``"resize"`` (nearest-neighbour upsampling
             then a stride-1 convolution, the reference's ``upsample='nn'``).
         norm: ``"none"`` (the paper), ``"batch"``, ``"instance"`` or ``"layer"``, after the
             projection and every layer but the last.
@@ -247,36 +265,36 @@ class WaveGANGenerator(nn.Module):
 
     Example:
         >>> import torch
-        >>> G = WaveGANGenerator(num_samples=1024, model_size=4, num_classes=5)
-        >>> D = WaveGANCritic(num_samples=1024, model_size=4, num_classes=5)
+        >>> generator = WaveGANGenerator(100, (1, 1024), width=4, num_classes=5)
+        >>> critic = WaveGANCritic((1, 1024), width=4, num_classes=5)
         >>> labels = torch.tensor([0, 3])
-        >>> wave = G(G.sample_latent(2), labels)
-        >>> wave.shape, D(wave, labels).shape
+        >>> wave = generator(generator.sample_latent(2), labels)
+        >>> wave.shape, critic(wave, labels).shape
         (torch.Size([2, 1, 1024]), torch.Size([2]))
     """
 
     def __init__(
         self,
         latent_dim: int = 100,
-        num_samples: int = 16384,
-        model_size: int = 64,
+        out_shape: Sequence[int] = (1, 16384),
+        *,
+        width: int = 64,
         num_classes: int = 0,
         conditioning: ConditioningSpec = "embedding",
         embed_dim: int = 16,
-        channels: int = 1,
         kernel_size: int = 25,
-        upsample: str = "transpose",
+        upsample: str = "transposed",
         norm: NormSpec = "none",
         activation: ActSpec = "relu",
         init: str = "xavier",
     ) -> None:
         super().__init__()
         name = "WaveGANGenerator"
-        strides = _check_common(name, num_samples, model_size, channels, kernel_size, init)
+        channels, num_samples = _waveform_shape(out_shape, name, "out_shape")
+        strides = _check_common(name, num_samples, width, channels, kernel_size, init)
         if latent_dim < 1:
             raise ValueError(f"{name}: latent_dim must be >= 1, got {latent_dim}")
-        if upsample not in ("transpose", "nearest"):
-            raise ValueError(f"{name}: upsample must be 'transpose' or 'nearest', got {upsample!r}")
+        resolve_upsample(upsample, f"{name}: upsample")
         norm_kind = resolve_norm(norm, ("batch", "instance", "layer", "none"), f"{name} norm")
         act_kind = resolve_activation(activation, f"{name} activation")
         cond_module, num_classes, cond_config = vector_conditioning(
@@ -284,12 +302,11 @@ class WaveGANGenerator(nn.Module):
         )
         self.config = {
             "latent_dim": latent_dim,
-            "num_samples": int(num_samples),
-            "model_size": model_size,
+            "out_shape": [channels, int(num_samples)],
+            "width": width,
             "num_classes": num_classes,
             "conditioning": cond_config,
             "embed_dim": embed_dim,
-            "channels": channels,
             "kernel_size": kernel_size,
             "upsample": upsample,
             "norm": norm_kind,
@@ -298,14 +315,14 @@ class WaveGANGenerator(nn.Module):
         }
         self.latent_dim = latent_dim
         self.num_samples = int(num_samples)
-        self.model_size = model_size
+        self.width = width
         self.num_classes = num_classes
         self.out_shape = (channels, self.num_samples)
         self.conditioning = cond_module
         cond_dim = 0 if cond_module is None else cond_module.out_features
 
         n_layers = len(strides)
-        widths = [model_size * 2 ** (n_layers - 1 - i) for i in range(n_layers)] + [channels]
+        widths = [width * 2 ** (n_layers - 1 - i) for i in range(n_layers)] + [channels]
         bias = not has_bias_free_norm(norm_kind)
         self.project = nn.Linear(latent_dim + cond_dim, widths[0] * BASE_LENGTH, bias=bias)
         self.project_act = nn.Sequential(
@@ -361,7 +378,7 @@ def _upsample_conv(
     c_in: int, c_out: int, kernel_size: int, stride: int, mode: str, bias: bool
 ) -> nn.Module:
     """One upsampling layer: ``(B, c_in, T) -> (B, c_out, stride * T)``."""
-    if mode == "transpose":
+    if mode == "transposed":
         padding, output_padding = _same_length_padding(kernel_size, stride)
         return nn.ConvTranspose1d(
             c_in, c_out, kernel_size, stride, padding, output_padding, bias=bias
@@ -372,11 +389,12 @@ def _upsample_conv(
     )
 
 
+@register
 class WaveGANCritic(nn.Module):
     """Waveform (and label) -> one raw score per sample.
 
     Strided 1-D convolutions (kernel ``kernel_size``, stride 4, or 2 for the last layer of a
-    ``32 * 4**k`` length) double the channels from ``model_size`` while dividing the length, each
+    ``32 * 4**k`` length) double the channels from ``width`` while dividing the length, each
     followed by LeakyReLU(0.2) and, but for the last, :class:`PhaseShuffle`; the ``(channels,
     16)`` features are flattened and a linear layer gives the score. The paper's critic is
     ``WaveGANCritic()``: 1 x 16384 -> 64 x 4096 -> 128 x 1024 -> 256 x 256 -> 512 x 64 ->
@@ -389,18 +407,18 @@ class WaveGANCritic(nn.Module):
     ``LabelEmbedding(5, 16)`` for 16 constant channels, ``LabelEmbedding(5, 16,
     map_size=(num_samples,))`` for one track, or a user's module meeting
     :class:`audiogan.protocols.Conditioning`) stacks its ``map_channels``; a projection-style
-    module (``Projection(5, model_size * 2**(layers - 1))``) adds its term.
+    module (``Projection(5, width * 2**(layers - 1))``) adds its term.
 
     Args:
-        num_samples: Input length: ``16 * 4**k`` or ``32 * 4**k`` with ``k >= 1``.
-        model_size: The paper's ``d``: channels of the first layer.
+        in_shape: ``(channels, num_samples)``: audio channels (1: mono) and length,
+            ``16 * 4**k`` or ``32 * 4**k`` samples with ``k >= 1``.
+        width: The paper's ``d``: channels of the first layer.
         num_classes: Number of classes to condition on; 0 for unconditional. With a conditioning
             instance, 0 or the instance's ``num_classes``.
         conditioning: ``"embedding"``, ``"onehot"``, ``"projection"`` or a conditioning module
             instance (stored in ``config`` as ``{"class", "config"}``).
         embed_dim: Label embedding size for ``"embedding"``.
         phase_shuffle: The largest shift ``n`` of phase shuffle (2 in the paper; 0: none).
-        channels: Audio channels of the input (1: mono).
         kernel_size: Taps of every convolution (25 in the paper).
         norm: ``"none"`` (the paper), ``"layer"``, ``"instance"`` or ``"spectral"`` (spectral
             norm on every conv and linear weight); after every layer but the first. BatchNorm
@@ -414,13 +432,13 @@ class WaveGANCritic(nn.Module):
 
     def __init__(
         self,
-        num_samples: int = 16384,
-        model_size: int = 64,
+        in_shape: Sequence[int] = (1, 16384),
+        *,
+        width: int = 64,
         num_classes: int = 0,
         conditioning: ConditioningSpec = "embedding",
         embed_dim: int = 16,
         phase_shuffle: int = 2,
-        channels: int = 1,
         kernel_size: int = 25,
         norm: NormSpec = "none",
         activation: ActSpec = "leaky_relu",
@@ -428,7 +446,8 @@ class WaveGANCritic(nn.Module):
     ) -> None:
         super().__init__()
         name = "WaveGANCritic"
-        strides = _check_common(name, num_samples, model_size, channels, kernel_size, init)
+        channels, num_samples = _waveform_shape(in_shape, name, "in_shape")
+        strides = _check_common(name, num_samples, width, channels, kernel_size, init)
         n_layers = len(strides)
         # the last phase-shuffled features are this long; a single layer shuffles nothing
         shortest = BASE_LENGTH * strides[-1] if n_layers > 1 else None
@@ -446,7 +465,7 @@ class WaveGANCritic(nn.Module):
             )
         norm_kind = resolve_norm(norm, _CRITIC_NORMS, f"{name} norm")
         act_kind = resolve_activation(activation, f"{name} activation")
-        widths = [model_size * 2**i for i in range(n_layers)]
+        widths = [width * 2**i for i in range(n_layers)]
         self.label_maps, self.projection, num_classes, cond_config = critic_conditioning(
             conditioning,
             num_classes,
@@ -460,20 +479,19 @@ class WaveGANCritic(nn.Module):
             grid=(int(num_samples),),
         )
         self.config = {
-            "num_samples": int(num_samples),
-            "model_size": model_size,
+            "in_shape": [channels, int(num_samples)],
+            "width": width,
             "num_classes": num_classes,
             "conditioning": cond_config,
             "embed_dim": embed_dim,
             "phase_shuffle": int(phase_shuffle),
-            "channels": channels,
             "kernel_size": kernel_size,
             "norm": norm_kind,
             "activation": act_kind,
             "init": init,
         }
         self.num_samples = int(num_samples)
-        self.model_size = model_size
+        self.width = width
         self.num_classes = num_classes
         self.in_shape = (channels, self.num_samples)
         extra = 0 if self.label_maps is None else self.label_maps.map_channels

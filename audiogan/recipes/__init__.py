@@ -4,10 +4,13 @@
 
 >>> from audiogan.recipes import RECIPES, configure, get_recipe
 >>> list(RECIPES)
-['wgan-gp', 'onehot-cgan', 'resnet9-gan', 'musegan', 'event-classifier', 'vocoder']
+['wgan-gp', 'onehot-cgan', 'resnet9-gan', 'musegan', 'event-classifier', 'vocoder', 'gansynth']
 >>> recipe = get_recipe("wgan-gp")
 >>> config = configure(recipe, overrides={"steps": 200, "out": "runs/a"})
 >>> recipe.build(config).fit()  # minutes on a CPU: not run by the doctests  # doctest: +SKIP
+
+A copied and edited recipe module trains from its file (``audiogan train my_recipe.py``,
+:func:`load_recipe_file`); each recipe's ``models(config)`` builds its networks alone.
 
 ``build`` returns a :class:`~audiogan.recipes.recipe.Run`: its ``fit()`` trains and
 ``outputs()`` lists the files written (``tests/test_recipes_*.py`` train every recipe at a toy
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 from audiogan.recipes import (
     event_classifier,
+    gansynth,
     musegan,
     onehot_cgan,
     resnet9_gan,
@@ -32,8 +36,12 @@ from audiogan.recipes.recipe import (
     RunConfig,
     configure,
     load_run_config,
+    run_options,
+    run_recipe_file,
     save_run_config,
+    saved_settings,
 )
+from audiogan.recipes.recipe_file import load_recipe_file, recipe_for_run, resolve_recipe
 
 __all__ = [
     "RECIPES",
@@ -44,8 +52,14 @@ __all__ = [
     "RunConfig",
     "configure",
     "get_recipe",
+    "load_recipe_file",
     "load_run_config",
+    "recipe_for_run",
+    "resolve_recipe",
+    "run_options",
+    "run_recipe_file",
     "save_run_config",
+    "saved_settings",
 ]
 
 #: Every recipe by name, in the order ``audiogan recipes`` lists them.
@@ -58,6 +72,7 @@ RECIPES: dict[str, Recipe] = {
         musegan.RECIPE,
         event_classifier.RECIPE,
         vocoder.RECIPE,
+        gansynth.RECIPE,
     )
 }
 

@@ -26,8 +26,8 @@ from audiogan.data import FeatureCache, write_annotated_csv
 from audiogan.frontends import LogMel, stream_windows
 from audiogan.metrics import classifier_accuracy, train_or_load_classifier
 from audiogan.nn import RecurrentClassifier
-from audiogan.recipes.audio import SpectrogramConfig, labelled_clips, logmel
 from audiogan.recipes.recipe import ConfigError, Recipe, save_run_config
+from audiogan.recipes.spectrogram import SpectrogramConfig, labelled_clips, logmel
 from audiogan.train import seed_everything
 
 #: The columns of ``OUT/detections.csv``: a row per window of the recording.
@@ -51,7 +51,7 @@ class Config(SpectrogramConfig):
     steps: int | None = None
     epochs: int | None = 15
     batch_size: int = 16
-    n_per_class: int = 20
+    clips_per_class: int = 20
     n_mels: int = 40
     test_fraction: float = 0.2
     cell: str = "gru"
@@ -176,7 +176,7 @@ def build(config: Config) -> ClassifierRun:
     if config.data is None and config.csv is None:  # built in, in the original's layout
         csv_path, audio_dir = out / "data" / "annotations.csv", out / "data" / "audio"
         if not csv_path.is_file():
-            args = (config.n_per_class, config.sample_rate, samples, config.seed)
+            args = (config.clips_per_class, config.sample_rate, samples, config.seed)
             write_annotated_csv(csv_path, audio_dir, *args, string_labels=True)
         source = dataclasses.replace(config, csv=str(csv_path), audio_dir=str(audio_dir))
     clips = labelled_clips(source, samples)

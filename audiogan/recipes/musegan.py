@@ -29,15 +29,16 @@ from audiogan.frontends import PianoRoll
 from audiogan.losses import GradientPenalty, Wasserstein
 from audiogan.metrics import format_music_report, music_report
 from audiogan.nn import MuseCritic, MuseGenerator
-from audiogan.nn.musegan import OUTPUTS, STREAMS, UPSAMPLES
-from audiogan.recipes.audio import gan_callbacks
-from audiogan.recipes.recipe import ConfigError, GanRun, Recipe, RunConfig
+from audiogan.nn.layers import UPSAMPLES
+from audiogan.nn.musegan import OUTPUTS, STREAMS
+from audiogan.recipes.recipe import ConfigError, GanRun, Recipe, RunConfig, run_options
+from audiogan.recipes.spectrogram import gan_callbacks
 from audiogan.train import (
     LambdaCallback,
     Trainer,
-    fixed_samples,
-    latest_checkpoint,
+    fixed_fakes,
     load_generator,
+    run_checkpoint,
     seed_everything,
 )
 
@@ -51,7 +52,7 @@ class Config(RunConfig):
         split: Chorales to train on (by chorale): ``train``, ``valid``, ``test`` or ``all``.
         max_chorales: Build from the first N chorales of the catalogue only (a quick look).
         cache_dir: Where the parsed chorales are cached.
-        channels: Width C: critic channels C, its linear layer and the generator width 8C.
+        width: Width C: critic channels C, its linear layer and the generator width 8C.
         output: The generator's output units (see :class:`~audiogan.nn.MuseGenerator`):
             ``"tanh"`` (the book), ``"deterministic"``/``"stochastic"`` binary neurons, or a
             per-voice distribution over pitches and a rest, ``"softmax"``, ``"argmax"`` or
@@ -62,10 +63,10 @@ class Config(RunConfig):
         streams: Extra critic streams, comma-separated: ``"onset"`` (note changes per step),
             ``"chroma"`` (pitch classes per beat); ``""`` for the book's critic (see
             :class:`~audiogan.nn.musegan.RollStreams`).
-        latent_dim, lr, n_critic, gp_weight: Size of each noise, Adam's learning rate, critic
+        latent_dim, lr, critic_steps, gp_weight: Size of each noise, Adam's learning rate, critic
             steps per generator step, gradient penalty weight.
         ema: EMA decay of the generator used for sampling and the metrics, or None.
-        samples: MIDI files per sample round; report_samples: phrases of the music metrics.
+        num_fakes: MIDI files per sample round; report_fakes: phrases of the music metrics.
     """
 
     out: str = "runs/musegan"
@@ -77,21 +78,21 @@ class Config(RunConfig):
     split: str = "train"
     max_chorales: int | None = None
     cache_dir: str | None = None
-    channels: int = 16
+    width: int = 16
     output: str = "argmax"
     tau: float = 1.0
     upsample: str = "resize"
     streams: str = "onset,chroma"
     latent_dim: int = 32
     lr: float = 1e-3
-    n_critic: int = 5
+    critic_steps: int = 5
     gp_weight: float = 10.0
     ema: float | None = 0.999
-    samples: int = 4
-    report_samples: int = 64
+    num_fakes: int = 4
+    report_fakes: int = 64
 
 
-FULL_SIZE = {"channels": 128, "batch_size": 64, "every": 25}
+FULL_SIZE = {"width": 128, "batch_size": 64, "every": 25}
 
 
 def phrases(config: Config, split: str | None = None) -> JSBChorales | MidiFolder:
@@ -119,8 +120,8 @@ def reference(config: Config, train: JSBChorales | MidiFolder) -> tuple[np.ndarr
 
 
 def music_table(generator: nn.Module, real: np.ndarray, what: str, config: Config) -> str:
-    """Music metrics of ``report_samples`` phrases of ``generator`` beside ``real``, per voice."""
-    fake, _ = fixed_samples(generator, config.report_samples, seed=config.seed + 1)
+    """Music metrics of ``report_fakes`` phrases of ``generator`` beside ``real``, per voice."""
+    fake, _ = fixed_fakes(generator, config.report_fakes, seed=config.seed + 1)
     fe = PianoRoll()  # fakes binarized as the MIDI holds them; qualified notes: an eighth or more
     rolls = real, fe.binarize(fake)  # (n, tracks, bars, steps, pitches), on where > 0
     report = music_report(*rolls, fe.track_names, fe.lowest_pitch, steps_per_beat=fe.steps_per_beat)
@@ -152,15 +153,15 @@ def critic_streams(config: Config) -> list[str]:
     return streams
 
 
-def build(config: Config) -> GanRun:
-    """Data, models and Trainer of MuseGAN."""
-    streams = critic_streams(config)  # settings first: a mistake costs no data loading
-    seed_everything(config.seed)  # the models' initial weights: same seed, same run
-    data = phrases(config)
-    if len(data) // config.batch_size < config.n_critic:  # a generator step takes n_critic
-        raise ConfigError(f"{len(data)} phrases: fewer than n_critic batches of batch_size")
-    frontend = PianoRoll()  # the layout; writes MIDI (66 quarter notes a minute) and draws rolls
-    c, shape = config.channels, frontend.feature_shape  # (tracks, bars, steps_per_bar, pitches)
+def models(config: Config, num_classes: int = 0) -> tuple[MuseGenerator, MuseCritic]:
+    """MuseGAN's generator and critic on :class:`~audiogan.frontends.PianoRoll`'s
+    ``(tracks, bars, steps_per_bar, pitches)`` rolls (unconditional: ``num_classes`` is ignored).
+
+    Raises:
+        ConfigError: For an unknown output, upsampling or critic stream.
+    """
+    streams = critic_streams(config)
+    c, shape = config.width, PianoRoll().feature_shape  # (tracks, bars, steps_per_bar, pitches)
     generator = MuseGenerator(
         config.latent_dim,
         shape,
@@ -173,14 +174,26 @@ def build(config: Config) -> GanRun:
     critic = MuseCritic(  # no BatchNorm: GP
         in_shape=shape, hid_channels=c, hid_features=8 * c, streams=streams
     )
-    real = torch.as_tensor(data.data[: config.samples]).float()  # drawn beside the samples
+    return generator, critic
+
+
+def build(config: Config) -> GanRun:
+    """Data, models and Trainer of MuseGAN."""
+    critic_streams(config)  # settings first: a mistake costs no data loading
+    seed_everything(config.seed)  # the models' initial weights: same seed, same run
+    data = phrases(config)
+    if len(data) // config.batch_size < config.critic_steps:  # a generator step takes critic_steps
+        raise ConfigError(f"{len(data)} phrases: fewer than critic_steps batches of batch_size")
+    frontend = PianoRoll()  # the layout; writes MIDI (66 quarter notes a minute) and draws rolls
+    generator, critic = models(config)
+    real = torch.as_tensor(data.data[: config.num_fakes]).float()  # drawn beside the fakes
     notes: list[str] = []  # the music metrics, after each round and at the end
     real_rolls, what = reference(config, data)
 
     def note_music(trainer: Trainer) -> None:
         notes[:] = ["", music_table(trainer.sampling_generator, real_rolls, what, config)]
 
-    callbacks = gan_callbacks(config, frontend, None, real, None, config.samples)
+    callbacks = gan_callbacks(config, frontend, None, real, None, config.num_fakes)
     trainer = Trainer(
         generator,
         critic,
@@ -189,26 +202,25 @@ def build(config: Config) -> GanRun:
         generator_lr=config.lr,
         critic_lr=config.lr,
         betas=(0.5, 0.9),
-        n_critic=config.n_critic,
+        critic_steps=config.critic_steps,
         ema=config.ema,
-        precision=config.precision,
         frontend=frontend,  # stored in the checkpoints: `audiogan generate` writes MIDI
         callbacks=[*callbacks, LambdaCallback(note_music, config.every, config.unit, at_end=True)],
-        out_dir=config.out,
-        device=config.device,
-        seed=config.seed,
+        **run_options(config),
     )
     loader = DataLoader(
-        data, batch_size=config.batch_size, shuffle=True, drop_last=True, num_workers=config.workers
+        data,
+        batch_size=config.batch_size,
+        shuffle=True,
+        drop_last=True,
+        num_workers=config.num_workers,
     )
     return GanRun("musegan", config, trainer, loader, notes)
 
 
 def evaluate(run_dir: Path, config: Config) -> str:
     """The music metrics of the newest checkpoint's (EMA) generator beside real phrases."""
-    checkpoint = latest_checkpoint(Path(run_dir) / "checkpoints")
-    if checkpoint is None:
-        raise ConfigError(f"{run_dir} has no checkpoint yet: train it first")
+    checkpoint = run_checkpoint(run_dir)  # the newest readable one
     real, what = reference(config, phrases(config))
     return f"{checkpoint}\n" + music_table(load_generator(checkpoint), real, what, config)
 
@@ -221,4 +233,5 @@ RECIPE = Recipe(
     build=build,
     evaluate=evaluate,
     data_flags=("midi",),
+    models=models,
 )

@@ -3,9 +3,9 @@
 The class label is a one-hot vector concatenated to the noise; a linear layer projects both to a
 small grid of feature maps, and ConvTranspose2d stages with BatchNorm and ReLU double it up to the
 spectrogram size (the generator ends in tanh: audiogan's log-mels live in [-1, 1]; the original
-used ReLU on its own scale). The discriminator stacks one-hot label planes on the spectrogram and
+used ReLU on its own scale). The critic stacks one-hot label planes on the spectrogram and
 downsamples with strided convolutions, BatchNorm and LeakyReLU. Binary cross-entropy on raw
-logits (non-saturating generator loss), one discriminator step per generator step, Adam 2e-4
+logits (non-saturating generator loss), one critic step per generator step, Adam 2e-4
 with betas (0.5, 0.999) for both; both models start from DCGAN's N(0, 0.02) weights (with
 PyTorch's default initialization this GAN collapses to one noise pattern).
 
@@ -20,26 +20,27 @@ from dataclasses import dataclass
 
 from audiogan.losses import NonSaturating
 from audiogan.nn import ConvCritic2d, ConvGenerator2d
-from audiogan.recipes.audio import SpectrogramConfig, evaluate_audio
-from audiogan.recipes.audio import spectrogram_data as _data
+from audiogan.recipes.checks import multiple_of
 from audiogan.recipes.recipe import GanRun, Recipe
+from audiogan.recipes.spectrogram import SpectrogramConfig, evaluate_audio, with_lecam
+from audiogan.recipes.spectrogram import spectrogram_data as _data
 from audiogan.train import Trainer, seed_everything
 
-#: Generator and discriminator stages: each doubles / halves both axes, so n_mels and frames must
+#: Generator and critic stages: each doubles / halves both axes, so n_mels and frames must
 #: be multiples of 2**STAGES = 16. The original: 8x32 -> 128x512.
 STAGES = 4
 
 
 @dataclass
 class Config(SpectrogramConfig):
-    """The one-hot cGAN's settings (and :class:`~audiogan.recipes.audio.SpectrogramConfig`).
+    """The one-hot cGAN's settings (and :class:`~audiogan.recipes.spectrogram.SpectrogramConfig`).
 
     Attributes:
-        channels: Width C: the generator's stages have 8C, 4C, 2C, C channels, the
-            discriminator's C, 2C, 4C, 8C.
+        width: Width C: the generator's stages have 8C, 4C, 2C, C channels, the
+            critic's C, 2C, 4C, 8C.
         latent_dim: Noise size.
         lr: Adam learning rate of both models.
-        critic_norm: Normalization in the discriminator: ``"batch"`` (as in DCGAN and the
+        critic_norm: Normalization in the critic: ``"batch"`` (as in DCGAN and the
             original), ``"none"``, ``"layer"`` or ``"spectral"``.
     """
 
@@ -49,33 +50,31 @@ class Config(SpectrogramConfig):
     batch_size: int = 16
     every: int = 5
     unit: str = "epoch"
-    n_per_class: int = 32
+    clips_per_class: int = 32
     n_mels: int = 32
     frames: int = 128
-    samples_per_class: int = 2
-    channels: int = 16
+    fakes_per_class: int = 2
+    width: int = 16
     latent_dim: int = 100
     lr: float = 2e-4
     critic_norm: str = "batch"
 
 
-FULL_SIZE = {"n_mels": 128, "frames": 512, "channels": 32, "batch_size": 16}
+FULL_SIZE = {"n_mels": 128, "frames": 512, "width": 32, "batch_size": 16}
 
 
-def build(config: Config) -> GanRun:
-    """Data, models and Trainer of the one-hot cGAN."""
-    seed_everything(config.seed)  # the models' initial weights: same seed, same run
-    data = _data(config)
-    shape = data.frontend.feature_shape  # (1, n_mels, frames)
-    num_classes = len(data.classes)
+def models(config: Config, num_classes: int = 0) -> tuple[ConvGenerator2d, ConvCritic2d]:
+    """The generator and critic of the one-hot cGAN on ``(1, n_mels, frames)`` log-mels, for
+    ``num_classes`` classes (0: unconditional)."""
+    shape = (1, config.n_mels, config.frames)
     generator = ConvGenerator2d(
         latent_dim=config.latent_dim,
         out_shape=shape,
         num_classes=num_classes,
         conditioning="onehot",  # one-hot label concatenated to the noise
-        base_channels=config.channels * 2 ** (STAGES - 1),
-        n_upsamples=STAGES,
-        upsample="transpose",  # ConvTranspose2d(kernel 4, stride 2, padding 1)
+        width=config.width * 2 ** (STAGES - 1),
+        num_upsamples=STAGES,
+        upsample="transposed",  # ConvTranspose2d(kernel 4, stride 2, padding 1)
         norm="batch",
         activation="relu",
     )
@@ -83,19 +82,28 @@ def build(config: Config) -> GanRun:
         in_shape=shape,
         num_classes=num_classes,
         conditioning="onehot",  # one constant plane per class stacked on the spectrogram
-        base_channels=config.channels,
-        n_downsamples=STAGES,
+        width=config.width,
+        num_downsamples=STAGES,
         norm=config.critic_norm,
         activation="leaky_relu",
     )
+    return generator, critic
+
+
+def build(config: Config) -> GanRun:
+    """Data, models and Trainer of the one-hot cGAN."""
+    seed_everything(config.seed)  # the models' initial weights: same seed, same run
+    data = _data(config)
+    generator, critic = models(config, len(data.classes))
     trainer = Trainer(
         generator,
         critic,
         NonSaturating(),  # BCE on logits; the generator maximizes log D(G(z))
+        with_lecam(None, config),  # --set lecam=0.3: LeCam regularization (none by default)
         generator_lr=config.lr,
         critic_lr=config.lr,
         betas=(0.5, 0.999),
-        n_critic=1,
+        critic_steps=1,
         **data.trainer_options(config),
     )
     return GanRun("onehot-cgan", config, trainer, data.loader(config))
@@ -109,4 +117,6 @@ RECIPE = Recipe(
     build=build,
     evaluate=evaluate_audio,
     data_flags=("data", "csv"),
+    checks={"n_mels": multiple_of(2**STAGES), "frames": multiple_of(2**STAGES)},
+    models=models,
 )

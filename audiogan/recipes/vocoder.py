@@ -1,37 +1,48 @@
-"""A HiFi-GAN vocoder for the LogMel features: hear the spectrogram GANs without Griffin-Lim.
+"""A GAN vocoder for the LogMel features: hear the spectrogram GANs without Griffin-Lim.
 
 Its input is the :class:`~audiogan.frontends.LogMel` frontend's own [-1, 1] features ``(batch,
 n_mels, frames)`` (by default the wgan-gp recipe's: 16 kHz, n_fft 1024, hop 256, 64 mels), so it
 decodes exactly what the spectrogram GANs generate (``audiogan train wgan-gp --set
-vocoder=RUN``, or ``LogMel(..., vocoder=RUN)``). Trained as HiFi-GAN (Kong et al. 2020):
-multi-period and multi-scale discriminators, least squares, feature matching (weight 2) and mel
+vocoder=RUN``, or ``LogMel(..., vocoder=load_vocoder(RUN, LogMel(...)))``). Trained as HiFi-GAN (Kong et al. 2020):
+multi-period and multi-scale critics, least squares, feature matching (weight 2) and mel
 L1 (weight 45), Adam with betas (0.8, 0.99), on segments of ``segment_frames`` frames cut at
 random from the clips; ``held_out`` clips per class are kept for the sample rounds and
-``audiogan evaluate``.
+``audiogan evaluate``. ``generator`` picks HiFi-GAN, iSTFTNet (Kaneko et al. 2022) or Vocos
+(Siuzdak 2023), ``critic`` the critics (HiFi-GAN's MPD and MSD, UnivNet's MRD, DAC's and Vocos'
+multi-band STFT critic, EnCodec's complex STFT critic), ``critic_start`` a reconstruction-only
+warm-up (ParallelWaveGAN, Vocos), ``multiscale_mel_weight`` DAC's seven-scale mel loss.
 
 Frame alignment: LogMel's STFT is centred, so a segment of ``F * hop`` samples gives ``F + 1``
 frames, frame ``t`` centred on sample ``t * hop``. The generator's input is the first ``F``
 frames; frame ``t`` makes samples ``[t * hop, (t + 1) * hop)``, so its centre is the start of
 its block (HiFi-GAN's uncentred frames sit half a hop later, mid-block: a fixed shift the
 convolutions learn). Of the ``F * hop`` samples, ``LogMel.decode`` keeps Griffin-Lim's
-``(F - 1) * hop``: the last hop lies past the last frame's centre.
+``(F - 1) * hop``: the last hop lies past the last frame's centre. Vocos here inverts a centred
+STFT, so it reads all ``F + 1`` frames and frame ``t`` is centred on sample ``t * hop`` exactly.
 
-CPU defaults: V3 (rates 8-8-4) with 128 instead of 256 channels, discriminators 1/32 as wide as
-HiFi-GAN's (the critic costs most of a step), batch 8 of 16-frame segments (4096 samples; the
-original: 8192), Adam 1e-3 (the original: 2e-4; a short run learns faster), 1200 steps: about
-10 minutes on a 2-core CPU. ``full_size``: V1 (512 channels, rates 8-8-2-2), the original's
-discriminators, 8192-sample segments, batch 16, Adam 2e-4, on 128 mels (the wgan-gp recipe's
-full size), for a GPU.
+CPU defaults, the best of the attempts in docs/howto/vocoder.rst within 5 minutes of one CPU
+core: Vocos of width 256 (8 ConvNeXt blocks, 3.6 M parameters), 2000 steps on the mel L1 alone,
+then 400 steps against MPD and the multi-band STFT critic at 1/32 of the published widths
+(STFT critics: 4 channels); batch 8 of 16-frame segments (4096 samples; the originals: 8192 to
+16384), Adam 1e-3 (the originals: 2e-4 to 5e-4; a short run learns faster). ``full_size``: the
+published generator of the chosen kind (Vocos: width 512, 8 blocks, 13.5 M parameters at 100
+mels; HiFi-GAN V1; iSTFTNet C8C8I on V1's trunk), the published critic widths (32) without a
+warm-up (Vocos' ``pretrain_mel_steps`` is 0), 8192-sample segments, batch 16, Adam 2e-4, on 128
+mels (the wgan-gp recipe's full size), for a GPU.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import torch
+from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from audiogan.data import FeatureCache
@@ -40,94 +51,222 @@ from audiogan.losses import (
     LeastSquares,
     MelReconstructionLoss,
     MultiResolutionSTFTLoss,
+    MultiScaleMelLoss,
     feature_matching_term,
 )
-from audiogan.nn import HIFIGAN_PRESETS, CriticEnsemble, HiFiGANGenerator
-from audiogan.nn import MultiPeriodDiscriminator as MPD
-from audiogan.nn import MultiScaleDiscriminator as MSD
-from audiogan.recipes import audio
-from audiogan.recipes.audio import SpectrogramConfig, logmel
-from audiogan.recipes.recipe import ConfigError, GanRun, Recipe
-from audiogan.train import Trainer, latest_checkpoint, seed_everything
-from audiogan.train.checkpoint import module_spec
+from audiogan.metrics import (
+    DECODER_METRICS,
+    DecoderTable,
+    available_metrics,
+    compare_decoders,
+    time_decoder,
+)
+from audiogan.nn import (
+    HIFIGAN_PRESETS,
+    ComplexMultiScaleSTFTCritic,
+    CriticEnsemble,
+    HiFiGANGenerator,
+    ISTFTNetGenerator,
+    MultiBandSTFTCritic,
+    MultiResolutionSTFTCritic,
+    VocosGenerator,
+)
+from audiogan.nn import MultiPeriodCritic as MPD
+from audiogan.nn import MultiScaleCritic as MSD
+from audiogan.recipes import spectrogram
+from audiogan.recipes.recipe import ConfigError, GanRun, Recipe, run_options
+from audiogan.recipes.spectrogram import SpectrogramConfig, logmel
+from audiogan.train import Trainer, load_vocoder, run_checkpoint, seed_everything
+from audiogan.train.checkpoints import module_spec
 
 
 @dataclass
 class Config(SpectrogramConfig):
-    """The vocoder's settings, beside :class:`~audiogan.recipes.audio.SpectrogramConfig`'s (there:
+    """The vocoder's settings, beside :class:`~audiogan.recipes.spectrogram.SpectrogramConfig`'s (there:
     clips of ``frames`` frames, their waveforms kept in ``OUT/cache`` with ``cache``, and
-    ``samples_per_class`` held-out clips per class decoded in each sample round).
+    ``fakes_per_class`` held-out clips per class decoded in each sample round).
 
     Attributes:
         segment_frames: Frames of a training segment (``segment_frames * hop_length`` samples).
-        preset: The HiFi-GAN generator, ``"v1"``, ``"v2"`` or ``"v3"``.
-        channels: Its ``initial_channels`` (V1 512, V2 128, V3 256).
-        upsample_rates: E.g. ``"8,8,4"`` (default: the preset's); their product is the hop.
-        critic_width: ``w``: period discriminators ``w, 4w, 16w, 32w, 32w`` channels, scale
-            discriminators ``4w, 4w, 8w, 16w, 32w, 32w, 32w`` (HiFi-GAN: 32).
+        generator: ``"hifigan"`` (:class:`~audiogan.nn.HiFiGANGenerator`), ``"istftnet"``
+            (:class:`~audiogan.nn.ISTFTNetGenerator`: the preset's trunk cut to
+            ``upsample_rates``, then an inverse STFT of n_fft 16, hop 4) or ``"vocos"``
+            (:class:`~audiogan.nn.VocosGenerator`: ConvNeXt at frame rate, an inverse STFT of
+            the log-mel's ``n_fft`` and hop).
+        preset: HiFi-GAN's ``"v1"``, ``"v2"`` or ``"v3"``: the hifigan generator, and the
+            residual blocks of the istftnet one.
+        width: The generator's base width (HiFi-GAN V1 512, V2 128, V3 256; iSTFTNet 512;
+            Vocos' ``dim`` 512, its ConvNeXt expansion ``3 * width``).
+        num_layers: Vocos' ConvNeXt blocks (8).
+        upsample_rates: E.g. ``"8,8,4"`` (default: the preset's; istftnet: ``"8,8"``); their
+            product (istftnet: times 4) is the hop.
+        critic: ``+``-joined critics: ``mpd`` (:class:`~audiogan.nn.MultiPeriodCritic`),
+            ``msd`` (:class:`~audiogan.nn.MultiScaleCritic`), ``mrd``
+            (:class:`~audiogan.nn.MultiResolutionSTFTCritic`), ``multiband``
+            (:class:`~audiogan.nn.MultiBandSTFTCritic`, DAC's and Vocos'), ``complex``
+            (:class:`~audiogan.nn.ComplexMultiScaleSTFTCritic`, EnCodec's).
+        critic_width: ``w``: period critics ``w, 4w, 16w, 32w, 32w`` channels, scale
+            critics ``4w, 4w, 8w, 16w, 32w, 32w, 32w``, the STFT critics ``max(w, 4)`` per
+            conv (the published critics: 32).
+        critic_start: Steps of reconstruction-only warm-up before the critic joins
+            (``Trainer(critic_start=...)``: the mel terms alone, no feature matching).
         lr: Adam learning rate of both models.
         stft_weight: Weight of a multi-resolution STFT loss on the generator
             (:class:`~audiogan.losses.MultiResolutionSTFTLoss`, Parallel WaveGAN's), beside
             HiFi-GAN's mel L1; 0 for none (HiFi-GAN).
+        multiscale_mel_weight: Weight of DAC's and BigVGAN-v2's seven-scale mel loss
+            (:class:`~audiogan.losses.MultiScaleMelLoss`; they use 15), beside the mel L1; 0
+            for none.
         held_out: Clips per class kept out of training, for sample rounds and evaluation.
     """
 
     out: str = "runs/vocoder"
-    steps: int | None = 1200
-    every: int = 300
+    steps: int | None = 2400
+    every: int = 600
     batch_size: int = 8
-    samples_per_class: int = 1
+    fakes_per_class: int = 1
     segment_frames: int = 16
+    generator: str = "vocos"
     preset: str = "v3"
-    channels: int = 128
+    width: int = 256
+    num_layers: int = 8
     upsample_rates: str | None = None
+    critic: str = "mpd+multiband"
     critic_width: int = 1
+    critic_start: int = 2000
     lr: float = 1e-3
     stft_weight: float = 0.0
+    multiscale_mel_weight: float = 0.0
     held_out: int = 2
 
 
-FULL_SIZE = {"preset": "v1", "channels": 512, "critic_width": 32, "batch_size": 16, "lr": 2e-4}
+#: The Griffin-Lim iterations :func:`evaluate` compares the vocoder with.
+GRIFFIN_LIM_ITERS = (32, 100)
+
+FULL_SIZE = {"preset": "v1", "width": 512, "critic_width": 32, "batch_size": 16, "lr": 2e-4}
 FULL_SIZE |= {"segment_frames": 32, "n_mels": 128, "steps": 500_000, "every": 5000}
+FULL_SIZE["critic_start"] = 0  # the published configs: Vocos' pretrain_mel_steps is 0
 
 
 def clips_and_held_out(config: Config, per_class: int) -> tuple[Dataset, list[int], torch.Tensor]:
     """Clips of ``frames * hop`` samples (kept in ``OUT/cache`` with ``cache``), the training
     indices, and the first ``per_class`` of each class's ``held_out`` clips ``(n, 1, time)``."""
     size = config.frames * config.hop_length
-    clips = audio.labelled_clips(config, size)
-    train, held = audio.held_out_split(clips.labels, config.held_out)
-    if config.cache:
+    clips = spectrogram.labelled_clips(config, size)
+    train, held = spectrogram.held_out_split(clips.labels, config.held_out)
+    held_out = torch.stack([clips[i][0] for h in held for i in h[:per_class]]).float()
+    if config.cache:  # built on first use, after the run folder's checkpoint is checked
         where, wave = Path(config.out) / "cache", Waveform(config.sample_rate, size)
-        clips = FeatureCache(clips, wave, where, dtype="float32", progress=False)
-    return clips, train, torch.stack([clips[i][0] for h in held for i in h[:per_class]]).float()
+        clips = FeatureCache(clips, wave, where, dtype="float32", progress=False, lazy=True)
+    return clips, train, held_out
 
 
-def generator_of(config: Config) -> HiFiGANGenerator:
-    """The preset with ``channels``, ``n_mels`` and ``upsample_rates``; they must make the hop."""
+#: The ``generator`` setting's choices.
+GENERATORS = ("hifigan", "istftnet", "vocos")
+#: The names :func:`decoder_table` gives the vocoders.
+DECODER_NAMES = {
+    HiFiGANGenerator: "HiFi-GAN",
+    ISTFTNetGenerator: "iSTFTNet",
+    VocosGenerator: "Vocos",
+}
+#: iSTFTNet's inverse STFT (C8C8I): n_fft and hop of its head.
+ISTFTNET_HEAD = (16, 4)
+
+
+def generator_of(config: Config) -> nn.Module:
+    """The ``generator`` at ``width`` for ``n_mels``; its upsampling (and head) make the hop.
+
+    hifigan: the preset with ``upsample_rates``; istftnet: the preset's residual blocks, rates
+    ``upsample_rates`` (8, 8) and :data:`ISTFTNET_HEAD`; vocos: ``num_layers`` ConvNeXt blocks of
+    ``width`` (expansion ``3 * width``) and a centred inverse STFT of the log-mel's n_fft and hop,
+    so its ``frames`` centred input frames give ``(frames - 1) * hop`` samples, frame ``t``
+    centred on sample ``t * hop`` as in :class:`~audiogan.frontends.LogMel`.
+    """
+    if config.generator not in GENERATORS:
+        raise ConfigError(
+            f"vocoder: generator must be one of {', '.join(GENERATORS)}, got {config.generator!r}"
+        )
     if config.preset not in HIFIGAN_PRESETS:
         raise ConfigError(f"vocoder: preset must be v1, v2 or v3, got {config.preset!r}")
-    settings = {**HIFIGAN_PRESETS[config.preset], "initial_channels": config.channels}
+    if config.generator == "vocos":
+        return VocosGenerator(
+            config.n_mels,
+            width=config.width,
+            intermediate_width=3 * config.width,
+            num_layers=config.num_layers,
+            n_fft=config.n_fft,
+            hop_length=config.hop_length,
+            padding="center",
+        )
+    settings = {**HIFIGAN_PRESETS[config.preset], "width": config.width}
+    head_hop = ISTFTNET_HEAD[1] if config.generator == "istftnet" else 1
+    if config.generator == "istftnet":
+        settings |= {"upsample_rates": [8, 8], "upsample_kernel_sizes": None}
     if config.upsample_rates:  # e.g. "8,8,4", transposed-conv kernels 2 * rate
         rates = [int(r) for r in config.upsample_rates.split(",") if r.strip().isdigit()]
         settings |= {"upsample_rates": rates, "upsample_kernel_sizes": None}
-    if math.prod(settings["upsample_rates"]) != config.hop_length:
+    if math.prod(settings["upsample_rates"]) * head_hop != config.hop_length:
+        head = f" times the head's hop {head_hop}" if head_hop > 1 else ""
         raise ConfigError(
-            f"vocoder: upsample_rates {settings['upsample_rates']} must multiply to hop_length "
-            f"{config.hop_length} (set e.g. upsample_rates=8,8,4)"
+            f"vocoder: upsample_rates {settings['upsample_rates']}{head} must multiply to "
+            f"hop_length {config.hop_length} (set e.g. upsample_rates="
+            f"{'8,8' if head_hop > 1 else '8,8,4'})"
         )
+    if config.generator == "istftnet":
+        n_fft, hop = ISTFTNET_HEAD
+        return ISTFTNetGenerator(config.n_mels, n_fft=n_fft, hop_length=hop, **settings)
     return HiFiGANGenerator(config.n_mels, **settings)
 
 
-def critic_of(w: int) -> CriticEnsemble:
-    """MPD and MSD at width ``w`` (HiFi-GAN's at 32); MSD's conv groups are HiFi-GAN's
-    1-4-16-16-16-16-1 where they divide the channels, else the largest common divisor."""
+def input_frames(generator: nn.Module, frames: int) -> int:
+    """Log-mel frames the generator reads to make ``frames * hop`` samples: one more for a
+    centred inverse STFT (vocos), whose ``frames + 1`` frames give ``frames * hop``."""
+    centred = (getattr(generator, "config", None) or {}).get("padding") == "center"
+    return frames + 1 if centred else frames
+
+
+def critic_of(w: int, critic: str = "mpd+msd") -> CriticEnsemble:
+    """The ``+``-joined critics at width ``w`` (the published ones at 32).
+
+    ``mpd``: channels ``w, 4w, 16w, 32w, 32w``; ``msd``: ``4w, 4w, 8w, 16w, 32w, 32w, 32w``,
+    conv groups HiFi-GAN's 1-4-16-16-16-16-1 where they divide the channels, else the largest
+    common divisor; ``mrd``, ``multiband``, ``complex``: ``max(w, 4)`` channels per conv.
+    """
+    names = [name.strip() for name in critic.split("+")]
+    if any(name not in CRITICS for name in names) or len(set(names)) < len(names):
+        raise ConfigError(
+            f"vocoder: critic must join distinct names of {', '.join(CRITICS)} with +, "
+            f"got {critic!r}"
+        )
+    return CriticEnsemble(*(CRITICS[name](w) for name in names))
+
+
+def _msd(w: int) -> nn.Module:
     widths = [4 * w, 4 * w, 8 * w, 16 * w, 32 * w, 32 * w, 32 * w]
     pairs = zip((1, 4, 16, 16, 16, 16, 1), [1, *widths[:-1]], widths, strict=True)
     groups = [math.gcd(g, c_in, c_out) for g, c_in, c_out in pairs]
-    return CriticEnsemble(
-        MPD(channels=(w, 4 * w, 16 * w, 32 * w, 32 * w)), MSD(channels=widths, groups=groups)
-    )
+    return MSD(channels=widths, groups=groups)
+
+
+#: The ``critic`` setting's names: ``critic_width -> critic``.
+CRITICS = {
+    "mpd": lambda w: MPD(channels=(w, 4 * w, 16 * w, 32 * w, 32 * w)),
+    "msd": _msd,
+    "mrd": lambda w: MultiResolutionSTFTCritic(channels=(max(w, 4),) * 5),
+    "multiband": lambda w: MultiBandSTFTCritic(width=max(w, 4)),
+    "complex": lambda w: ComplexMultiScaleSTFTCritic(width=max(w, 4)),
+}
+
+
+def models(config: Config, num_classes: int = 0) -> tuple[nn.Module, CriticEnsemble]:
+    """The vocoder (:func:`generator_of`, log-mels ``(batch, n_mels, frames)`` -> waveforms
+    ``(batch, 1, num_samples)``) and its critic ensemble (:func:`critic_of`); ``num_classes`` is
+    ignored (a vocoder has no labels).
+
+    Raises:
+        ConfigError: For an unknown generator, preset or critic, or rates that miss the hop.
+    """
+    return generator_of(config), critic_of(config.critic_width, config.critic)
 
 
 def build(config: Config) -> GanRun:
@@ -137,28 +276,37 @@ def build(config: Config) -> GanRun:
     if not 1 <= config.segment_frames <= config.frames:
         raise ConfigError(f"vocoder: segment_frames must be 1 to frames ({config.frames})")
     seed_everything(config.seed)  # the models' initial weights: same seed, same run
-    frontend, frames = logmel(config), config.segment_frames
-    generator, critic = generator_of(config), critic_of(config.critic_width)
+    frontend = logmel(config)
+    generator, critic = models(config)
     mel_loss = MelReconstructionLoss.from_frontend(frontend)
+    frames = input_frames(generator, config.segment_frames)  # of the segment's frames + 1
 
     def mel_of(real: torch.Tensor) -> torch.Tensor:  # (batch, 1, S) -> (batch, n_mels, frames)
         return frontend.to(real.device).encode(real[:, 0])[:, 0, :, :frames]
 
-    clips, train, waves = clips_and_held_out(config, config.samples_per_class)  # (n, 1, time)
+    clips, train, waves = clips_and_held_out(config, config.fakes_per_class)  # (n, 1, time)
     loader = DataLoader(
-        audio.Segments(Subset(clips, train), frames * config.hop_length),
+        spectrogram.Segments(Subset(clips, train), config.segment_frames * config.hop_length),
         batch_size=config.batch_size,
         shuffle=True,
         drop_last=True,
-        num_workers=config.workers,
-        collate_fn=audio.drop_labels,
+        num_workers=config.num_workers,
+        collate_fn=spectrogram.drop_labels,
     )
     losses = {"feature_matching": (2.0, feature_matching_term())}
     losses["mel"] = (45.0, lambda step: mel_loss(step.fake, step.real))
     if config.stft_weight > 0:
         stft_loss = MultiResolutionSTFTLoss()
         losses["stft"] = (config.stft_weight, lambda step: stft_loss(step.fake, step.real))
-    mels = frontend.encode(waves[:, 0])[:, 0]  # (n, n_mels, frames): decoded each round
+    if config.multiscale_mel_weight > 0:
+        multiscale = MultiScaleMelLoss(sample_rate=config.sample_rate)
+        losses["multiscale_mel"] = (
+            config.multiscale_mel_weight,
+            lambda step: multiscale(step.fake, step.real),
+        )
+    clip_frames = input_frames(generator, config.frames)
+    held_out_mel = LogMel(**{**frontend.config, "frames": clip_frames})
+    mels = held_out_mel.encode(waves[:, 0])[:, 0]  # (n, n_mels, frames): decoded each round
     rounds = Waveform(config.sample_rate, waves.shape[-1])  # what the sample rounds write
     trainer = Trainer(
         generator,
@@ -167,34 +315,75 @@ def build(config: Config) -> GanRun:
         generator_lr=config.lr,
         critic_lr=config.lr,
         betas=(0.8, 0.99),
-        precision=config.precision,
+        critic_start=config.critic_start,
         generator_input=mel_of,
         generator_losses=losses,
-        callbacks=audio.gan_callbacks(config, rounds, None, waves, None, inputs=mels),
-        out_dir=config.out,
-        device=config.device,
-        seed=config.seed,
+        callbacks=spectrogram.gan_callbacks(config, rounds, None, waves, None, inputs=mels),
         metadata={"frontend": module_spec(frontend, with_state=False)},  # what LogMel checks
+        **run_options(config),
     )
     return GanRun("vocoder", config, trainer, loader)
 
 
+def decoder_table(frontend: LogMel, vocoder: nn.Module, waves: torch.Tensor) -> DecoderTable:
+    """The vocoder and Griffin-Lim (each of :data:`GRIFFIN_LIM_ITERS`) decode the log-mels of
+    ``waves (n, 1, time)``; :func:`~audiogan.metrics.compare_decoders` compares each output with
+    ``waves`` cut to its length ``(frames - 1) * hop``, by every metric whose package is
+    installed (log-mel L1 with the frontend's mels), beside its CPU seconds per second of audio
+    (:func:`~audiogan.metrics.time_decoder`: one thread, median of 3)."""
+    features = frontend.encode(waves[:, 0])  # (n, 1, n_mels, frames)
+    original = waves[..., : (features.shape[-1] - 1) * frontend.hop_length]  # (n, 1, time)
+    name = DECODER_NAMES.get(type(vocoder), "vocoder")
+    decoders = {name: partial(frontend.decode, features, vocoder=vocoder)}
+    mels = {k: v for k, v in frontend.config.items() if k != "vocoder"}  # Griffin-Lim's
+    for iters in GRIFFIN_LIM_ITERS:
+        griffin_lim = LogMel(**{**mels, "griffin_lim_iters": iters})
+        decoders[f"Griffin-Lim {iters}"] = partial(griffin_lim.decode, features)
+    decoded, cpu_seconds = {}, {}
+    for name, decode in decoders.items():
+        wave, cpu_seconds[name] = time_decoder(decode)  # (n, time)
+        decoded[name] = wave[:, None]
+    metrics = available_metrics()
+    table = compare_decoders(
+        original,
+        decoded,
+        frontend.sample_rate,
+        cpu_seconds=cpu_seconds,
+        metrics=metrics,
+        log_mel=MelReconstructionLoss.from_frontend(frontend),
+    )
+    missing = [DECODER_METRICS[key][0] for key in DECODER_METRICS if key not in metrics]
+    if missing:
+        table.notes.append(f"{', '.join(missing)}: pip install 'audiogan[eval]'")
+    return table
+
+
 def evaluate(run_dir: Path, config: Config) -> str:
-    """The newest checkpoint and Griffin-Lim on the held-out clips: distances and CPU time."""
-    checkpoint = latest_checkpoint(Path(run_dir) / "checkpoints")
-    if checkpoint is None:
-        raise ConfigError(f"{run_dir} has no checkpoint yet: train it first")
+    """The newest checkpoint and Griffin-Lim on the held-out clips: :func:`decoder_table`."""
+    checkpoint = run_checkpoint(run_dir)  # the newest readable one
     frontend = logmel(config)
-    vocoder = LogMel(**frontend.config, vocoder=checkpoint).load_vocoder()
+    vocoder = load_vocoder(checkpoint, frontend)
     config = dataclasses.replace(config, out=str(run_dir))  # the run's clip cache
     _, _, waves = clips_and_held_out(config, config.held_out)  # (n, 1, frames * hop)
-    iters = frontend.config["griffin_lim_iters"]
-    seconds = len(waves) * frontend.num_samples_for_frames() / config.sample_rate
+    table = decoder_table(frontend, vocoder, waves)
+    iters = " and ".join(str(i) for i in GRIFFIN_LIM_ITERS)
     return (
-        f"{checkpoint} vs Griffin-Lim ({iters} iterations), on {len(waves)} held-out clips "
-        f"({seconds:.1f} s); distances to the originals, time in 1 CPU thread (median of 3):\n"
-        + audio.compare_decoders(frontend, {"HiFi-GAN": vocoder, "Griffin-Lim": None}, waves)
+        f"{checkpoint} vs Griffin-Lim ({iters} iterations), on {table.num_clips} held-out "
+        f"clips ({table.seconds:.1f} s) against the originals; pitch metrics by CREPE full "
+        "(CARGAN); CPU s/s: CPU seconds per second of audio, 1 thread, median of 3:\n"
+        + table.to_text()
     )
+
+
+def _earlier(saved: Mapping[str, Any]) -> dict[str, Any]:
+    """What runs made before a setting existed had: HiFi-GAN against MPD + MSD from step 0,
+    no multi-scale mel loss (``Recipe.earlier``)."""
+    return {
+        "generator": "hifigan",
+        "critic": "mpd+msd",
+        "critic_start": 0,
+        "multiscale_mel_weight": 0.0,
+    }
 
 
 RECIPE = Recipe(
@@ -208,6 +397,8 @@ RECIPE = Recipe(
     generates=False,
     generate_note="which decodes log-mels, it does not sample: its sample rounds (RUN/samples) "
     "hold held-out clips decoded; decode a spectrogram GAN's samples with it by `audiogan train "
-    "wgan-gp --set vocoder=RUN` (LogMel(vocoder=RUN) in Python); `audiogan evaluate RUN` "
-    "compares it with Griffin-Lim",
+    "wgan-gp --set vocoder=RUN` (LogMel(vocoder=load_vocoder(RUN, ...)) in Python); `audiogan "
+    "evaluate RUN` compares it with Griffin-Lim",
+    models=models,
+    earlier=_earlier,
 )

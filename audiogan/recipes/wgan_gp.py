@@ -4,21 +4,35 @@ A generator turns noise and a class label (a 16-d embedding) into a log-mel spec
 critic scores spectrograms with the label stacked as an extra plane. Wasserstein loss with a
 gradient penalty (weight 10), 5 critic steps per generator step, Adam with betas (0.5, 0.9).
 
-The CPU defaults train on the built-in synthetic sounds at 64 mels x 64 frames for 800 generator
-steps (about 5 minutes on a 2-core CPU); to learn that fast they use Adam 5e-4 (the original:
-1e-4) and sample from an EMA of the generator (decay 0.99; the original: none). ``full_size``:
-1x128x256 log-mels, critic 32-64-128-256 channels, batch 64, Adam 1e-4, no EMA, 100 epochs.
+The CPU defaults train at 64 mels x 64 frames for 1000 generator steps (about 15 minutes of
+one core) and differ from the original where measurements on a folder of noisy speech chose
+(docs/howto/real-recordings.rst): the critic (32-64-128-256 channels) reads the label by
+projection and also classifies each spectrogram, and the generator is trained to make
+spectrograms it classifies as their label (AC-GAN terms, weight 10); 2 critic steps per
+generator step, Adam 5e-4 (the original: 1e-4), samples from an EMA of the generator (decay
+0.99; the original: none). ``full_size`` is the original: 1x128x256 log-mels, a label plane,
+no classifier, 5 critic steps, batch 64, Adam 1e-4, no EMA, 100 epochs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from audiogan.losses import GradientPenalty, Wasserstein
-from audiogan.nn import ConvCritic2d, ConvGenerator2d
-from audiogan.recipes.audio import SpectrogramConfig, evaluate_audio
-from audiogan.recipes.audio import spectrogram_data as _data
-from audiogan.recipes.recipe import GanRun, Recipe
+from audiogan.losses import (
+    AuxiliaryClassifierCriticLoss,
+    AuxiliaryClassifierGeneratorLoss,
+    GradientPenalty,
+    Penalties,
+    R1Penalty,
+    get_objective,
+)
+from audiogan.nn import AuxiliaryConvCritic2d, ConvCritic2d, ConvGenerator2d
+from audiogan.recipes.checks import at_least, multiple_of, non_negative, one_of
+from audiogan.recipes.recipe import ConfigError, GanRun, Recipe
+from audiogan.recipes.spectrogram import SpectrogramConfig, evaluate_audio, with_lecam
+from audiogan.recipes.spectrogram import spectrogram_data as _data
 from audiogan.train import Trainer, seed_everything
 
 #: Generator and critic stages: each doubles / halves both axes, so n_mels and frames must be
@@ -28,29 +42,51 @@ STAGES = 4
 
 @dataclass
 class Config(SpectrogramConfig):
-    """The conditional WGAN-GP's settings (and :class:`~audiogan.recipes.audio.SpectrogramConfig`).
+    """The conditional WGAN-GP's settings (and :class:`~audiogan.recipes.spectrogram.SpectrogramConfig`).
 
     Attributes:
-        channels: Width C: the critic has C, 2C, 4C, 8C channels, the generator 16C ... 2C.
+        width: Width C: the generator has 16C ... 2C channels.
+        critic_width: Width C of the critic: C, 2C, 4C, 8C channels.
         latent_dim: Noise size.
         embed_dim: Label embedding size.
-        lr: Adam learning rate of both models.
-        n_critic: Critic steps per generator step.
-        gp_weight: Gradient penalty weight.
+        lr: Adam learning rate of the generator.
+        critic_lr: Adam learning rate of the critic.
+        conditioning: How the critic reads the label: ``"embedding"`` (a learned label plane
+            stacked on the spectrogram) or ``"projection"`` (the inner product of a label
+            embedding with the critic's pooled features, Miyato & Koyama 2018).
+        upsample: The generator's stages: ``"transposed"`` (strided transposed convs) or
+            ``"resize"`` (nearest resize + 3x3 conv).
+        critic_steps: Critic steps per generator step.
+        objective: The adversarial objective, a name of :func:`~audiogan.losses.get_objective`
+            (``"wasserstein"``, ``"hinge"``, ``"non_saturating"`` ...).
+        gp_weight: Gradient penalty weight (0: none).
+        ac_weight: Weight of the AC-GAN terms (0: none): the critic (which then reads the label
+            by projection) also classifies real and fake spectrograms, and the generator is
+            trained to make spectrograms it classifies as their label (Odena et al. 2017).
+        r1_gamma: Weight of an R1 penalty on the real clips (0: none), every ``r1_interval``
+            critic steps.
         ema: EMA decay of the generator used for sampling, or None.
         init: ``"default"`` (PyTorch's) or ``"dcgan"`` (N(0, 0.02)) weight initialization.
         channels_last: Channels-last layout (0.80-0.84x the step time on a 2-core CPU).
     """
 
     out: str = "runs/wgan-gp"
-    steps: int | None = 800
-    every: int = 200
-    channels: int = 16
+    steps: int | None = 1000
+    every: int = 250
+    width: int = 16
+    critic_width: int = 32
     latent_dim: int = 100
     embed_dim: int = 16
     lr: float = 5e-4
-    n_critic: int = 5
+    critic_lr: float = 5e-4
+    conditioning: str = "projection"
+    upsample: str = "transposed"
+    critic_steps: int = 2
+    objective: str = "wasserstein"
     gp_weight: float = 10.0
+    r1_gamma: float = 0.0
+    r1_interval: int = 1
+    ac_weight: float = 10.0
     ema: float | None = 0.99
     init: str = "default"
     channels_last: bool = False
@@ -59,9 +95,14 @@ class Config(SpectrogramConfig):
 FULL_SIZE = {
     "n_mels": 128,
     "frames": 256,
-    "channels": 32,
+    "width": 32,
+    "critic_width": 32,
     "batch_size": 64,
     "lr": 1e-4,
+    "critic_lr": 1e-4,
+    "conditioning": "embedding",
+    "critic_steps": 5,
+    "ac_weight": 0.0,
     "ema": None,
     "steps": None,
     "epochs": 100,
@@ -70,45 +111,102 @@ FULL_SIZE = {
 }
 
 
-def build(config: Config) -> GanRun:
-    """Data, models and Trainer of the conditional WGAN-GP."""
-    seed_everything(config.seed)  # the models' initial weights: same seed, same run
-    data = _data(config)
-    shape = data.frontend.feature_shape  # (1, n_mels, frames)
-    num_classes = len(data.classes)
+def models(config: Config, num_classes: int = 0) -> tuple[ConvGenerator2d, ConvCritic2d]:
+    """The generator and critic of the conditional WGAN-GP on ``(1, n_mels, frames)`` log-mels.
+
+    Args:
+        config: The recipe's settings (sizes, conditioning, ``ac_weight`` ...).
+        num_classes: The data's classes (0: unconditional).
+
+    Raises:
+        ConfigError: ``ac_weight > 0`` without ``conditioning=projection``.
+    """
+    shape = (1, config.n_mels, config.frames)
     generator = ConvGenerator2d(
         latent_dim=config.latent_dim,
         out_shape=shape,
         num_classes=num_classes,
         conditioning="embedding",
         embed_dim=config.embed_dim,
-        base_channels=config.channels * 2**STAGES,
-        n_upsamples=STAGES,
+        width=config.width * 2**STAGES,
+        num_upsamples=STAGES,
+        upsample=config.upsample,
         init=config.init,
     )
-    critic = ConvCritic2d(  # no BatchNorm: it would break the per-sample gradient penalty
+    aux = {"num_aux_classes": num_classes} if config.ac_weight > 0 else {}
+    if aux and config.conditioning != "projection":
+        raise ConfigError(
+            "ac_weight > 0 needs conditioning=projection (the head must not see the label)"
+        )
+    critic_class = AuxiliaryConvCritic2d if aux else ConvCritic2d
+    critic = critic_class(  # no BatchNorm: it would break the per-sample gradient penalty
         in_shape=shape,
+        **aux,
         num_classes=num_classes,
-        conditioning="embedding",  # the label as a learned plane stacked on the spectrogram
+        conditioning=config.conditioning,  # a learned label plane, or projection
         embed_dim=config.embed_dim,
-        base_channels=config.channels,
-        n_downsamples=STAGES,
+        width=config.critic_width,
+        num_downsamples=STAGES,
         init=config.init,
     )
+    return generator, critic
+
+
+def build(config: Config) -> GanRun:
+    """Data, models and Trainer of the conditional WGAN-GP."""
+    seed_everything(config.seed)  # the models' initial weights: same seed, same run
+    data = _data(config)
+    num_classes = len(data.classes)
+    generator, critic = models(config, num_classes)
+    aux = {"num_aux_classes": num_classes} if config.ac_weight > 0 else {}
+    try:
+        objective = get_objective(config.objective)
+    except ValueError as e:
+        raise ConfigError(f"objective: {e}") from e
+    penalties = [GradientPenalty(weight=config.gp_weight)] if config.gp_weight > 0 else []
+    if config.r1_gamma > 0:
+        penalties.append(R1Penalty(config.r1_gamma, config.r1_interval))
+    lecam = with_lecam(None, config)  # --set lecam=0.01 adds LeCam
+    if lecam is not None:
+        penalties.append(lecam)
+    generator_losses = {}
+    if aux:
+        penalties.append(AuxiliaryClassifierCriticLoss(config.ac_weight))
+        generator_losses["classifier"] = (
+            config.ac_weight,
+            AuxiliaryClassifierGeneratorLoss(critic),
+        )
+    penalty = Penalties(*penalties) if len(penalties) > 1 else (penalties or [None])[0]
     trainer = Trainer(
         generator,
         critic,
-        Wasserstein(),
-        GradientPenalty(weight=config.gp_weight),
+        objective,
+        penalty,
         generator_lr=config.lr,
-        critic_lr=config.lr,
+        critic_lr=config.critic_lr,
         betas=(0.5, 0.9),
-        n_critic=config.n_critic,
+        critic_steps=config.critic_steps,
         ema=config.ema,
+        generator_losses=generator_losses or None,
         channels_last=config.channels_last,
         **data.trainer_options(config),
     )
     return GanRun("wgan-gp", config, trainer, data.loader(config))
+
+
+def _earlier(saved: Mapping[str, Any]) -> dict[str, Any]:
+    """What runs made before a setting existed had: one width and learning rate for both
+    models, a label plane, transposed convs, WGAN-GP."""
+    return {
+        "critic_width": saved.get("width", 16),
+        "critic_lr": saved.get("lr", 5e-4),
+        "conditioning": "embedding",
+        "upsample": "transposed",
+        "objective": "wasserstein",
+        "r1_gamma": 0.0,
+        "r1_interval": 1,
+        "ac_weight": 0.0,
+    }
 
 
 RECIPE = Recipe(
@@ -119,4 +217,14 @@ RECIPE = Recipe(
     build=build,
     evaluate=evaluate_audio,
     data_flags=("data", "csv"),
+    checks={
+        "n_mels": multiple_of(2**STAGES),
+        "frames": multiple_of(2**STAGES),
+        "conditioning": one_of("embedding", "projection"),
+        "upsample": one_of("transposed", "resize"),
+        "ac_weight": non_negative(),
+        "r1_interval": at_least(1),
+    },
+    earlier=_earlier,
+    models=models,
 )

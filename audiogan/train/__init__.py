@@ -1,32 +1,39 @@
 """Training: the Trainer, callbacks, checkpoints, EMA, DDP and generation from checkpoints."""
 
 from audiogan.train.batches import Batch
-from audiogan.train.callback import Callback, LambdaCallback
 from audiogan.train.callbacks import (
+    Callback,
+    CheckpointCallback,
     CSVLogger,
+    LambdaCallback,
     ProgressBar,
     SampleWriter,
     TensorBoardLogger,
+    fixed_fakes,
     fixed_samples,
     write_gallery,
 )
-from audiogan.train.checkpoint import (
+from audiogan.train.checkpoints import (
+    CheckpointMismatchError,
+    UnreadableCheckpointError,
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
     module_spec,
-    seed_everything,
+    newest_readable_checkpoint,
+    run_checkpoint,
 )
-from audiogan.train.checkpoint_callback import CheckpointCallback
-from audiogan.train.checkpoint_state import CheckpointMismatchError
 from audiogan.train.ema import EMA
 from audiogan.train.epoch_order import EpochOrder
-from audiogan.train.generation import generate, load_generator
+from audiogan.train.fine_tune import InitFromError, InitReport, freeze_critic_layers, init_from
+from audiogan.train.generation import generate, load_generator, load_vocoder
 from audiogan.train.generator_losses import GeneratorStep
-from audiogan.train.layout import to_channels_last, to_channels_last_
-from audiogan.train.nonfinite import NonFiniteLossError
+from audiogan.train.player import Player
 from audiogan.train.precision import Precision, auto_precision
+from audiogan.train.seeding import seed_everything
+from audiogan.train.step_report import NonFiniteLossError
 from audiogan.train.trainer import Trainer
+from audiogan.train.wrapping import to_channels_last, to_channels_last_
 
 __all__ = [
     "EMA",
@@ -34,6 +41,8 @@ __all__ = [
     "CheckpointMismatchError",
     "EpochOrder",
     "GeneratorStep",
+    "InitFromError",
+    "InitReport",
     "Precision",
     "auto_precision",
     "CSVLogger",
@@ -41,17 +50,26 @@ __all__ = [
     "CheckpointCallback",
     "LambdaCallback",
     "NonFiniteLossError",
+    "Player",
     "ProgressBar",
     "SampleWriter",
     "TensorBoardLogger",
     "Trainer",
+    "UnreadableCheckpointError",
+    "fixed_fakes",
+    "fixed_fakes",
     "fixed_samples",
+    "freeze_critic_layers",
     "generate",
+    "init_from",
     "latest_checkpoint",
     "list_checkpoints",
     "load_checkpoint",
     "load_generator",
+    "load_vocoder",
     "module_spec",
+    "newest_readable_checkpoint",
+    "run_checkpoint",
     "to_channels_last",
     "to_channels_last_",
     "seed_everything",

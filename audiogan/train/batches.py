@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from audiogan.train.layout import to_channels_last
+from audiogan.train.wrapping import to_channels_last
 
 __all__ = ["Batch", "check_labels_fit", "prepare_batch", "unpack_batch"]
 

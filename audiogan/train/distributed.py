@@ -22,8 +22,6 @@ from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, Sequ
 
 __all__ = [
     "DistEnv",
-    "all_gather_objects",
-    "all_reduce_min",
     "all_reduce_min_tensor",
     "barrier",
     "destroy_distributed",
@@ -33,6 +31,7 @@ __all__ = [
     "is_distributed",
     "is_main_process",
     "process_group",
+    "resolve_device",
     "wrap_ddp",
 ]
 
@@ -119,15 +118,6 @@ def barrier() -> None:
         dist.barrier()
 
 
-def all_reduce_min(flag: bool, device: torch.device) -> bool:
-    """Logical AND of a boolean across ranks (the flag itself when not distributed)."""
-    if not is_distributed():
-        return flag
-    t = torch.tensor([1.0 if flag else 0.0], device=device)
-    dist.all_reduce(t, op=dist.ReduceOp.MIN)
-    return bool(t.item() > 0.5)
-
-
 def all_reduce_min_tensor(t: torch.Tensor) -> torch.Tensor:
     """Elementwise minimum of ``t`` across ranks, without a host sync (``t`` itself when alone)."""
     if not is_distributed():
@@ -156,15 +146,6 @@ def wrap_ddp(module: nn.Module, device: torch.device) -> DistributedDataParallel
     """``DistributedDataParallel(module)`` on ``device`` (its CUDA index, or CPU with gloo)."""
     ids = [device.index] if device.type == "cuda" else None
     return DistributedDataParallel(module, device_ids=ids, find_unused_parameters=False)
-
-
-def all_gather_objects(obj: object) -> list[object]:
-    """Every rank's ``obj``, in rank order (``[obj]`` when not distributed)."""
-    if not is_distributed():
-        return [obj]
-    out: list[object] = [None] * dist.get_world_size()
-    dist.all_gather_object(out, obj)
-    return out
 
 
 def distributed_loader(loader: DataLoader, seed: int = 0) -> DataLoader:
@@ -216,3 +197,15 @@ def distributed_loader(loader: DataLoader, seed: int = 0) -> DataLoader:
         worker_init_fn=loader.worker_init_fn,
         **extra,
     )
+
+
+def resolve_device(device: str | torch.device, env: DistEnv) -> torch.device:
+    """The training device: ``"auto"`` is CUDA when available, else the CPU; a CUDA device
+    without an index is ``cuda:LOCAL_RANK`` under torchrun, else the current CUDA device."""
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        index = env.local_rank if env.enabled else torch.cuda.current_device()
+        device = torch.device("cuda", index)
+    return device

@@ -5,7 +5,7 @@ order the uninterrupted run would have, and every later epoch too. Three things 
 order, and :class:`EpochOrder` pins each:
 
 - the global random generators, which samplers without their own generator draw from:
-  each epoch's order is drawn inside :func:`~audiogan.train.checkpoint.forked_rng` seeded from
+  each epoch's order is drawn inside :func:`~audiogan.train.seeding.forked_rng` seeded from
   ``(seed, epoch, rank)``, so it depends on nothing the model did;
 - the loader's own ``torch.Generator`` objects (``DataLoader(generator=...)``, a sampler's
   ``generator``): their states at the start of the epoch are part of the checkpoint and are put
@@ -28,7 +28,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
-from audiogan.train.checkpoint import forked_rng
+from audiogan.train.seeding import forked_rng
 
 __all__ = ["EpochOrder", "loader_generators"]
 

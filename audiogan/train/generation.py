@@ -10,13 +10,13 @@ Example:
     >>> from audiogan.train import latest_checkpoint
     >>> from audiogan.train.generation import generate
     >>> frontend = LogMel(n_mels=16, frames=16)
-    >>> G = ConvGenerator2d(8, frontend.feature_shape, base_channels=8, n_upsamples=2)
-    >>> D = ConvCritic2d(frontend.feature_shape, base_channels=8, n_downsamples=2)
+    >>> G = ConvGenerator2d(8, frontend.feature_shape, width=8, num_upsamples=2)
+    >>> D = ConvCritic2d(frontend.feature_shape, width=8, num_downsamples=2)
     >>> loader = DataLoader(TensorDataset(torch.rand(4, *frontend.feature_shape)), batch_size=2)
     >>> trainer = Trainer(G, D, LeastSquares(), frontend=frontend, out_dir="runs/toy", device="cpu")
     >>> _ = trainer.fit(loader, steps=2)
     >>> checkpoint = latest_checkpoint("runs/toy/checkpoints")  # step_00000002.pt
-    >>> paths = generate(checkpoint, "samples/", n_per_class=2)
+    >>> paths = generate(checkpoint, "samples/", fakes_per_class=2)
     >>> [path.name for path in paths]
     ['sample_000.wav', 'sample_001.wav']
 
@@ -33,12 +33,14 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from audiogan.train.checkpoint import build_module, class_path, load_checkpoint
+from audiogan.frontends.logmel import MEL_PARAMETERS, LogMel
+from audiogan.registry import lookup
+from audiogan.train.checkpoints import build_module, class_path, load_checkpoint, run_checkpoint
 
 if TYPE_CHECKING:
     from audiogan.protocols import Frontend
 
-__all__ = ["generate", "load_generator"]
+__all__ = ["generate", "load_generator", "load_vocoder"]
 
 
 def load_generator(
@@ -54,7 +56,7 @@ def load_generator(
             loaded dict.
         generator: An instance of the checkpoint's generator architecture to load the weights
             into; required when the generator is not an audiogan class (only audiogan classes
-            are rebuilt from the stored class path and ``config``).
+            are rebuilt from the stored class name and ``config``).
         use_ema: Load the EMA weights when the checkpoint has them.
         device: Where to put the generator.
 
@@ -85,16 +87,98 @@ def load_generator(
     return generator.to(device).eval()
 
 
+def load_vocoder(source: str | os.PathLike, frontend: LogMel) -> nn.Module:
+    """The vocoder of a run of the ``vocoder`` recipe, checked to decode ``frontend``'s log-mels.
+
+    The checkpoint (a file, or the newest readable one of a run folder or its ``checkpoints/``)
+    is read with ``weights_only`` loading; the generator is rebuilt by :func:`load_generator`
+    with its EMA weights if any, its weight norms folded away, frozen, in eval mode. Its
+    ``source`` attribute is ``source`` as given (a run folder or a file), so
+    ``LogMel(..., vocoder=load_vocoder(...))`` names it in its ``config`` (see
+    :class:`~audiogan.frontends.LogMel`).
+
+    Args:
+        source: A checkpoint file or run folder of the ``vocoder`` recipe.
+        frontend: The log-mels to decode: the checkpoint's ``metadata["frontend"]`` must be a
+            LogMel with the same :data:`~audiogan.frontends.logmel.MEL_PARAMETERS`.
+
+    Returns:
+        The vocoder ``(batch, n_mels, frames) -> (batch, 1, frames * hop_length)``.
+
+    Raises:
+        FileNotFoundError: If ``source`` does not exist or holds no checkpoint.
+        ValueError: If it is not a vocoder of these log-mels (the message names the parameters
+            that differ).
+    """
+    try:
+        path = run_checkpoint(source)  # a file, or a run's newest readable checkpoint
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"no vocoder checkpoint ({e})") from None
+    state = load_checkpoint(path)
+    spec = (state.get("metadata") or {}).get("frontend") or {}
+    if not _is_logmel(spec.get("class")):
+        raise ValueError(
+            f"{path} is not a vocoder of LogMel features (its metadata['frontend'] is "
+            f"{spec.get('class')!r}); train one with `audiogan train vocoder`"
+        )
+    differ = [
+        f"{k}={theirs!r} (this LogMel: {ours!r})"
+        for k, theirs, ours in _mel_diff(spec.get("config") or {}, frontend.config)
+    ]
+    if differ:
+        raise ValueError(
+            f"the vocoder {path} was trained on other log-mels: {', '.join(differ)}; build the "
+            "LogMel with the vocoder's parameters, or train a vocoder for these"
+        )
+    model = load_generator(state)  # EMA weights if any, eval mode
+    if callable(getattr(model, "remove_weight_norm", None)):
+        model.remove_weight_norm()
+    model.requires_grad_(False)
+    model.source = os.fspath(source)  # as named: a run folder stays a run folder
+    return frontend.check_vocoder(model, str(path))
+
+
+def _is_logmel(name: object) -> bool:
+    """Whether a checkpoint's frontend class name (registered name or class path) is LogMel."""
+    try:
+        return isinstance(name, str) and lookup(name) is LogMel
+    except ValueError:
+        return False
+
+
+def _mel_diff(theirs: dict, ours: dict) -> list[tuple[str, object, object]]:
+    """``(parameter, theirs, ours)`` for each of ``MEL_PARAMETERS`` that differs (an ``f_max``
+    of None is ``sample_rate // 2``)."""
+
+    def value(config: dict, key: str) -> object:
+        if key == "f_max" and config.get(key) is None:
+            return float(config.get("sample_rate", 0) // 2)
+        return config.get(key)
+
+    return [
+        (k, value(theirs, k), value(ours, k))
+        for k in MEL_PARAMETERS
+        if value(theirs, k) != value(ours, k)
+    ]
+
+
 def _frontend_from(state: dict[str, Any], where: str) -> nn.Module:
     spec = (state.get("metadata") or {}).get("frontend")
     if not spec:
         raise ValueError(
             f"{where} stores no frontend (metadata['frontend']); pass frontend=... to decode the features"
         )
+    config = spec.get("config")
+    vocoder = None
+    if config is not None and "vocoder" in config:  # a LogMel decoded by a vocoder run
+        config = {k: v for k, v in config.items() if k != "vocoder"}
+        vocoder = spec["config"]["vocoder"]
     try:
-        frontend = build_module(spec["class"], spec.get("config"))
+        frontend = build_module(spec["class"], config)
     except ValueError as e:
         raise ValueError(f"{where}: {e}; pass frontend=<an instance of {spec['class']}>") from e
+    if vocoder is not None and isinstance(frontend, LogMel):
+        frontend = LogMel(**frontend.config, vocoder=load_vocoder(vocoder, frontend))
     if spec.get("state"):
         frontend.load_state_dict(spec["state"])
     return frontend
@@ -104,7 +188,7 @@ def _frontend_from(state: dict[str, Any], where: str) -> nn.Module:
 def generate(
     checkpoint: str | os.PathLike,
     out_dir: str | os.PathLike,
-    n_per_class: int = 4,
+    fakes_per_class: int = 4,
     seed: int = 0,
     device: str | torch.device = "cpu",
     generator: nn.Module | None = None,
@@ -115,10 +199,10 @@ def generate(
 ) -> list[Path]:
     """Sample a checkpoint's generator and write the samples through the frontend's ``save``.
 
-    The generator is rebuilt from the stored class path and ``config`` (audiogan classes only;
+    The generator is rebuilt from the stored class name and ``config`` (audiogan classes only;
     pass ``generator=`` for your own), with its EMA weights when present; so is the frontend
-    (pass ``frontend=`` for your own). A conditional generator gives ``n_per_class`` samples of
-    every class, named ``<class>_000`` ...; an unconditional one gives ``n_per_class`` samples
+    (pass ``frontend=`` for your own). A conditional generator gives ``fakes_per_class`` samples of
+    every class, named ``<class>_000`` ...; an unconditional one gives ``fakes_per_class`` samples
     ``sample_000`` .... Files are written by :func:`audiogan.export.export_features`, one batch
     per class, with the frontend's ``suffix``: ``.wav`` for audiogan's spectrogram frontends,
     ``.mid`` for :class:`~audiogan.frontends.PianoRoll`.
@@ -126,7 +210,7 @@ def generate(
     Args:
         checkpoint: A checkpoint file written by :class:`~audiogan.train.Trainer`.
         out_dir: Folder for the files (created if needed).
-        n_per_class: Samples per class (or in all, when unconditional).
+        fakes_per_class: Samples per class (or in all, when unconditional).
         seed: Seed of the latent noise: the same seed gives the same files.
         device: Where to run the generator (``"cpu"``, ``"cuda"``...).
         generator: An instance of the generator architecture, when it is not an audiogan class.
@@ -142,12 +226,12 @@ def generate(
         The files written, class by class.
 
     Raises:
-        ValueError: If ``n_per_class < 1``, the generator or frontend cannot be rebuilt, or
+        ValueError: If ``fakes_per_class < 1``, the generator or frontend cannot be rebuilt, or
             ``class_names`` does not have one name per class, or ``classes`` names a class the
             generator does not have.
     """
-    if n_per_class < 1:
-        raise ValueError(f"generate: n_per_class must be >= 1, got {n_per_class}")
+    if fakes_per_class < 1:
+        raise ValueError(f"generate: fakes_per_class must be >= 1, got {fakes_per_class}")
     state = load_checkpoint(checkpoint)
     device = torch.device(device)
     model = load_generator(state, generator=generator, use_ema=use_ema, device=device)
@@ -180,7 +264,10 @@ def generate(
     rng = torch.Generator(device=device).manual_seed(seed)
     groups: list[tuple[str, torch.Tensor | None]] = (
         [
-            (str(class_names[c]), torch.full((n_per_class,), c, dtype=torch.long, device=device))
+            (
+                str(class_names[c]),
+                torch.full((fakes_per_class,), c, dtype=torch.long, device=device),
+            )
             for c in chosen
         ]
         if num_classes
@@ -190,8 +277,8 @@ def generate(
 
     paths: list[Path] = []
     for name, labels in groups:
-        z = model.sample_latent(n_per_class, device=device, generator=rng)
+        z = model.sample_latent(fakes_per_class, device=device, generator=rng)
         features = model(z) if labels is None else model(z, labels)  # (n, *feature_shape)
-        names = [f"{name}_{i:03d}" for i in range(n_per_class)]
+        names = [f"{name}_{i:03d}" for i in range(fakes_per_class)]
         paths += export_features(features.float().cpu(), frontend, out_dir, names)
     return paths

@@ -12,6 +12,10 @@ Trainer takes them as ``generator_losses={name: (weight, fn)}`` and calls each `
     })
 
 Each term's unweighted value is logged under its name in ``Trainer.metrics``.
+
+Before the critic's start (``Trainer(critic_start=N)``, a reconstruction-only warm-up) the critic
+does not run: a term that reads ``step.fake_output`` or ``step.real_output`` raises
+:class:`CriticNotRunError` there, and the Trainer leaves that term out of the step.
 """
 
 from __future__ import annotations
@@ -25,7 +29,12 @@ import torch
 
 from audiogan.protocols import CriticOutput
 
-__all__ = ["GeneratorLossFn", "GeneratorStep", "check_generator_losses"]
+__all__ = ["CriticNotRunError", "GeneratorLossFn", "GeneratorStep", "check_generator_losses"]
+
+
+class CriticNotRunError(LookupError):
+    """A generator-side term read the critic's output in a step where the critic does not run
+    (the warm-up before ``Trainer(critic_start=N)``): the Trainer leaves the term out."""
 
 
 @dataclass
@@ -37,19 +46,37 @@ class GeneratorStep:
         real: The real batch ``(batch, *feature_shape)``.
         labels: Class labels ``(batch,)`` or None.
         inputs: The generator's input for a paired GAN, or None.
-        fake_output: The critic's :class:`~audiogan.protocols.CriticOutput` on ``fake``.
+        critic_on_fake: Returns the critic's output on ``fake``; None in a warm-up step.
+        critic_on_real: Returns the critic's output on ``real``; None in a warm-up step.
     """
 
     fake: torch.Tensor
     real: torch.Tensor
     labels: torch.Tensor | None
     inputs: torch.Tensor | None
-    fake_output: CriticOutput
-    critic_on_real: Callable[[], CriticOutput] = field(repr=False)
+    critic_on_fake: Callable[[], CriticOutput] | None = field(repr=False)
+    critic_on_real: Callable[[], CriticOutput] | None = field(repr=False)
+
+    @functools.cached_property
+    def fake_output(self) -> CriticOutput:
+        """The critic's :class:`~audiogan.protocols.CriticOutput` on ``fake``.
+
+        Raises:
+            CriticNotRunError: In a warm-up step, where the critic does not run.
+        """
+        if self.critic_on_fake is None:
+            raise CriticNotRunError("the critic does not run before critic_start")
+        return self.critic_on_fake()
 
     @functools.cached_property
     def real_output(self) -> CriticOutput:
-        """The critic's output on ``real``, computed on first use, without gradients."""
+        """The critic's output on ``real``, computed on first use, without gradients.
+
+        Raises:
+            CriticNotRunError: In a warm-up step, where the critic does not run.
+        """
+        if self.critic_on_real is None:
+            raise CriticNotRunError("the critic does not run before critic_start")
         with torch.no_grad():
             return self.critic_on_real()
 

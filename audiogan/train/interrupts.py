@@ -47,6 +47,11 @@ class StopRequest:
         self._saving = False
         self._previous: dict[int, Any] = {}
 
+    @property
+    def saving(self) -> bool:
+        """True inside :meth:`protect` (while the final checkpoint is written)."""
+        return self._saving
+
     def request(self) -> None:
         """Ask the loop to stop after the current step, as a stop signal does."""
         self.requested = True

@@ -1,30 +1,42 @@
 """The GAN training loop. One step (:meth:`Trainer.train_step`) reads top to bottom::
 
-    for each of the n_critic batches:                # critic phase
+    for each of the critic_steps batches:            # critic phase (none before critic_start)
         fake        = G(z or batch.inputs, labels)   # fresh latent (or the batch's input), no grad
+                                                     # (a paired GAN's last: with grad, kept)
+        real, fake  = augment(real), augment(fake)   # with augment= (DiffAugment, ADA)
         critic_loss = sum over sub-critics of objective.critic_loss(D(real), D(fake))
                       [+ penalty(D, real, fake, labels)]
         update D
     fake           = G(z or batch.inputs, labels)    # generator phase, the critic frozen
+                                                     # (a paired GAN: the kept fake)
     generator_loss = sum over sub-critics of objective.generator_loss(D(fake))
                      + sum of weight * term(step) for the generator_losses
+                     (before critic_start: the terms that do not read the critic, alone)
     update G, then the EMA copy of G and the learning-rate schedulers
     report: every scalar of the step in one host sync
 
-Every other concern lives in a module named for it: :mod:`~audiogan.train.batches` (what a loader
-batch means), :mod:`~audiogan.train.epoch_order` (the data order that makes resume exact),
-:mod:`~audiogan.train.checkpoint_state` (what a checkpoint holds and which one a run resumes
-from), :mod:`~audiogan.train.optimizers`, :mod:`~audiogan.train.precision`,
-:mod:`~audiogan.train.generator_losses`, :mod:`~audiogan.train.interrupts` (Ctrl-C, SIGTERM),
+where ``update D`` is ``critic_player.update(loss)`` and ``update G``
+``generator_player.update(loss)``. Before a fit's first step, :meth:`Trainer.preflight` checks
+once that the first batches fit the models (labels, shapes), with errors naming the culprit.
+
+Every other concern lives in a module named for it: :mod:`~audiogan.train.player` (each side's
+module, optimizer, scheduler and scaler), :mod:`~audiogan.train.preflight` (the checks before
+training), :mod:`~audiogan.train.batches` (what a loader batch means),
+:mod:`~audiogan.train.epoch_order` (the data order that makes resume exact),
+:mod:`~audiogan.train.checkpoints` (the files, what a checkpoint holds and which one a run
+resumes from), :mod:`~audiogan.train.seeding`, :mod:`~audiogan.train.precision`,
+:mod:`~audiogan.train.generator_losses`, :mod:`~audiogan.train.step_report` (the step's one
+host sync, NaN losses), :mod:`~audiogan.train.interrupts` (Ctrl-C, SIGTERM),
 :mod:`~audiogan.train.distributed` and :mod:`~audiogan.train.wrapping` (torchrun, DDP,
-``torch.compile``), :mod:`~audiogan.train.step_metrics` (the step's one host sync),
-:mod:`~audiogan.train.nonfinite` (NaN losses), :mod:`~audiogan.train.model_checks`.
+``torch.compile``, channels-last), :mod:`~audiogan.train.ema` and
+:mod:`~audiogan.train.callbacks` (the callback base and the ready-made ones).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,10 +46,11 @@ from torch.utils.data import DataLoader
 
 from audiogan.losses.ensemble import as_critic_output, critic_loss_over, generator_loss_over
 from audiogan.protocols import CriticOutput
-from audiogan.train import checkpoint_state, model_checks
-from audiogan.train.batches import Batch, check_labels_fit, prepare_batch
-from audiogan.train.callback import Callback, LambdaCallback
-from audiogan.train.checkpoint import (
+from audiogan.train import checkpoints
+from audiogan.train import preflight as checks
+from audiogan.train.batches import Batch, prepare_batch
+from audiogan.train.callbacks.base import Callback, LambdaCallback
+from audiogan.train.checkpoints import (
     atomic_save,
     checkpoint_path,
     latest_checkpoint,
@@ -45,24 +58,20 @@ from audiogan.train.checkpoint import (
     module_spec,
     prune_checkpoints,
 )
-from audiogan.train.distributed import dist_env, distributed_loader, process_group
+from audiogan.train.distributed import dist_env, distributed_loader, process_group, resolve_device
 from audiogan.train.ema import EMA
 from audiogan.train.epoch_order import EpochOrder
-from audiogan.train.generator_losses import GeneratorLossFn, GeneratorStep, check_generator_losses
-from audiogan.train.interrupts import StopRequest
-from audiogan.train.layout import to_channels_last_
-from audiogan.train.nonfinite import LossGuard, NonFiniteLossError
-from audiogan.train.optimizers import (
-    OptimizerArg,
-    SchedulerArg,
-    apply_update,
-    make_optimizer,
-    make_scheduler,
+from audiogan.train.generator_losses import (
+    CriticNotRunError,
+    GeneratorLossFn,
+    GeneratorStep,
+    check_generator_losses,
 )
+from audiogan.train.interrupts import StopRequest
+from audiogan.train.player import OptimizerArg, Player, SchedulerArg
 from audiogan.train.precision import Precision, PrecisionName
-from audiogan.train.step_metrics import StepMetrics
-from audiogan.train.summary import planned_steps, run_summary
-from audiogan.train.wrapping import ModelCalls
+from audiogan.train.step_report import LossGuard, NonFiniteLossError, StepMetrics, mean_score
+from audiogan.train.wrapping import ModelCalls, to_channels_last_
 
 __all__ = ["NonFiniteLossError", "Trainer"]
 
@@ -72,13 +81,13 @@ log = logging.getLogger(__name__)
 class Trainer:
     """Train a generator against a critic; hosts sampling GANs and paired GANs (vocoders) alike.
 
-    Each generator step runs ``n_critic`` critic steps, each on a **fresh loader batch** and a
+    Each generator step runs ``critic_steps`` critic steps, each on a **fresh loader batch** and a
     fresh fake batch, then one generator step on the last batch's labels (or inputs): one
-    generator step consumes ``n_critic`` batches. Leftover batches at an epoch's end are dropped.
+    generator step consumes ``critic_steps`` batches. Leftover batches at an epoch's end are dropped.
 
     On resume, settings given here win over the checkpoint's (learning rates, betas, an optimizer
-    passed in, ``n_critic``); the ones not given are restored from it, and one message lists
-    what differs (:func:`~audiogan.train.checkpoint_state.restore_trainer`).
+    passed in, ``critic_steps``); the ones not given are restored from it, and one message lists
+    what differs (:func:`~audiogan.train.checkpoints.restore_trainer`).
 
     Args:
         generator: ``forward(z, labels=None)``, with ``sample_latent(n, device=)`` for a sampling
@@ -89,7 +98,7 @@ class Trainer:
             the sub-critics).
         objective: ``critic_loss(real_scores, fake_scores)`` and ``generator_loss(fake_scores)``.
         penalty: ``penalty(critic, real, fake, labels, scaler) -> ()`` with an ``interval``
-            (applied when ``critic_steps % interval == 0``), or None.
+            (applied when ``critic_updates % interval == 0``), or None.
         generator_optimizer: None (Adam with ``generator_lr`` and ``betas``), an optimizer over
             the generator's parameters, or a factory ``params -> Optimizer``.
         critic_optimizer: The same for the critic.
@@ -99,13 +108,27 @@ class Trainer:
         generator_scheduler: None, a learning-rate scheduler over the generator's optimizer, or
             a factory ``optimizer -> scheduler``; stepped once per generator step, checkpointed.
         critic_scheduler: The same for the critic.
-        n_critic: Critic steps per generator step (5 for WGAN-GP; 1, the default, for BCE GANs).
+        critic_steps: Critic steps per generator step (5 for WGAN-GP; 1, the default, for BCE GANs).
+        n_critic: The old name of ``critic_steps``, still accepted.
+        critic_start: The generator step at which the critic joins (0, the default: from the
+            start). Before it the generator trains on its ``generator_losses`` alone, leaving
+            out those that read the critic (feature matching), and the critic neither runs nor
+            updates: a paired GAN's reconstruction-only warm-up (ParallelWaveGAN's
+            ``discriminator_train_start_steps``, Vocos' ``pretrain_mel_steps``). Each warm-up
+            step still consumes ``critic_steps`` batches. Restored from a checkpoint when not
+            given.
 
         precision: ``"auto"`` (bf16 on CUDA where supported, else 32), ``"32"``, ``"bf16"`` or
             ``"16"`` (CUDA: fp16 autocast with a GradScaler each for G and D).
         ema: None, a decay (e.g. 0.999) or an :class:`~audiogan.train.ema.EMA` of the generator.
         grad_clip: Max global gradient norm for G and D, or None.
         weight_clip: Clamp the critic's parameters to ``[-c, c]`` after each update, or None.
+        augment: An :class:`~audiogan.augment.Augment` or
+            :class:`~audiogan.augment.AdaptiveAugment` (any module ``augment(*tensors)``
+            applying one random draw to each): real and fake are augmented before every critic
+            call, the penalty's included (DiffAugment); a paired GAN's real and fake share one
+            draw. An ``observe(real_scores, fake_scores)`` method (ADA) is called after each
+            critic batch, its ``p`` logged as ``augment_p``; its state is checkpointed.
         generator_input: For a paired GAN, ``fn(real) -> inputs`` deriving the generator's input
             from the real batch (e.g. a waveform's log-mel); a loader may instead yield
             ``{"real", "inputs"}`` mappings. None for a sampling GAN.
@@ -120,7 +143,7 @@ class Trainer:
         compile: ``torch.compile`` the generator and critic calls (True, or a dict of
             ``torch.compile`` arguments). The penalty runs on the eager critic: double
             backward is not supported by compiled graphs.
-        callbacks: :class:`~audiogan.train.callback.Callback` objects or ``fn(trainer)``.
+        callbacks: :class:`~audiogan.train.callbacks.base.Callback` objects or ``fn(trainer)``.
         out_dir: Run folder; checkpoints go to ``out_dir/checkpoints``.
         device: ``"auto"`` (CUDA when available, ``cuda:LOCAL_RANK`` under torchrun) or a device.
         seed: Seeds the RNGs at the start of a fresh ``fit`` (plus the rank) and the data order.
@@ -132,13 +155,19 @@ class Trainer:
 
     Attributes:
         step: Generator steps done. epoch: Epochs completed. batch_in_epoch: Loader batches
-            consumed in the current epoch. critic_steps: Critic updates done.
+            consumed in the current epoch. critic_updates: Critic updates done.
         metrics: The latest step's scalars: ``critic_loss``, ``generator_loss``, ``real_score``,
             ``fake_score``, ``penalty`` and ``grad_norm`` (when a penalty ran), one per
-            generator loss, ``generator_lr``/``critic_lr`` (with schedulers), ``skipped_steps``.
+            generator loss, ``generator_lr``/``critic_lr`` (with schedulers), ``augment_p``
+            (adaptive augmentation), ``skipped_steps``.
         history: One dict per step, ``{"step", "epoch", **metrics}``.
         interrupted: True after a stop signal ended ``fit``. last_checkpoint: The newest checkpoint
             written or loaded.
+        generator_player: The generator's :class:`~audiogan.train.player.Player` (module,
+            optimizer, scheduler, scaler; also read as ``generator_optimizer`` ...).
+        critic_player: The critic's. calls: What the step calls
+            (:class:`~audiogan.train.wrapping.ModelCalls`: compiled or DDP-wrapped models).
+        stop_request: The :class:`~audiogan.train.interrupts.StopRequest` of Ctrl-C and SIGTERM.
 
     Example:
         A WGAN-GP at toy size (16 random "spectrograms" ``(1, 16, 16)``, batches of 4):
@@ -146,10 +175,10 @@ class Trainer:
         >>> from torch.utils.data import DataLoader, TensorDataset
         >>> from audiogan.losses import GradientPenalty, Wasserstein
         >>> from audiogan.nn import ConvCritic2d, ConvGenerator2d
-        >>> G = ConvGenerator2d(latent_dim=8, out_shape=(1, 16, 16), base_channels=8, n_upsamples=2)
-        >>> D = ConvCritic2d(in_shape=(1, 16, 16), base_channels=8, n_downsamples=2)
+        >>> generator = ConvGenerator2d(8, (1, 16, 16), width=8, num_upsamples=2)
+        >>> critic = ConvCritic2d((1, 16, 16), width=8, num_downsamples=2)
         >>> loader = DataLoader(TensorDataset(torch.rand(16, 1, 16, 16) * 2 - 1), batch_size=4)
-        >>> trainer = Trainer(G, D, Wasserstein(), GradientPenalty(10.0), n_critic=2,
+        >>> trainer = Trainer(generator, critic, Wasserstein(), GradientPenalty(10.0), critic_steps=2,
         ...                   out_dir="runs/wgan", ema=0.999, device="cpu")
         >>> trainer.fit(loader, epochs=1).step  # 4 batches, 2 per generator step
         2
@@ -159,6 +188,11 @@ class Trainer:
         >>> trainer.last_checkpoint.as_posix()
         'runs/wgan/checkpoints/step_00000002.pt'
     """
+
+    #: A paired GAN's critic phase makes its last fake with gradients and the generator update
+    #: reuses it, as HiFi-GAN's own step does (the generator has not changed in between); False
+    #: makes a fresh fake for the generator update (what ``benchmarks/train_step.py`` compares).
+    reuse_fake = True
 
     def __init__(
         self,
@@ -174,11 +208,14 @@ class Trainer:
         betas: tuple[float, float] | None = None,
         generator_scheduler: SchedulerArg = None,
         critic_scheduler: SchedulerArg = None,
+        critic_steps: int | None = None,
         n_critic: int | None = None,
+        critic_start: int | None = None,
         precision: PrecisionName | int = "auto",
         ema: float | EMA | None = None,
         grad_clip: float | None = None,
         weight_clip: float | None = None,
+        augment: nn.Module | None = None,
         generator_input: Callable[[torch.Tensor], torch.Tensor] | None = None,
         generator_losses: Mapping[str, tuple[float, GeneratorLossFn]] | None = None,
         preprocess: Callable[[torch.Tensor], torch.Tensor] | None = None,
@@ -193,23 +230,23 @@ class Trainer:
         on_nan: Literal["raise", "skip"] = "raise",
         metadata: dict[str, Any] | None = None,
     ) -> None:
+        critic_steps = checks.critic_steps_of(critic_steps, n_critic)
         given = {"generator_lr": generator_lr, "critic_lr": critic_lr, "betas": betas}
-        given |= {"n_critic": n_critic, "generator_optimizer": generator_optimizer}
-        given["critic_optimizer"] = critic_optimizer
+        given |= {"critic_steps": critic_steps, "generator_optimizer": generator_optimizer}
+        given |= {"critic_optimizer": critic_optimizer, "critic_start": critic_start}
         #: Settings passed explicitly: on resume they win over the checkpoint's.
         self.given_settings = {name for name, value in given.items() if value is not None}
-        n_critic = 1 if n_critic is None else n_critic
+        critic_steps = 1 if critic_steps is None else critic_steps
+        critic_start = checks.check_critic_start(0 if critic_start is None else critic_start)
         generator_lr = 1e-4 if generator_lr is None else generator_lr
         critic_lr = 1e-4 if critic_lr is None else critic_lr
         betas = (0.5, 0.9) if betas is None else betas
-        model_checks.check_settings(
-            n_critic, keep_checkpoints, grad_clip, weight_clip, metadata, generator_input
+        checks.check_settings(
+            critic_steps, keep_checkpoints, grad_clip, weight_clip, metadata, generator_input
         )
-        model_checks.check_parts(
-            generator, objective, penalty, samples_latent=generator_input is None
-        )
+        checks.check_parts(generator, objective, penalty, samples_latent=generator_input is None)
         self._env = dist_env()
-        self.device = _resolve_device(device, self._env.local_rank, self._env.enabled)
+        self.device = resolve_device(device, self._env)
         self.precision = Precision(precision, self.device)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed shapes: cuDNN picks the fastest kernels
@@ -222,26 +259,22 @@ class Trainer:
         self.compile_options = (
             None if compile is False else ({} if compile is True else dict(compile))
         )
-        self._calls = ModelCalls(self.generator, self.critic, self.device, self.compile_options)
+        self.calls = ModelCalls(self.generator, self.critic, self.device, self.compile_options)
         self.objective, self.penalty = objective, penalty
-        self.n_critic, self.grad_clip, self.weight_clip = n_critic, grad_clip, weight_clip
-        self.generator_optimizer = make_optimizer(
-            generator_optimizer, self.generator, generator_lr, betas, "generator_optimizer"
-        )
-        self.critic_optimizer = make_optimizer(
-            critic_optimizer, self.critic, critic_lr, betas, "critic_optimizer"
-        )
-        self.generator_scheduler = make_scheduler(
-            generator_scheduler, self.generator_optimizer, "generator_scheduler"
-        )
-        self.critic_scheduler = make_scheduler(
-            critic_scheduler, self.critic_optimizer, "critic_scheduler"
-        )
-        self.generator_scaler = self.precision.scaler()
-        self.critic_scaler = self.precision.scaler()
+        self.critic_steps, self.grad_clip, self.weight_clip = critic_steps, grad_clip, weight_clip
+        self.critic_start = critic_start
         if ema is not None and not isinstance(ema, EMA):
             ema = EMA(self.generator, decay=float(ema))
         self.ema = ema.to(self.device) if ema is not None else None
+        self.generator_player = Player.build(
+            "generator", self.generator, generator_optimizer, generator_scheduler,
+            generator_lr, betas, self.precision.scaler(), grad_clip=grad_clip, ema=self.ema,
+        )  # fmt: skip
+        self.critic_player = Player.build(
+            "critic", self.critic, critic_optimizer, critic_scheduler,
+            critic_lr, betas, self.precision.scaler(), grad_clip=grad_clip, weight_clip=weight_clip,
+        )  # fmt: skip
+        self.augment = checks.check_augment(augment, self.device)
         self.generator_input = generator_input
         self.generator_losses = check_generator_losses(generator_losses)
         self.preprocess = (
@@ -267,18 +300,25 @@ class Trainer:
             self.last_checkpoint or latest_checkpoint(self.checkpoint_dir)
         )
 
-        self.step = self.epoch = self.batch_in_epoch = self.critic_steps = 0
+        self.step = self.epoch = self.batch_in_epoch = self.critic_updates = 0
         self.metrics: dict[str, float] = {}
         self.history: list[dict[str, float]] = []
         self.interrupted = False
         self.total_steps: int | None = None
         self.last_checkpoint: Path | None = None
-        self._stop = StopRequest()
+        self.stop_request = StopRequest()
         self._stop_agreed = False  # every rank saw a stop request (read in each step's sync)
-        self._started = self._checked = False
-        model_checks.warn_unconstrained_critic(objective, critic, penalty, weight_clip)
+        self._started = False
+        checks.warn_unconstrained_critic(objective, critic, penalty, weight_clip)
 
     # ------------------------------------------------------------------ properties
+
+    generator_optimizer = property(attrgetter("generator_player.optimizer"), doc="G's optimizer.")
+    critic_optimizer = property(attrgetter("critic_player.optimizer"), doc="D's optimizer.")
+    generator_scheduler = property(attrgetter("generator_player.scheduler"), doc="G's, or None.")
+    critic_scheduler = property(attrgetter("critic_player.scheduler"), doc="D's, or None.")
+    generator_scaler = property(attrgetter("generator_player.scaler"), doc="G's GradScaler.")
+    critic_scaler = property(attrgetter("critic_player.scaler"), doc="D's GradScaler.")
 
     @property
     def rank(self) -> int:
@@ -317,12 +357,12 @@ class Trainer:
     def summary(self, loader: Iterable[Any] | None = None) -> str:
         """One line: both models' parameter counts, device, precision, batches per epoch."""
         compiled = self.compile_options is not None
-        return run_summary(
+        return checks.run_summary(
             self.generator,
             self.critic,
             self.device,
             self.precision.name,
-            self.n_critic,
+            self.critic_steps,
             compiled,
             loader,
         )
@@ -333,7 +373,7 @@ class Trainer:
         """One generator step: a critic update per batch, then a generator update.
 
         Args:
-            batches: ``n_critic`` :class:`~audiogan.train.batches.Batch` on :attr:`device`.
+            batches: ``critic_steps`` :class:`~audiogan.train.batches.Batch` on :attr:`device`.
 
         Returns:
             The step's scalars (also stored in :attr:`metrics`).
@@ -344,68 +384,84 @@ class Trainer:
         autocast = self.precision.autocast
         stats = StepMetrics()
         self.loss_guard.begin_step()
+        warm_up = self.step < self.critic_start  # reconstruction terms alone, no critic
+        kept = None  # a paired GAN's last critic fake, with its graph: the generator's fake too
 
         # ---- critic phase: one update per batch, each against a fresh fake batch
-        for k, batch in enumerate(batches):
-            with torch.no_grad(), autocast():
+        for k, batch in enumerate([] if warm_up else batches):
+            keep = self.reuse_fake and batch.inputs is not None and k == len(batches) - 1
+            with torch.set_grad_enabled(keep), autocast():
                 fake = self._generate(batch)  # (batch, *feature_shape)
-            if not self._checked:
-                model_checks.check_fake_fits(
-                    batch.real, fake, self.generator, self.step + 1, self.preprocess is not None
-                )
+            if keep:
+                kept, fake = fake, fake.detach()
             with autocast():
-                real_out = self._criticize(batch.real, batch, fake)
-                fake_out = self._criticize(fake, batch, fake)
+                real_in, fake_in = self._augmented(batch, fake)  # what the critic sees
+                real_out = self._criticize(real_in, batch)
+                fake_out = self._criticize(fake_in, batch)
                 critic_loss = critic_loss_over(self.objective, real_out, fake_out)
-                penalty = self._penalty(batch, fake)
+                penalty = self._penalty(batch, real_in, fake_in)
             total = critic_loss if penalty is None else critic_loss + penalty
-            self._update(
-                "critic",
-                total,
-                f"critic loss (critic step {k + 1} of {len(batches)})",
-                critic_loss,
-                penalty,
-            )
-            self.critic_steps += 1
-            self._checked = True
+            what = f"critic loss (critic step {k + 1} of {len(batches)})"
+            if self.loss_guard.allows(total, what, critic_loss, penalty, self.step + 1):
+                self.critic_player.update(total)
+            self.critic_updates += 1
             stats.add("critic_loss", critic_loss)
-            stats.add("real_score", _mean_score(real_out))
-            stats.add("fake_score", _mean_score(fake_out))
+            stats.add("real_score", mean_score(real_out))
+            stats.add("fake_score", mean_score(fake_out))
+            self._observe_augment(real_out, fake_out, stats)
             if penalty is not None:
                 stats.add("penalty", penalty)
                 if getattr(self.penalty, "last_grad_norm", None) is not None:
                     stats.add("grad_norm", self.penalty.last_grad_norm)
 
-        # ---- generator phase: one update against a fresh fake batch, the critic frozen
+        # ---- generator phase: one update, the critic frozen (in the warm-up: not run)
         batch = batches[-1]
-        with self._calls.critic_frozen():
+        with self.calls.critic_frozen():
             with autocast():
-                fake = self._generate(batch)  # (batch, *feature_shape)
-                fake_out = self._criticize(fake, batch, fake)
-                generator_loss = generator_loss_over(self.objective, fake_out)
-                terms = self._generator_terms(batch, fake, fake_out)
-                total = generator_loss
-                for name, (weight, _) in self.generator_losses.items():
-                    total = total + weight * terms[name]
-            self._update("generator", total, "generator loss", generator_loss)
-        for scheduler in (self.generator_scheduler, self.critic_scheduler):
-            if scheduler is not None:
-                scheduler.step()
-        stats.add("generator_loss", generator_loss)
+                fake = self._generate(batch) if kept is None else kept  # (batch, *feature_shape)
+                if warm_up:
+                    real_in, fake_out, generator_loss = batch.real, None, None
+                else:
+                    real_in, fake_in = self._augmented(
+                        batch, fake, real=bool(self.generator_losses)
+                    )
+                    fake_out = self._criticize(fake_in, batch)
+                    generator_loss = generator_loss_over(self.objective, fake_out)
+                terms = self._generator_terms(batch, fake, fake_out, real_in)
+                parts = [] if generator_loss is None else [generator_loss]
+                parts += [
+                    w * terms[name]
+                    for name, (w, _) in self.generator_losses.items()
+                    if name in terms
+                ]
+                if not parts:
+                    raise ValueError(
+                        f"Trainer: critic_start={self.critic_start}, but every generator_losses "
+                        "term reads the critic: nothing trains the generator before the critic starts"
+                    )
+                total = sum(parts[1:], parts[0])
+            main = total if generator_loss is None else generator_loss
+            if self.loss_guard.allows(total, "generator loss", main, None, self.step + 1):
+                self.generator_player.update(total)
+        self.generator_player.step_schedule()
+        if not warm_up:
+            self.critic_player.step_schedule()
+        if generator_loss is not None:
+            stats.add("generator_loss", generator_loss)
         for name, value in terms.items():
             stats.add(name, value)
 
         # ---- report: every scalar, the NaN checks and the stop request in one host sync
-        go_on = torch.tensor(not self._stop.requested, device=self.device)
+        go_on = torch.tensor(not self.stop_request.requested, device=self.device)
         metrics, (*finite, agreed_go_on) = stats.read([*self.loss_guard.flags(), go_on])
         self._stop_agreed = agreed_go_on < 0.5
         self.loss_guard.check(finite, self.step + 1)
-        for name, scheduler in (
-            ("generator_lr", self.generator_scheduler),
-            ("critic_lr", self.critic_scheduler),
+        for name, player in (
+            ("generator_lr", self.generator_player),
+            ("critic_lr", self.critic_player),
         ):
-            if scheduler is not None:
-                metrics[name] = float(scheduler.get_last_lr()[0])
+            if player.scheduler is not None:
+                metrics[name] = player.learning_rate
         metrics["skipped_steps"] = float(self.skipped_steps)
         self.metrics = metrics
         return metrics
@@ -415,68 +471,62 @@ class Trainer:
         source = batch.inputs
         if source is None:
             source = self.generator.sample_latent(batch.size, device=self.device)
-        return (
-            self._calls.generator(source)
-            if batch.labels is None
-            else self._calls.generator(source, batch.labels)
-        )
+        g = self.calls.generator
+        return g(source) if batch.labels is None else g(source, batch.labels)
 
-    def _criticize(self, x: torch.Tensor, batch: Batch, fake: torch.Tensor) -> CriticOutput:
-        """The critic's output on ``x``, with a clear error on the first step of a fit."""
-        try:
-            out = (
-                self._calls.critic(x)
-                if batch.labels is None
-                else self._calls.critic(x, batch.labels)
-            )
-        except RuntimeError as e:
-            if self._checked:
-                raise
-            raise model_checks.critic_failure(
-                self.critic, x, batch.real, fake, self.step + 1, e
-            ) from e
+    def _criticize(self, x: torch.Tensor, batch: Batch) -> CriticOutput:
+        """The critic's output on ``x`` (real or fake, with the batch's labels)."""
+        out = self.calls.critic(x) if batch.labels is None else self.calls.critic(x, batch.labels)
         return as_critic_output(out, x.shape[0], type(self.critic).__name__)
 
-    def _penalty(self, batch: Batch, fake: torch.Tensor) -> torch.Tensor | None:
-        if self.penalty is None or self.critic_steps % getattr(self.penalty, "interval", 1) != 0:
+    def _augmented(
+        self, batch: Batch, fake: torch.Tensor, real: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Real and fake as the critic sees them: augmented when there is an ``augment`` (a
+        paired GAN's aligned real and fake with one draw, else each with its own; the real only
+        when ``real``)."""
+        if self.augment is None:
+            return batch.real, fake
+        if batch.inputs is not None:
+            return self.augment(batch.real, fake)
+        return (self.augment(batch.real) if real else batch.real), self.augment(fake)
+
+    def _observe_augment(
+        self, real_out: CriticOutput, fake_out: CriticOutput, stats: StepMetrics
+    ) -> None:
+        """Adaptive augmentation (ADA) learns from the critic's scores; its ``p`` is logged."""
+        if callable(getattr(self.augment, "observe", None)):
+            self.augment.observe(real_out.scores, fake_out.scores)
+        if isinstance(getattr(self.augment, "p", None), torch.Tensor):
+            stats.add("augment_p", self.augment.p)
+
+    def _penalty(self, batch: Batch, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor | None:
+        if self.penalty is None or self.critic_updates % getattr(self.penalty, "interval", 1) != 0:
             return None
         scaler = self.critic_scaler if self.critic_scaler.is_enabled() else None
-        return self.penalty(self._calls.critic_eager, batch.real, fake, batch.labels, scaler)
+        return self.penalty(self.calls.critic_eager, real, fake, batch.labels, scaler)
 
     def _generator_terms(
-        self, batch: Batch, fake: torch.Tensor, fake_out: CriticOutput
-    ) -> dict[str, torch.Tensor]:
-        if not self.generator_losses:
-            return {}
-        real_out = lambda: self._criticize(batch.real, batch, fake)  # noqa: E731 (computed on demand)
-        step = GeneratorStep(fake, batch.real, batch.labels, batch.inputs, fake_out, real_out)
-        return {name: fn(step) for name, (_, fn) in self.generator_losses.items()}
-
-    def _update(
         self,
-        model: Literal["critic", "generator"],
-        loss: torch.Tensor,
-        what: str,
-        main: torch.Tensor,
-        penalty: torch.Tensor | None = None,
-    ) -> None:
-        """One optimizer update of ``model``, then its weight clipping (critic) or EMA (generator)."""
-        if not self.loss_guard.allows(loss, what, main, penalty, self.step + 1):
-            return
-        module: nn.Module = getattr(self, model)
-        apply_update(
-            loss,
-            getattr(self, f"{model}_optimizer"),
-            getattr(self, f"{model}_scaler"),
-            module.parameters(),
-            self.grad_clip,
-        )
-        if model == "critic" and self.weight_clip is not None:
-            with torch.no_grad():
-                for p in module.parameters():
-                    p.clamp_(-self.weight_clip, self.weight_clip)
-        if model == "generator" and self.ema is not None:
-            self.ema.update(module)
+        batch: Batch,
+        fake: torch.Tensor,
+        fake_out: CriticOutput | None,
+        real_in: torch.Tensor,
+    ) -> dict[str, torch.Tensor]:
+        """Each generator loss's value; without ``fake_out`` (warm-up) those reading the critic
+        raise :class:`~audiogan.train.generator_losses.CriticNotRunError` and are left out."""
+        on_fake = on_real = None
+        if fake_out is not None:
+            on_fake = lambda: fake_out  # noqa: E731
+            on_real = lambda: self._criticize(real_in, batch)  # noqa: E731 (on demand)
+        step = GeneratorStep(fake, batch.real, batch.labels, batch.inputs, on_fake, on_real)
+        terms = {}
+        for name, (_, fn) in self.generator_losses.items():
+            try:
+                terms[name] = fn(step)
+            except CriticNotRunError:  # a critic-reading term sits out the warm-up
+                continue
+        return terms
 
     # ------------------------------------------------------------------ the loop
 
@@ -492,7 +542,7 @@ class Trainer:
         Both counts are totals, resumed steps included. A fresh trainer first looks for a
         checkpoint: ``resume="auto"`` takes the newest in ``out_dir/checkpoints`` (an unreadable
         one falls back to the one before it, with a warning; one that does not fit the models is
-        a :class:`~audiogan.train.checkpoint_state.CheckpointMismatchError`), a path takes that
+        a :class:`~audiogan.train.checkpoints.CheckpointMismatchError`), a path takes that
         file, ``False`` starts fresh. Resuming restores everything, the data order included
         (:mod:`~audiogan.train.epoch_order`), so on CPU the result equals an uninterrupted run
         bit for bit. A final checkpoint is written when ``fit`` returns. Ctrl-C finishes the
@@ -502,41 +552,36 @@ class Trainer:
         ``DistributedSampler`` (``batch_size`` is then per rank) and both models wrapped in DDP.
 
         Raises:
-            ValueError: Neither ``epochs`` nor ``steps``, fewer batches than ``n_critic``, or a
+            ValueError: Neither ``epochs`` nor ``steps``, fewer batches than ``critic_steps``, or a
                 first batch that does not fit the models.
             NonFiniteLossError: On a NaN/inf loss with ``on_nan="raise"``.
         """
-        model_checks.check_fit_args(epochs, steps)
-        self.interrupted = self._checked = self._stop_agreed = False
+        checks.check_fit_args(epochs, steps)
+        self.interrupted = self._stop_agreed = False
         with process_group(self.device) as distributed:
-            self._calls.wrap(distributed)
+            self.calls.wrap(distributed)
             try:
                 if isinstance(loader, DataLoader) and distributed:
                     loader = distributed_loader(loader, seed=self.seed)
-                self.total_steps = planned_steps(
-                    loader, epochs, steps, self.n_critic
-                )  # for progress bars
+                self.total_steps = checks.planned_steps(loader, epochs, steps, self.critic_steps)
                 if not self._started or resume not in (None, False, True, "auto"):
-                    self._started = True
-                    self.last_checkpoint = (
-                        checkpoint_state.resume_or_seed(self, resume) or self.last_checkpoint
-                    )
+                    self.resume(resume)
                 if self.is_main_process:
                     self.out_dir.mkdir(parents=True, exist_ok=True)
                 log.info("audiogan: %s", self.summary(loader))
                 self.generator.train()
                 self.critic.train()
-                self._callback("on_fit_start")
-                with self._stop:  # SIGINT/SIGTERM: stop after the step, then save
+                self.run_callbacks("on_fit_start")
+                with self.stop_request:  # SIGINT/SIGTERM: stop after the step, then save
                     self._loop(loader, epochs, steps)
                     if self.is_main_process:
-                        with self._stop.protect():  # a 2nd signal waits for the write
+                        with self.stop_request.protect():  # a 2nd signal waits for the write
                             path = self.save_checkpoint()
                 if self.interrupted and self.is_main_process:
                     log.warning("stopped at step %d; checkpoint saved to %s", self.step, path)
-                self._callback("on_fit_end")
+                self.run_callbacks("on_fit_end")
             finally:
-                self._calls.wrap(distributed=False)
+                self.calls.wrap(distributed=False)
         return self
 
     def _loop(self, loader: Iterable[Any], epochs: int | None, steps: int | None) -> None:
@@ -545,6 +590,7 @@ class Trainer:
                 epochs is not None and self.epoch >= epochs
             )
 
+        checked = False
         while not finished():
             sampler = getattr(loader, "sampler", None)
             if callable(getattr(sampler, "set_epoch", None)):
@@ -553,15 +599,18 @@ class Trainer:
             seen = 0
             for raw in self.epoch_order.batches(loader, self.epoch, skip=self.batch_in_epoch):
                 seen += 1
-                group.append(self._prepare(raw))
-                if len(group) < self.n_critic:
+                group.append(self.prepare(raw))
+                if len(group) < self.critic_steps:
                     continue
+                if not checked:  # once per fit, before its first step
+                    self.preflight(group)
+                    checked = True
                 self.train_step(group)
                 group = []
-                self.batch_in_epoch += self.n_critic
+                self.batch_in_epoch += self.critic_steps
                 self.step += 1
                 self.history.append({"step": self.step, "epoch": self.epoch, **self.metrics})
-                self._callback("on_step_end")
+                self.run_callbacks("on_step_end")
                 if self._stop_agreed:
                     self.interrupted = True
                     return
@@ -572,18 +621,29 @@ class Trainer:
             self.epoch += 1
             self.batch_in_epoch = 0
             self.epoch_order.end_epoch(loader)
-            self._callback("on_epoch_end")
+            self.run_callbacks("on_epoch_end")
 
-    def _prepare(self, raw: Any) -> Batch:
-        """A loader batch -> a :class:`Batch` on the device (labels checked on a fit's first)."""
-        batch = prepare_batch(
+    def prepare(self, raw: Any) -> Batch:
+        """A loader batch -> a :class:`~audiogan.train.batches.Batch` on :attr:`device`, as
+        :meth:`train_step` takes it (preprocessed, with a paired GAN's generator input)."""
+        return prepare_batch(
             raw, self.device, self.preprocess, self.generator_input, self.channels_last
         )
-        if not self._checked:
-            check_labels_fit(batch, self.generator)
-        return batch
 
-    def _callback(self, hook: str) -> None:
+    def preflight(self, batches: Sequence[Batch]) -> None:
+        """The checks :meth:`fit` runs once on its first step's batches, before training on
+        them (:func:`~audiogan.train.preflight.preflight`: labels, shapes, clear errors).
+
+        Raises:
+            ValueError: Naming what does not fit.
+        """
+        checks.preflight(
+            self.generator, self.critic, batches, self.step + 1,
+            self.preprocess is not None, self.precision.autocast,
+        )  # fmt: skip
+
+    def run_callbacks(self, hook: str) -> None:
+        """Call ``hook`` (``"on_step_end"`` ...) of every callback this process runs."""
         for cb in self.callbacks:
             if self.is_main_process or not cb.main_process_only:
                 getattr(cb, hook)(self)
@@ -591,8 +651,8 @@ class Trainer:
     # ------------------------------------------------------------------ checkpoints
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything a checkpoint holds (:func:`~audiogan.train.checkpoint_state.trainer_state`)."""
-        return checkpoint_state.trainer_state(self)
+        """Everything a checkpoint holds (:func:`~audiogan.train.checkpoints.trainer_state`)."""
+        return checkpoints.trainer_state(self)
 
     def save_checkpoint(self, path: str | Path | None = None) -> Path | None:
         """Write a checkpoint atomically (rank 0 only; other ranks return None).
@@ -609,6 +669,27 @@ class Trainer:
         self.last_checkpoint = target
         return target
 
+    def resume(self, resume: str | Path | bool | None = "auto") -> Path | None:
+        """Restore a checkpoint now, before :meth:`fit` (which then continues from it), or seed
+        every RNG for a fresh run. Nothing is written, so a caller can check that a run folder's
+        checkpoint fits the models before it writes anything there.
+
+        Args:
+            resume: ``"auto"``/``True`` (the newest readable checkpoint in
+                ``out_dir/checkpoints``, if any), a checkpoint path, or ``None``/``False``.
+
+        Returns:
+            The checkpoint restored, or None for a fresh run.
+
+        Raises:
+            UnreadableCheckpointError: If the folder holds checkpoints but none can be read.
+            CheckpointMismatchError: If the checkpoint does not fit the models.
+        """
+        self._started = True
+        restored = checkpoints.resume_or_seed(self, resume)
+        self.last_checkpoint = restored or self.last_checkpoint
+        return restored
+
     def load_checkpoint(self, path: str | Path) -> None:
         """Restore a checkpoint written by :meth:`save_checkpoint`, RNG states and data order included.
 
@@ -617,19 +698,6 @@ class Trainer:
             CheckpointMismatchError: If its models do not fit (nothing is changed then).
         """
         path = Path(path)
-        checkpoint_state.restore_trainer(self, load_checkpoint(path), path)
+        checkpoints.restore_trainer(self, load_checkpoint(path), path)
         self._started = True
         self.last_checkpoint = path
-
-
-def _resolve_device(device: str | torch.device, local_rank: int, distributed: bool) -> torch.device:
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(device)
-    if device.type == "cuda" and device.index is None:
-        device = torch.device("cuda", local_rank if distributed else torch.cuda.current_device())
-    return device
-
-
-def _mean_score(out: CriticOutput) -> torch.Tensor:
-    return torch.stack([s.detach().float().mean() for s in out.scores]).mean()

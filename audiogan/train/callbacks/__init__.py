@@ -1,4 +1,5 @@
-"""Ready-made callbacks: progress bar, CSV and TensorBoard logs, sample writer with an HTML gallery.
+"""Callbacks: the base (:mod:`~audiogan.train.callbacks.base`) and ready-made ones: checkpoints,
+progress bar, CSV and TensorBoard logs, sample writer with an HTML gallery.
 
 Pass them to the Trainer, e.g.
 ``Trainer(..., callbacks=[ProgressBar(), CSVLogger(), SampleWriter(frontend, every=5)])``.
@@ -6,18 +7,31 @@ Pass them to the Trainer, e.g.
 
 from __future__ import annotations
 
+from audiogan.train.callbacks.base import Callback, LambdaCallback
+from audiogan.train.callbacks.checkpoint import CheckpointCallback
 from audiogan.train.callbacks.csv_log import CSVLogger
 from audiogan.train.callbacks.gallery import write_gallery
 from audiogan.train.callbacks.progress import ProgressBar
-from audiogan.train.callbacks.samples import SampleWriter, fixed_samples, paired_samples
+from audiogan.train.callbacks.samples import (
+    SampleWriter,
+    fixed_fakes,
+    fixed_samples,
+    paired_fakes,
+    paired_samples,
+)
 from audiogan.train.callbacks.tensorboard import TensorBoardLogger
 
 __all__ = [
     "CSVLogger",
+    "Callback",
+    "CheckpointCallback",
+    "LambdaCallback",
     "ProgressBar",
     "SampleWriter",
     "TensorBoardLogger",
+    "fixed_fakes",
     "fixed_samples",
+    "paired_fakes",
     "paired_samples",
     "write_gallery",
 ]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from audiogan.train.callback import Callback, Unit
+from audiogan.train.callbacks.base import Callback, Unit
 
 if TYPE_CHECKING:
     from audiogan.train.trainer import Trainer

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import torch
 
-from audiogan.train.callback import Callback
+from audiogan.train.callbacks.base import Callback
 
 if TYPE_CHECKING:
     from audiogan.train.trainer import Trainer

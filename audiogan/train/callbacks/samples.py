@@ -1,4 +1,4 @@
-"""Write samples from a fixed latent (or, for a paired GAN, from fixed inputs) every N steps or
+"""Write fakes from a fixed latent (or, for a paired GAN, from fixed inputs) every N steps or
 epochs: files and PNGs through the frontend's hooks."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from audiogan.export import export_features
-from audiogan.train.callback import Callback, Unit
+from audiogan.train.callbacks.base import Callback, Unit
 from audiogan.train.callbacks.gallery import write_gallery
 from audiogan.viz import plot_feature_grid, plot_losses
 
@@ -84,9 +84,9 @@ def _to_device(z: Any, device: torch.device) -> Any:
     return z
 
 
-def fixed_samples(
+def fixed_fakes(
     generator: nn.Module,
-    n_per_class: int,
+    fakes_per_class: int,
     seed: int,
     device: torch.device | str | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -99,7 +99,7 @@ def fixed_samples(
     Args:
         generator: Meets the audiogan Generator contract (``sample_latent``, ``num_classes``,
             ``forward(z, labels=None)``); a DDP wrapper is unwrapped.
-        n_per_class: Samples per class, or in total for an unconditional generator
+        fakes_per_class: Fakes per class, or in total for an unconditional generator
             (``num_classes == 0``).
         seed: Seed of the latent.
         device: Where the generator runs (default: the device of its parameters).
@@ -108,15 +108,17 @@ def fixed_samples(
         ``(features, labels)``: features ``(n, *out_shape)`` float32 on the CPU, ordered class
         by class, and labels ``(n,)`` int64 on the CPU, or ``None`` when unconditional.
     """
-    if n_per_class < 1:
-        raise ValueError(f"fixed_samples: n_per_class must be >= 1, got {n_per_class}")
+    if fakes_per_class < 1:
+        raise ValueError(f"fixed_fakes: fakes_per_class must be >= 1, got {fakes_per_class}")
     generator = unwrap(generator)
     device = torch.device(device) if device is not None else module_device(generator)
     num_classes = int(getattr(generator, "num_classes", 0))
-    n = n_per_class * max(num_classes, 1)
+    n = fakes_per_class * max(num_classes, 1)
     z = generator.sample_latent(n, device="cpu", generator=torch.Generator().manual_seed(seed))
     z = _to_device(z, device)
-    labels = torch.arange(num_classes).repeat_interleave(n_per_class) if num_classes > 0 else None
+    labels = (
+        torch.arange(num_classes).repeat_interleave(fakes_per_class) if num_classes > 0 else None
+    )
     was_training = generator.training
     generator.eval()
     try:
@@ -127,7 +129,7 @@ def fixed_samples(
     return out.detach().to("cpu", torch.float32), labels
 
 
-def paired_samples(
+def paired_fakes(
     generator: nn.Module, inputs: torch.Tensor, device: torch.device | str | None = None
 ) -> torch.Tensor:
     """A paired generator's outputs for fixed inputs (a vocoder's held-out log-mels).
@@ -156,9 +158,9 @@ def paired_samples(
 
 
 class SampleWriter(Callback):
-    """Every N steps or epochs, write samples from a fixed latent, their pictures and the losses.
+    """Every N steps or epochs, write fakes from a fixed latent, their pictures and the losses.
 
-    Each round samples ``n_per_class`` per class (or ``n_per_class`` in all for an unconditional
+    Each round samples ``fakes_per_class`` per class (or ``fakes_per_class`` in all for an unconditional
     generator) from ``trainer.sampling_generator`` (the EMA generator when present) with the same
     seeded latent, so rounds show progress rather than new noise. Into
     ``out_dir/samples/step_000120/`` it writes, for any frontend, through its hooks:
@@ -190,19 +192,19 @@ class SampleWriter(Callback):
             ``feature_shape``, ``suffix``, ``save`` (on CPU features) and ``plot``.
         class_names: Names of the generator's classes (default ``class_0`` ...); must have
             ``num_classes`` entries.
-        n_per_class: Samples per class per round.
+        fakes_per_class: Samples per class per round.
         every: Run every ``every`` units.
         unit: ``"step"`` or ``"epoch"``.
         seed: Seed of the fixed latent.
         real: Optional real features ``(n, *feature_shape)`` drawn beside the generated ones
             (with ``inputs``: the real items that match them, one per input).
         real_labels: ``(n,)`` class of each real item; needed with ``real`` for a conditional
-            generator (the first ``n_per_class`` real items of each class are drawn).
+            generator (the first ``fakes_per_class`` real items of each class are drawn).
         gallery: Also rewrite ``out_dir/index.html``.
         overview: Also draw ``all_classes.png`` (conditional generators).
         at_end: Run once more at the end of ``fit`` if the last step was not covered.
         inputs: For a paired generator: its fixed inputs ``(n, ...)``, turned into ``n``
-            samples each round instead of sampling a latent (``n_per_class`` is not used).
+            samples each round instead of sampling a latent (``fakes_per_class`` is not used).
 
     Raises:
         TypeError: If the frontend lacks ``feature_shape``, ``suffix``, ``save`` or ``plot``.
@@ -216,7 +218,7 @@ class SampleWriter(Callback):
         self,
         frontend: Frontend,
         class_names: Sequence[str] | None = None,
-        n_per_class: int = 4,
+        fakes_per_class: int = 4,
         every: int = 1,
         unit: Unit = "epoch",
         seed: int = 0,
@@ -228,12 +230,12 @@ class SampleWriter(Callback):
         inputs: torch.Tensor | None = None,
     ) -> None:
         super().__init__(every=every, unit=unit, at_end=at_end)
-        if n_per_class < 1:
-            raise ValueError(f"SampleWriter: n_per_class must be >= 1, got {n_per_class}")
+        if fakes_per_class < 1:
+            raise ValueError(f"SampleWriter: fakes_per_class must be >= 1, got {fakes_per_class}")
         check_output_hooks(frontend, "SampleWriter")
         self.frontend = frontend
         self.class_names = list(class_names) if class_names is not None else None
-        self.n_per_class = n_per_class
+        self.fakes_per_class = fakes_per_class
         self.seed = seed
         self.gallery = gallery
         self.overview = overview
@@ -296,12 +298,12 @@ class SampleWriter(Callback):
         if self.real is None:
             return None
         if class_index is None:
-            return self.real[: self.n_per_class] if self.inputs is None else self.real
+            return self.real[: self.fakes_per_class] if self.inputs is None else self.real
         if self.real_labels is None:
             raise ValueError(
                 "SampleWriter: real_labels are needed with real for a conditional generator"
             )
-        chosen = self.real[self.real_labels == class_index][: self.n_per_class]
+        chosen = self.real[self.real_labels == class_index][: self.fakes_per_class]
         return chosen if len(chosen) else None
 
     def write(self, trainer: Trainer) -> Path:
@@ -312,10 +314,12 @@ class SampleWriter(Callback):
         generator = unwrap(trainer.sampling_generator)
         labels: torch.Tensor | None
         if self.inputs is not None:
-            features, labels = paired_samples(generator, self.inputs, trainer.device), None
+            features, labels = paired_fakes(generator, self.inputs, trainer.device), None
             class_names = []
         else:
-            features, labels = fixed_samples(generator, self.n_per_class, self.seed, trainer.device)
+            features, labels = fixed_fakes(
+                generator, self.fakes_per_class, self.seed, trainer.device
+            )
             class_names = self._names(int(getattr(generator, "num_classes", 0)))
 
         groups: list[tuple[str, str, int | None]]
@@ -368,9 +372,9 @@ class SampleWriter(Callback):
         path: Path,
         step: int,
     ) -> None:
-        """One row per class: its ``n_per_class`` samples, then up to as many real items."""
+        """One row per class: its ``fakes_per_class`` samples, then up to as many real items."""
         rows, titles = [], []
-        real_n = 0 if self.real is None or self.real_labels is None else self.n_per_class
+        real_n = 0 if self.real is None or self.real_labels is None else self.fakes_per_class
         blank = torch.full_like(features[0], float("nan"))
         for c, name in enumerate(class_names):
             row = list(features[labels == c])
@@ -385,7 +389,7 @@ class SampleWriter(Callback):
             torch.stack(rows),
             path,
             titles=titles,
-            ncols=self.n_per_class + real_n,
+            ncols=self.fakes_per_class + real_n,
             title=f"step {step}: generated"
             + (" (left) and real (right)" if real_n else "")
             + ", one class per row",
@@ -412,3 +416,10 @@ def _is_scalar(value: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+fixed_samples = fixed_fakes
+"""The old name of :func:`fixed_fakes`."""
+
+paired_samples = paired_fakes
+"""The old name of :func:`paired_fakes`."""

@@ -11,11 +11,11 @@ import torch
 from torch import nn
 
 from audiogan._optional import require
-from audiogan.train.callback import Callback, Unit
+from audiogan.train.callbacks.base import Callback, Unit
 from audiogan.train.callbacks.samples import (
     check_output_hooks,
     file_stems,
-    fixed_samples,
+    fixed_fakes,
     module_device,
     unwrap,
 )
@@ -30,7 +30,7 @@ class TensorBoardLogger(Callback):
     """Write ``trainer.metrics`` as TensorBoard scalars, and optionally pictures and sound of samples.
 
     Scalars go out every ``every`` ``unit`` s. With a ``frontend``, every ``media_every``
-    ``media_unit`` s (and at the end of ``fit``) it also logs ``n_per_class`` samples per class
+    ``media_unit`` s (and at the end of ``fit``) it also logs ``fakes_per_class`` samples per class
     from a fixed latent (the same every time): one image per class (``samples/<class>``), a grid
     of the samples each drawn by ``frontend.plot`` (spectrograms, piano rolls, ...), and, when
     ``frontend.sample_rate > 0`` (``decode`` gives waveforms), each decoded waveform
@@ -44,7 +44,7 @@ class TensorBoardLogger(Callback):
         frontend: Meets :class:`~audiogan.protocols.Frontend`; its ``plot`` draws the images
             (matplotlib, extra ``viz``), ``decode`` and ``sample_rate`` give the sound.
         class_names: Names of the generator's classes, for the tags (default ``class_0`` ...).
-        n_per_class: Samples per class (or in all, unconditional) per media round.
+        fakes_per_class: Samples per class (or in all, unconditional) per media round.
         media_every: Media every ``media_every`` media units.
         media_unit: ``"step"`` or ``"epoch"`` for the media.
         seed: Seed of the fixed latent.
@@ -62,7 +62,7 @@ class TensorBoardLogger(Callback):
         unit: Unit = "step",
         frontend: Frontend | None = None,
         class_names: Sequence[str] | None = None,
-        n_per_class: int = 2,
+        fakes_per_class: int = 2,
         media_every: int = 1,
         media_unit: Unit = "epoch",
         seed: int = 0,
@@ -78,14 +78,16 @@ class TensorBoardLogger(Callback):
             raise ValueError(
                 f"TensorBoardLogger: media_unit must be 'step' or 'epoch', got {media_unit!r}"
             )
-        if n_per_class < 1:
-            raise ValueError(f"TensorBoardLogger: n_per_class must be >= 1, got {n_per_class}")
+        if fakes_per_class < 1:
+            raise ValueError(
+                f"TensorBoardLogger: fakes_per_class must be >= 1, got {fakes_per_class}"
+            )
         if frontend is not None:
             check_output_hooks(frontend, "TensorBoardLogger", ("plot", "decode", "sample_rate"))
         self.log_dir = Path(log_dir) if log_dir is not None else None
         self.frontend = frontend
         self.class_names = list(class_names) if class_names is not None else None
-        self.n_per_class = n_per_class
+        self.fakes_per_class = fakes_per_class
         self.media_every = media_every
         self.media_unit: Unit = media_unit
         self.seed = seed
@@ -148,7 +150,7 @@ class TensorBoardLogger(Callback):
         writer = self._open(trainer)
         step = int(trainer.step)
         generator = unwrap(trainer.sampling_generator)
-        features, labels = fixed_samples(generator, self.n_per_class, self.seed, trainer.device)
+        features, labels = fixed_fakes(generator, self.fakes_per_class, self.seed, trainer.device)
         num_classes = int(getattr(generator, "num_classes", 0))
         names = self.class_names or [f"class_{i}" for i in range(num_classes)]
         if num_classes and len(names) != num_classes:

@@ -1,0 +1,325 @@
+"""GANSynth's generator and critic (Engel et al. 2019), at a fixed resolution.
+
+GANSynth is a progressive GAN (Karras et al. 2018) on ``(2, freq, frames)`` log-magnitude and
+instantaneous-frequency spectrograms (:class:`~audiogan.frontends.InstantaneousFrequency`). Its
+generator takes a latent concatenated with a one-hot pitch, projects it to a small grid (2x16
+for 128 frames x 1024 bins), and doubles the grid in stages of nearest upsampling and two 3x3
+convolutions, each followed by LeakyReLU(0.2) and pixel normalization; a 1x1 convolution gives
+the two channels. Widths are ``min(4096 / 2**block, 256)`` for blocks 1 to 7: 256, 256, 256, 256, 128, 64, 32
+(magenta's ``fmap_base`` 4096, ``fmap_max`` 256, 7 resolutions; config
+``magenta/models/gansynth/configs/mel_prog_hires.py``). The critic mirrors it with 2x2 average pooling, a
+minibatch standard deviation before its last convolution, a linear score and an auxiliary
+classifier that predicts the pitch (AC-GAN, :class:`~audiogan.nn.AuxiliaryClassifier`).
+
+Both blocks here build every stage at once and train at the final resolution (no progressive
+growing; He-initialized weights instead of the equalized learning rate): one network shape for the whole run, which the Trainer's
+checkpoints, EMA and resume assume; StyleGAN2 (Karras et al. 2020) later reached the same
+quality without growing. ``audiogan train gansynth --full-size`` builds GANSynth's widths and
+grid this way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from torch import nn
+
+from audiogan._shapes import check_shape
+from audiogan.nn.auxiliary_classifier import AuxiliaryClassifier, ClassifierCache
+from audiogan.nn.conditioning import (
+    ConditioningSpec,
+    check_labels,
+    conditioning_vector,
+    vector_conditioning,
+)
+from audiogan.nn.latent import sample_normal
+from audiogan.nn.minibatch_std import MinibatchStdDev
+from audiogan.registry import register
+
+__all__ = ["GANSynthCritic", "GANSynthGenerator", "PixelNorm", "gansynth_widths"]
+
+
+def gansynth_widths(num_blocks: int, width: int = 256) -> list[int]:
+    """GANSynth's widths of ``num_blocks`` blocks, from the base grid outward.
+
+    Block ``i`` (from 1) has ``min(16 * width / 2**i, width)`` channels: magenta's
+    ``min(fmap_base / 2**i, fmap_max)`` with ``fmap_base`` 4096 and ``fmap_max`` 256 at
+    ``width=256``, scaled with ``width``.
+
+    >>> gansynth_widths(7)
+    [256, 256, 256, 256, 128, 64, 32]
+    """
+    return [max(1, min(16 * width // 2 ** (i + 1), width)) for i in range(num_blocks)]
+
+
+@register
+class PixelNorm(nn.Module):
+    """Pixel normalization (ProGAN): each position's channel vector divided by its RMS.
+
+    Shapes:
+        ``(batch, channels, *spatial) -> same``.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x / sqrt(mean_c(x ** 2) + 1e-8)``."""
+        return x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + 1e-8)
+
+
+def _conv_act(c_in: int, c_out: int, pixel_norm: bool) -> list[nn.Module]:
+    layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, padding=1), nn.LeakyReLU(0.2)]
+    return [*layers, PixelNorm()] if pixel_norm else layers
+
+
+def he_init_(module: nn.Module) -> nn.Module:
+    """He-normal weights (for LeakyReLU 0.2) and zero biases in every conv and linear layer:
+    the initial scale of ProGAN's equalized learning rate, so activations keep their size
+    through the stages (PyTorch's default shrinks them about threefold per layer; after the
+    critic's dozen layers its input gradients start near 1e-6)."""
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(layer.weight, a=0.2)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+    return module
+
+
+def _check_grid(shape: tuple[int, ...], stages: int, name: str, what: str) -> tuple[int, int]:
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(
+            f"{name}: {what} must be (channels, freq, frames) of positive sizes, got {shape}"
+        )
+    scale = 2**stages
+    if shape[1] % scale or shape[2] % scale:
+        raise ValueError(
+            f"{name}: {what} {shape}: freq and frames must be multiples of 2**num_stages = {scale}"
+        )
+    return shape[1] // scale, shape[2] // scale
+
+
+@register
+class GANSynthGenerator(nn.Module):
+    """Latent and pitch -> ``(channels, freq, frames)`` spectrogram, GANSynth's generator.
+
+    Args:
+        latent_dim: Latent size (GANSynth: 256).
+        out_shape: ``(channels, freq, frames)``, e.g. ``(2, 1024, 128)``; ``freq`` and
+            ``frames`` must be multiples of ``2**num_stages``.
+        num_classes: Pitches (GANSynth: 61, MIDI 24-84); 0 for unconditional.
+        conditioning: ``"onehot"`` (GANSynth), ``"embedding"`` or a conditioning module.
+        embed_dim: Embedding size for ``"embedding"``.
+        width: Widest stage (GANSynth: 256); stages follow :func:`gansynth_widths`.
+        channels: Explicit widths of the base grid and of each stage (``num_stages + 1``).
+        num_stages: Doubling stages (GANSynth at 1024x128: 6, from a 16x2 grid).
+        out_activation: ``None`` (ProGAN's linear output; the frontends clip on decoding) or
+            ``"tanh"``. A tanh saturates where the features sit at their floor (-1: most of a
+            note's spectrogram is quiet), and its vanishing gradient there keeps a generator
+            from raising new partials.
+
+    Shapes:
+        ``forward(z (batch, latent_dim), labels (batch,) | None) -> (batch, *out_shape)``.
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 256,
+        out_shape: Sequence[int] = (2, 1024, 128),
+        *,
+        num_classes: int = 0,
+        conditioning: ConditioningSpec = "onehot",
+        embed_dim: int = 16,
+        width: int = 256,
+        channels: Sequence[int] | None = None,
+        num_stages: int = 6,
+        out_activation: str | None = None,
+    ) -> None:
+        super().__init__()
+        name = "GANSynthGenerator"
+        if out_activation not in (None, "tanh"):
+            raise ValueError(
+                f"{name}: out_activation must be None or 'tanh', got {out_activation!r}"
+            )
+        out_shape = tuple(int(s) for s in out_shape)
+        if latent_dim < 1 or num_stages < 0:
+            raise ValueError(f"{name}: expected latent_dim >= 1 and num_stages >= 0")
+        self.base_grid = _check_grid(out_shape, num_stages, name, "out_shape")
+        if channels is None:
+            channels = gansynth_widths(num_stages + 1, width)
+        channels = [int(c) for c in channels]
+        if len(channels) != num_stages + 1 or min(channels) < 1:
+            raise ValueError(
+                f"{name}: channels must hold num_stages + 1 = {num_stages + 1} positive widths, got {channels}"
+            )
+        self.conditioning, num_classes, cond_config = vector_conditioning(
+            conditioning, num_classes, embed_dim, name
+        )
+        self.config = {
+            "latent_dim": latent_dim,
+            "out_shape": list(out_shape),
+            "num_classes": num_classes,
+            "conditioning": cond_config,
+            "embed_dim": embed_dim,
+            "width": width,
+            "channels": channels,
+            "num_stages": num_stages,
+            "out_activation": out_activation,
+        }
+        self.out_activation = out_activation
+        self.latent_dim, self.out_shape, self.num_classes = latent_dim, out_shape, num_classes
+        cond_dim = 0 if self.conditioning is None else self.conditioning.out_features
+        grid = self.base_grid[0] * self.base_grid[1]
+        self.project = nn.Linear(latent_dim + cond_dim, channels[0] * grid)
+        self.base = nn.Sequential(
+            nn.LeakyReLU(0.2), PixelNorm(), *_conv_act(channels[0], channels[0], True)
+        )
+        self.stages = nn.ModuleList(
+            nn.Sequential(
+                *_conv_act(channels[i], channels[i + 1], True),
+                *_conv_act(channels[i + 1], channels[i + 1], True),
+            )
+            for i in range(num_stages)
+        )
+        self.to_features = nn.Conv2d(channels[-1], out_shape[0], 1)
+        he_init_(self)
+
+    def sample_latent(
+        self,
+        n: int,
+        device: torch.device | str | None = None,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> torch.Tensor:
+        """Standard normal latents ``(n, latent_dim)``."""
+        (z,) = sample_normal(self, [(n, self.latent_dim)], device, generator, dtype)
+        return z
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Features ``(batch, *out_shape)`` of latents ``(batch, latent_dim)`` and pitches."""
+        check_shape(z, (None, self.latent_dim), "GANSynthGenerator latent", "(batch, latent_dim)")
+        labels = check_labels(labels, self.num_classes, z.shape[0], "GANSynthGenerator")
+        if self.conditioning is not None:
+            vec = conditioning_vector(
+                self.conditioning, labels, z.shape[0], z.dtype, "GANSynthGenerator"
+            )
+            z = torch.cat([z, vec], dim=1)
+        z = z * torch.rsqrt(z.square().mean(dim=1, keepdim=True) + 1e-8)  # ProGAN: normalize z
+        h = self.project(z)
+        h = rearrange(h, "b (c f t) -> b c f t", f=self.base_grid[0], t=self.base_grid[1])
+        h = self.base(h)
+        for stage in self.stages:
+            h = stage(F.interpolate(h, scale_factor=2.0, mode="nearest"))
+        out = self.to_features(h)
+        return torch.tanh(out) if self.out_activation == "tanh" else out
+
+
+@register
+class GANSynthCritic(nn.Module):
+    """GANSynth's critic: spectrogram -> raw score, with a head that predicts the pitch.
+
+    The score does not depend on the labels (an AC-GAN critic learns the pitch through its
+    head, :meth:`classify`, and the AC-GAN losses); labels given to :meth:`forward` are only
+    checked. The logits of the inputs last scored are kept (:class:`ClassifierCache`), so
+    ``classify`` on a tensor just scored costs nothing.
+
+    Args:
+        in_shape: ``(channels, freq, frames)``; ``freq`` and ``frames`` multiples of
+            ``2**num_stages``.
+        num_classes: Classes the head predicts (0: no head).
+        width: Widest stage; stages follow :func:`gansynth_widths` reversed.
+        channels: Explicit widths, from the input stage to the last (``num_stages + 1``).
+        num_stages: Halving stages.
+        minibatch_std: A minibatch standard deviation feature before the last convolution
+            (ProGAN, GANSynth), in groups of 4.
+
+    Shapes:
+        ``forward(x (batch, *in_shape), labels=None) -> (batch,)``;
+        ``classify(x) -> (batch, num_classes)``.
+    """
+
+    def __init__(
+        self,
+        in_shape: Sequence[int] = (2, 1024, 128),
+        *,
+        num_classes: int = 0,
+        width: int = 256,
+        channels: Sequence[int] | None = None,
+        num_stages: int = 6,
+        minibatch_std: bool = True,
+    ) -> None:
+        super().__init__()
+        name = "GANSynthCritic"
+        in_shape = tuple(int(s) for s in in_shape)
+        if num_stages < 0 or num_classes < 0:
+            raise ValueError(f"{name}: expected num_stages >= 0 and num_classes >= 0")
+        grid = _check_grid(in_shape, num_stages, name, "in_shape")
+        if channels is None:
+            channels = gansynth_widths(num_stages + 1, width)[::-1]
+        channels = [int(c) for c in channels]
+        if len(channels) != num_stages + 1 or min(channels) < 1:
+            raise ValueError(
+                f"{name}: channels must hold num_stages + 1 = {num_stages + 1} positive widths, got {channels}"
+            )
+        self.config = {
+            "in_shape": list(in_shape),
+            "num_classes": num_classes,
+            "width": width,
+            "channels": channels,
+            "num_stages": num_stages,
+            "minibatch_std": minibatch_std,
+        }
+        self.in_shape, self.num_classes = in_shape, num_classes
+        self.from_features = nn.Sequential(
+            nn.Conv2d(in_shape[0], channels[0], 1), nn.LeakyReLU(0.2)
+        )
+        self.stages = nn.ModuleList(
+            nn.Sequential(
+                *_conv_act(channels[i], channels[i], False),
+                *_conv_act(channels[i], channels[i + 1], False),
+                nn.AvgPool2d(2),
+            )
+            for i in range(num_stages)
+        )
+        self.minibatch_std = MinibatchStdDev(4) if minibatch_std else None
+        last = channels[-1]
+        self.last = nn.Sequential(*_conv_act(last + int(minibatch_std), last, False))
+        features = last * grid[0] * grid[1]
+        self.score = nn.Linear(features, 1)
+        self.head = AuxiliaryClassifier(features, num_classes) if num_classes else None
+        he_init_(self)
+        self._cache = ClassifierCache(self.score.weight)
+
+    def _trunk(self, x: torch.Tensor) -> torch.Tensor:
+        check_shape(
+            x, (None, *self.in_shape), "GANSynthCritic input", "(batch, channels, freq, frames)"
+        )
+        h = self.from_features(x)
+        for stage in self.stages:
+            h = stage(h)
+        if self.minibatch_std is not None:
+            h = self.minibatch_std(h)
+        return rearrange(self.last(h), "b c f t -> b (c f t)")
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Raw scores ``(batch,)`` of ``x (batch, channels, freq, frames)``."""
+        if labels is not None:
+            check_labels(labels, self.num_classes, x.shape[0], "GANSynthCritic")
+        h = self._trunk(x)
+        if self.head is not None:
+            self._cache.put(x, self.head(h))
+        return self.score(h).squeeze(1)
+
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits ``(batch, num_classes)`` of ``x`` from the auxiliary head.
+
+        Raises:
+            ValueError: If the critic has no head (``num_classes=0``).
+        """
+        if self.head is None:
+            raise ValueError("GANSynthCritic.classify: the critic has no head (num_classes=0)")
+        return self._cache.get(x, lambda t: self.head(self._trunk(t)))
+
+    def train(self, mode: bool = True) -> GANSynthCritic:
+        self._cache.clear()
+        return super().train(mode)

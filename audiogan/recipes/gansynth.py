@@ -1,0 +1,348 @@
+"""GANSynth (Engel et al. 2019): pitch-conditioned notes on log-magnitude and instantaneous
+frequency, with an auxiliary pitch classifier in the critic.
+
+The generator turns a latent and a one-hot pitch into a ``(2, freq, frames)`` spectrogram of
+log-magnitude and instantaneous frequency (:class:`~audiogan.frontends.InstantaneousFrequency`),
+which inverts exactly to audio (no Griffin-Lim). The critic scores it and predicts its pitch
+(AC-GAN); the losses are GANSynth's: Wasserstein with a gradient penalty (10), the critic's and
+the generator's pitch cross-entropies (10 each), ProGAN's drift penalty (0.001), one critic step
+per generator step, Adam with betas (0, 0.99), learning rate 8e-4.
+
+The CPU defaults train on the built-in synthesized notes (:class:`~audiogan.data.SynthNotes`:
+four timbre families, MIDI 48-72, three velocities, 1 s) made at 8 kHz, at ``(2, 128, 64)``
+(``n_fft`` 256, hop 128: the exact linear IF; the mel option at this size blurs the low
+harmonics and loses the pitch), narrow networks (width 16, 3 stages from a 16x8 grid: a critic
+that pools less resolves neighbouring pitches better), batch 8 (GANSynth's), for 800 steps.
+``--data DIR`` trains on a folder of NSynth-style notes (:class:`~audiogan.data.NoteFolder`).
+
+``full_size`` is GANSynth's best model (IF-Mel, high frequency resolution) as a
+fixed-resolution network: 4 s at 16 kHz, ``n_fft`` 2048, hop 512, 128 frames of 1024 mel bands,
+MIDI 24-84 (61 pitches), latent 256, widths 256-256-256-256-128-64-32 from a 2x16 grid, batch 8.
+GANSynth grows its networks progressively (7 resolutions, 800k images per stage); here every
+stage trains from the start. The reason: the Trainer, its checkpoints, EMA and resume assume
+one network shape per run, and growing mixes in a new stage's output by a fading weight that
+changes the shapes mid-run; StyleGAN2 (Karras et al. 2020) reached ProGAN's quality without
+growing. The step budget is GANSynth's non-progressive one (4M images, 500k steps of 8).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset
+
+from audiogan.data import FeatureCache, NoteFolder, SynthNotes
+from audiogan.frontends import InstantaneousFrequency
+from audiogan.losses import (
+    AuxiliaryClassifierCriticLoss,
+    AuxiliaryClassifierGeneratorLoss,
+    DriftPenalty,
+    GradientPenalty,
+    Penalties,
+    Wasserstein,
+)
+from audiogan.nn import GANSynthCritic, GANSynthGenerator
+from audiogan.recipes.checks import at_least, between, non_negative, optional
+from audiogan.recipes.recipe import ConfigError, GanRun, Recipe, RunConfig, run_options
+from audiogan.recipes.spectrogram import SpectrogramData, gan_callbacks, real_examples
+from audiogan.train import Trainer, seed_everything
+
+__all__ = ["Config", "FULL_SIZE", "RECIPE", "build", "evaluate", "note_frontend", "note_data"]
+
+
+@dataclass
+class Config(RunConfig):
+    """GANSynth's settings (and :class:`~audiogan.recipes.recipe.RunConfig`'s).
+
+    Attributes:
+        data: A folder of NSynth-style notes ``<instrument>-<pitch>-<velocity>.wav`` (default:
+            the built-in synthesized notes).
+        pitch_min, pitch_max: The MIDI pitches trained (both included), one class each.
+        notes_per_pitch: Built-in notes of each pitch (None: one per family and velocity, 12).
+        sample_rate, n_fft, hop_length, frames: The STFT; notes are ``(frames - 1) *
+            hop_length`` samples.
+        mel: Mel-scaled magnitude and IF (GANSynth's "IF-Mel").
+        latent_dim: Latent size.
+        width: Widest stage of the generator and the critic (GANSynth: 256).
+        num_stages: Doubling (halving) stages; ``freq`` and ``frames`` must be multiples of
+            ``2**num_stages``.
+        lr: Adam learning rate of both networks (betas 0, 0.99).
+        critic_steps: Critic steps per generator step.
+        gp_weight: Gradient penalty weight.
+        ac_weight: Weight of the critic's and the generator's pitch cross-entropies.
+        ac_on_fake: The critic's head also learns the pitch of the fakes (AC-GAN, TF-GAN);
+            False: of the real notes only.
+        drift: ProGAN's drift penalty weight (0: off).
+        ema: EMA decay of the generator used for sampling, or None.
+        cache: Precompute the features into ``OUT/cache``.
+        fakes_per_class: Fakes per pitch in each sample round.
+        eval_fakes: Fakes per pitch that ``audiogan evaluate`` makes.
+    """
+
+    out: str = "runs/gansynth"
+    steps: int | None = 800
+    batch_size: int = 8
+    every: int = 200
+    data: str | None = None
+    pitch_min: int = 48
+    pitch_max: int = 72
+    notes_per_pitch: int | None = None
+    sample_rate: int = 8000
+    n_fft: int = 256
+    hop_length: int = 128
+    frames: int = 64
+    mel: bool = False
+    latent_dim: int = 64
+    width: int = 16
+    num_stages: int = 3
+    lr: float = 8e-4
+    critic_steps: int = 1
+    gp_weight: float = 10.0
+    ac_weight: float = 10.0
+    ac_on_fake: bool = True
+    drift: float = 0.001
+    ema: float | None = 0.99
+    cache: bool = True
+    fakes_per_class: int = 1
+    eval_fakes: int = 4
+
+
+FULL_SIZE: dict[str, Any] = {
+    "pitch_min": 24,
+    "pitch_max": 84,
+    "sample_rate": 16000,
+    "n_fft": 2048,
+    "hop_length": 512,
+    "frames": 128,
+    "mel": True,
+    "latent_dim": 256,
+    "width": 256,
+    "num_stages": 6,
+    "batch_size": 8,
+    "drift": 0.001,
+    "ema": None,
+    "steps": 500_000,
+    "every": 5000,
+}
+
+
+def note_frontend(config: Config) -> InstantaneousFrequency:
+    """The config's log-magnitude + IF frontend: waveform <-> ``(2, freq, frames)``."""
+    try:
+        return InstantaneousFrequency(
+            sample_rate=config.sample_rate,
+            n_fft=config.n_fft,
+            hop_length=config.hop_length,
+            frames=config.frames,
+            mel=config.mel,
+        )
+    except ValueError as e:
+        raise ConfigError(str(e)) from e
+
+
+def note_clips(config: Config, num_samples: int) -> Dataset:
+    """Notes ``((1, num_samples), pitch class)``: the ``data`` folder or the built-in notes.
+
+    Raises:
+        ConfigError: For a missing folder, one without notes at the pitches, or pitches the
+            built-in notes cannot make.
+    """
+    pitches = list(range(config.pitch_min, config.pitch_max + 1))
+    if not pitches:
+        raise ConfigError(
+            f"pitch_min ({config.pitch_min}) must be <= pitch_max ({config.pitch_max})"
+        )
+    try:
+        if config.data is not None:
+            if not Path(config.data).is_dir():
+                raise ConfigError(f"--data {config.data}: no such folder")
+            return NoteFolder(config.data, pitches, config.sample_rate, num_samples)
+        return SynthNotes(
+            config.notes_per_pitch,
+            pitches,
+            sample_rate=config.sample_rate,
+            num_samples=num_samples,
+            seed=config.seed,
+        )
+    except ValueError as e:
+        raise ConfigError(str(e)) from e
+
+
+def note_data(config: Config) -> SpectrogramData:
+    """The notes as features (cached under ``OUT/cache`` when ``cache``), with a few reals."""
+    frontend = note_frontend(config)
+    clips = note_clips(config, frontend.num_samples_for_frames())
+    classes = list(clips.classes)
+    if config.cache:
+        dataset: Dataset = FeatureCache(clips, frontend, Path(config.out) / "cache", lazy=True)
+        preprocess = None
+    else:
+        dataset, preprocess = clips, frontend
+    real, real_labels = real_examples(clips, clips.labels, 1, frontend)
+    return SpectrogramData(dataset, classes, frontend, preprocess, real, real_labels)  # type: ignore[arg-type]
+
+
+def models(config: Config, num_classes: int = 0) -> tuple[GANSynthGenerator, GANSynthCritic]:
+    """GANSynth's generator and critic for the config's feature shape, conditioned on
+    ``num_classes`` pitches (0: unconditional)."""
+    shape = note_frontend(config).feature_shape
+    try:
+        generator = GANSynthGenerator(
+            config.latent_dim,
+            shape,
+            num_classes=num_classes,
+            width=config.width,
+            num_stages=config.num_stages,
+        )
+        critic = GANSynthCritic(
+            shape, num_classes=num_classes, width=config.width, num_stages=config.num_stages
+        )
+    except ValueError as e:  # freq or frames not a multiple of 2**num_stages
+        raise ConfigError(str(e)) from e
+    return generator, critic
+
+
+def build(config: Config) -> GanRun:
+    """Data, networks, losses and Trainer of GANSynth."""
+    seed_everything(config.seed)
+    data = note_data(config)
+    generator, critic = models(config, len(data.classes))
+    penalties: list[Any] = [
+        AuxiliaryClassifierCriticLoss(
+            config.ac_weight, on_fake=config.ac_on_fake
+        ),  # first: reuses the scored batches
+        GradientPenalty(weight=config.gp_weight),
+    ]
+    if config.drift > 0:
+        penalties.append(DriftPenalty(config.drift))
+    trainer = Trainer(
+        generator,
+        critic,
+        Wasserstein(),
+        Penalties(*penalties),
+        generator_losses={"pitch": (config.ac_weight, AuxiliaryClassifierGeneratorLoss(critic))},
+        generator_lr=config.lr,
+        critic_lr=config.lr,
+        betas=(0.0, 0.99),
+        critic_steps=config.critic_steps,
+        ema=config.ema,
+        preprocess=data.preprocess,
+        frontend=data.frontend,
+        callbacks=gan_callbacks(
+            config, data.frontend, data.classes, data.real, data.real_labels, config.fakes_per_class
+        ),
+        metadata={"class_names": data.classes},
+        **run_options(config),
+    )
+    return GanRun("gansynth", config, trainer, data.loader(config))
+
+
+def evaluate(run_dir: Path, config: Config) -> str:
+    """Pitch accuracy (YIN), NDB/K, FD and timbre constancy of a GANSynth run's notes.
+
+    The newest checkpoint's EMA generator makes ``eval_fakes`` notes per pitch, decoded
+    exactly by the frontend. Their pitch is read by YIN (:func:`~audiogan.metrics.note_pitch`,
+    independent of the critic's head) and counted right within half a semitone; the real notes
+    get the same test. NDB/K (k = 20 bins) and the Fréchet distance are computed in the
+    embedding of a pitch classifier (:class:`~audiogan.nn.RecurrentClassifier`) trained once on
+    the real notes' log-mels (cached in ``run_dir/eval``), fakes against all real notes, beside
+    the real notes split in two halves. Timbre constancy
+    (:func:`~audiogan.metrics.timbre_constancy`): 6 latents, each at 5 pitches spread over the
+    range.
+    """
+    from audiogan.frontends import LogMel
+    from audiogan.metrics import (
+        embed_features,
+        frechet_embedding_distance,
+        ndb_score,
+        pitch_accuracy,
+        timbre_constancy,
+        train_or_load_classifier,
+    )
+    from audiogan.nn import RecurrentClassifier
+    from audiogan.train import load_generator, run_checkpoint
+
+    checkpoint = run_checkpoint(run_dir)
+    config = dataclasses.replace(config, out=str(run_dir))
+    frontend = note_frontend(config)
+    clips = note_clips(config, frontend.num_samples_for_frames())
+    pitches = torch.tensor([int(c) for c in clips.classes])
+    real = torch.stack([clips[i][0][0] for i in range(len(clips))])  # (n, time)
+    real_labels = torch.tensor(clips.labels)
+    generator = load_generator(checkpoint)
+    g = torch.Generator().manual_seed(config.seed + 1)
+    labels = torch.arange(len(pitches)).repeat_interleave(config.eval_fakes)
+    with torch.no_grad():
+        fake = torch.cat(
+            [
+                frontend.decode(generator(generator.sample_latent(len(chunk), generator=g), chunk))
+                for chunk in labels.split(64)
+            ]
+        )
+    sr = config.sample_rate
+    lines = [f"{checkpoint}: {len(fake)} generated notes vs {len(real)} real notes"]
+    acc_fake = pitch_accuracy(fake, pitches[labels], sr)
+    acc_real = pitch_accuracy(real, pitches[real_labels], sr)
+    lines.append(f"pitch accuracy (YIN, +-0.5 semitone): fake {acc_fake:.3f}, real {acc_real:.3f}")
+
+    mel = LogMel(sample_rate=sr, n_fft=1024, hop_length=256, n_mels=64)
+    real_mel, fake_mel = mel.encode(real), mel.encode(fake)  # (n, 1, 64, frames)
+    path = Path(run_dir) / "eval" / "pitch_classifier.pt"
+    model = RecurrentClassifier(64, len(pitches))
+    pairs = list(zip(real_mel, real_labels.tolist(), strict=True))
+    try:
+        classifier, _ = train_or_load_classifier(
+            path, model, pairs, epochs=15, val_fraction=0.0, seed=config.seed
+        )
+    except ValueError as e:
+        raise ConfigError(f"{e}; delete it to train a new one") from e
+    real_emb, fake_emb = embed_features(classifier, real_mel), embed_features(classifier, fake_mel)
+    half = torch.randperm(len(real), generator=torch.Generator().manual_seed(0))
+    a, b = half[: len(real) // 2], half[len(real) // 2 :]
+    k = min(20, len(real) // 4)
+    _, ndb_fake = ndb_score(real_emb, fake_emb, k=k, seed=config.seed)
+    _, ndb_real = ndb_score(real_emb[a], real_emb[b], k=min(k, len(a) // 2), seed=config.seed)
+    fd_fake = frechet_embedding_distance(real_emb, fake_emb)
+    fd_real = frechet_embedding_distance(real_emb[a], real_emb[b])
+    lines.append(
+        f"NDB/K (k={k}, classifier embedding): fake {ndb_fake:.3f}, real halves {ndb_real:.3f}"
+    )
+    lines.append(f"FD (classifier embedding): fake {fd_fake:.3f}, real halves {fd_real:.3f}")
+
+    spread = torch.linspace(0, len(pitches) - 1, min(5, len(pitches))).round().long()
+    z = generator.sample_latent(6, generator=torch.Generator().manual_seed(config.seed + 2))
+    with torch.no_grad():
+        grid = torch.stack(
+            [frontend.decode(generator(zi.expand(len(spread), -1), spread)) for zi in z]
+        )  # (latents, pitches, time)
+    timbre = timbre_constancy(grid, pitches[spread], sr)
+    lines.append(
+        f"timbre constancy (harmonic profiles, dB): within a latent {timbre['within']:.2f}, "
+        f"between latents {timbre['between']:.2f}, ratio {timbre['ratio']:.2f}"
+    )
+    return "\n".join(lines)
+
+
+RECIPE = Recipe(
+    name="gansynth",
+    summary="GANSynth: pitch-conditioned notes on log-magnitude + instantaneous frequency (AC-GAN)",
+    config=Config,
+    full_size=FULL_SIZE,
+    build=build,
+    evaluate=evaluate,
+    data_flags=("data",),
+    models=models,
+    checks={
+        "pitch_min": between(21, 108),
+        "pitch_max": between(21, 108),
+        "notes_per_pitch": optional(at_least(1)),
+        "ac_weight": non_negative(),
+        "drift": non_negative(),
+        "num_stages": at_least(0),
+        "eval_fakes": at_least(1),
+    },
+)
