@@ -31,6 +31,8 @@ CONFIG_KEYS: dict[str, dict[str, str]] = {
     "WaveGANGenerator": {"model_size": "width"},
     "WaveGANCritic": {"model_size": "width"},
     "RecurrentClassifier": {"n_features": "num_features"},
+    "MuseGenerator": {"hid_channels": "width", "hid_features": "linear_width"},
+    "MuseCritic": {"hid_channels": "width", "hid_features": "linear_width"},
 }
 """Per registered class: old constructor argument -> new one."""
 

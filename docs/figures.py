@@ -206,15 +206,13 @@ def block_rows() -> list[BlockRow]:
         c = cfg("musegan", full)
         g = 8 * c.width
         return agnn.MuseGenerator(
-            c.latent_dim, roll, hid_channels=g, hid_features=g, output=c.output, upsample=c.upsample
+            c.latent_dim, roll, width=g, linear_width=g, output=c.output, upsample=c.upsample
         )
 
     def muse_d(full: bool) -> torch.nn.Module:
         c = cfg("musegan", full)
         streams = musegan.critic_streams(c)
-        return agnn.MuseCritic(
-            roll, hid_channels=c.width, hid_features=8 * c.width, streams=streams
-        )
+        return agnn.MuseCritic(roll, width=c.width, linear_width=8 * c.width, streams=streams)
 
     def rnn(full: bool) -> torch.nn.Module:
         c = cfg("event-classifier", full)

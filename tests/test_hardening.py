@@ -78,7 +78,7 @@ def test_musegan_critic_in_cpu_bf16_matches_float32(streams: tuple[str, ...]) ->
     oneDNN's bf16 pitch convs (on AVX512-BF16/AMX CPUs) gave errors as large as the scores, or
     NaN, different from call to call."""
     torch.manual_seed(1)
-    critic = MuseCritic(in_shape=SHAPE, hid_channels=WIDTH, hid_features=8 * WIDTH, streams=streams)
+    critic = MuseCritic(in_shape=SHAPE, width=WIDTH, linear_width=8 * WIDTH, streams=streams)
     x = torch.rand(BATCH, *SHAPE) * 2 - 1
     with torch.no_grad():
         reference = critic(x)
@@ -97,8 +97,8 @@ def test_musegan_bf16_training_on_a_cpu_stays_finite_and_near_float32() -> None:
     history = {}
     for precision in ("bf16", "32"):
         torch.manual_seed(1)
-        generator = MuseGenerator(32, SHAPE, hid_channels=8 * WIDTH, hid_features=8 * WIDTH)
-        critic = MuseCritic(in_shape=SHAPE, hid_channels=WIDTH, hid_features=8 * WIDTH)
+        generator = MuseGenerator(32, SHAPE, width=8 * WIDTH, linear_width=8 * WIDTH)
+        critic = MuseCritic(in_shape=SHAPE, width=WIDTH, linear_width=8 * WIDTH)
         trainer = Trainer(
             generator,
             critic,

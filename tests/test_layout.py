@@ -18,7 +18,7 @@ def test_to_channels_last_handles_4d_5d_and_leaves_the_rest():
     assert to_channels_last(x5).is_contiguous(memory_format=torch.channels_last_3d)
     assert to_channels_last(x2) is x2
     assert torch.equal(to_channels_last(x5), x5)
-    critic = to_channels_last_(MuseCritic(hid_channels=4, hid_features=8))
+    critic = to_channels_last_(MuseCritic(width=4, linear_width=8))
     conv3d = [m.weight for m in critic.modules() if isinstance(m, nn.Conv3d)]
     assert conv3d and all(w.is_contiguous(memory_format=torch.channels_last_3d) for w in conv3d)
     roll = torch.randn(2, 4, 2, 16, 84)

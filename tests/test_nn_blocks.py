@@ -135,39 +135,35 @@ CASES: dict[str, Case] = {
         _plain_call((1, 16, 16)),
         (6,),
     ),
-    "temporal": Case(lambda: TemporalNetwork(4, hid_channels=8, bars=3), _plain_call((4,)), (4, 3)),
+    "temporal": Case(lambda: TemporalNetwork(4, width=8, bars=3), _plain_call((4,)), (4, 3)),
     "bar": Case(
-        lambda: BarGenerator(4, hid_features=16, hid_channels=8, steps_per_bar=8, pitches=24),
+        lambda: BarGenerator(4, linear_width=16, width=8, steps_per_bar=8, pitches=24),
         _plain_call((16,)),
         (8, 24),
     ),
     "muse-gen": Case(
-        lambda: MuseGenerator(4, TINY_ROLL, hid_channels=8, hid_features=8), _gen_call, TINY_ROLL
+        lambda: MuseGenerator(4, TINY_ROLL, width=8, linear_width=8), _gen_call, TINY_ROLL
     ),
     "muse-gen-conditional": Case(
-        lambda: MuseGenerator(
-            4, TINY_ROLL, hid_channels=8, hid_features=8, num_classes=3, embed_dim=2
-        ),
+        lambda: MuseGenerator(4, TINY_ROLL, width=8, linear_width=8, num_classes=3, embed_dim=2),
         _gen_call,
         TINY_ROLL,
     ),
     "muse-critic": Case(
-        lambda: MuseCritic(TINY_ROLL, hid_channels=4, hid_features=8), _critic_call(TINY_ROLL), ()
+        lambda: MuseCritic(TINY_ROLL, width=4, linear_width=8), _critic_call(TINY_ROLL), ()
     ),
     "muse-critic-conditional": Case(
-        lambda: MuseCritic(TINY_ROLL, hid_channels=4, hid_features=8, num_classes=3),
+        lambda: MuseCritic(TINY_ROLL, width=4, linear_width=8, num_classes=3),
         _critic_call(TINY_ROLL),
         (),
     ),
     "muse-gen-onehot-instance": Case(
-        lambda: MuseGenerator(4, TINY_ROLL, hid_channels=8, hid_features=8, conditioning=OneHot(3)),
+        lambda: MuseGenerator(4, TINY_ROLL, width=8, linear_width=8, conditioning=OneHot(3)),
         _gen_call,
         TINY_ROLL,
     ),
     "muse-critic-embedding-instance": Case(
-        lambda: MuseCritic(
-            TINY_ROLL, hid_channels=4, hid_features=8, conditioning=LabelEmbedding(3, 2)
-        ),
+        lambda: MuseCritic(TINY_ROLL, width=4, linear_width=8, conditioning=LabelEmbedding(3, 2)),
         _critic_call(TINY_ROLL),
         (),
     ),

@@ -161,7 +161,7 @@ BLOCKS: dict[str, tuple[Callable[..., nn.Module], tuple[int, ...] | None, int]] 
     ),
     "MuseGenerator": (
         lambda c, k=0: MuseGenerator(
-            4, ROLL, hid_channels=8, hid_features=8, num_classes=k, conditioning=c
+            4, ROLL, width=8, linear_width=8, num_classes=k, conditioning=c
         ),
         None,
         0,
@@ -177,9 +177,7 @@ BLOCKS: dict[str, tuple[Callable[..., nn.Module], tuple[int, ...] | None, int]] 
         16,
     ),
     "MuseCritic": (
-        lambda c, k=0: MuseCritic(
-            ROLL, hid_channels=4, hid_features=8, num_classes=k, conditioning=c
-        ),
+        lambda c, k=0: MuseCritic(ROLL, width=4, linear_width=8, num_classes=k, conditioning=c),
         ROLL,
         8,
     ),

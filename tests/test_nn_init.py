@@ -62,7 +62,7 @@ def test_warns_on_batchnorm_in_critic(critic: nn.Module) -> None:
     [
         ConvCritic2d((1, 16, 16), width=4, norm="layer"),
         ResNet9Critic(1, width=2, norm="spectral"),
-        MuseCritic(hid_channels=4, hid_features=8),
+        MuseCritic(width=4, linear_width=8),
     ],
     ids=["conv2d-layer", "resnet9-spectral", "musecritic"],
 )

@@ -27,8 +27,8 @@ def bn(c: int) -> int:
     return 2 * c
 
 
-# The seed's layers at its defaults (z 32, generator hid_channels 1024 -> bar generators 512,
-# hid_features 1024; critic hid_channels 128, hid_features 1024), counted layer by layer.
+# The seed's layers at its defaults (z 32, generator width 1024 -> bar generators 512,
+# linear_width 1024; critic width 128, linear_width 1024), counted layer by layer.
 SEED_TEMPORAL = convt(32, 1024, 2, 1) + bn(1024) + convt(1024, 32, 1, 1) + bn(32)
 SEED_BAR = (
     (128 * 1024 + 1024)
@@ -148,7 +148,7 @@ def _seed_order_reference(g: MuseGenerator, z: tuple[torch.Tensor, ...]) -> torc
 
 @pytest.mark.parametrize("train", [True, False])
 def test_generator_matches_seed_bar_track_order(train: bool) -> None:
-    g = MuseGenerator(4, (3, 3, 4, 12), hid_channels=8, hid_features=8)
+    g = MuseGenerator(4, (3, 3, 4, 12), width=8, linear_width=8)
     g.train(train)
     z = g.sample_latent(4)
     with torch.no_grad():
@@ -156,13 +156,13 @@ def test_generator_matches_seed_bar_track_order(train: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("tracks", "bars", "steps", "pitches", "hid_features"),
+    ("tracks", "bars", "steps", "pitches", "linear_width"),
     [(1, 1, 2, 12, 8), (3, 4, 12, 36, 12), (2, 2, 32, 24, 8), (2, 3, 6, 12, 12)],
 )
-def test_other_sizes(tracks: int, bars: int, steps: int, pitches: int, hid_features: int) -> None:
+def test_other_sizes(tracks: int, bars: int, steps: int, pitches: int, linear_width: int) -> None:
     shape = (tracks, bars, steps, pitches)
-    g = MuseGenerator(4, shape, hid_channels=8, hid_features=hid_features)
-    critic = MuseCritic(shape, hid_channels=4, hid_features=8)
+    g = MuseGenerator(4, shape, width=8, linear_width=linear_width)
+    critic = MuseCritic(shape, width=4, linear_width=8)
     out = g(g.sample_latent(2))
     assert out.shape == (2, tracks, bars, steps, pitches)
     scores = critic(out)
@@ -172,20 +172,20 @@ def test_other_sizes(tracks: int, bars: int, steps: int, pitches: int, hid_featu
 
 @pytest.mark.parametrize("steps", [2, 3, 4, 6, 12, 16, 24, 48, 96])
 def test_critic_step_plan_reaches_one(steps: int) -> None:
-    critic = MuseCritic((1, 1, steps, 12), hid_channels=2, hid_features=4)
+    critic = MuseCritic((1, 1, steps, 12), width=2, linear_width=4)
     assert critic(torch.randn(1, 1, 1, steps, 12)).shape == (1,)
     assert critic.hidden[0].in_features == 4 * 2  # everything collapsed to one position
 
 
 def test_temporal_network_shapes() -> None:
     for bars in (1, 2, 5):
-        t = TemporalNetwork(3, hid_channels=4, bars=bars)
+        t = TemporalNetwork(3, width=4, bars=bars)
         assert t(torch.randn(2, 3)).shape == (2, 3, bars)
 
 
 def test_conditional_generator_and_critic_use_labels() -> None:
-    g = MuseGenerator(4, (2, 2, 4, 12), hid_channels=8, hid_features=8, num_classes=3).eval()
-    critic = MuseCritic((2, 2, 4, 12), hid_channels=4, hid_features=8, num_classes=3)
+    g = MuseGenerator(4, (2, 2, 4, 12), width=8, linear_width=8, num_classes=3).eval()
+    critic = MuseCritic((2, 2, 4, 12), width=4, linear_width=8, num_classes=3)
     nn.init.normal_(critic.projection.embedding.weight)
     z = g.sample_latent(2)
     a, b = g(z, torch.tensor([0, 1])), g(z, torch.tensor([2, 2]))
@@ -196,7 +196,7 @@ def test_conditional_generator_and_critic_use_labels() -> None:
 @pytest.mark.parametrize("output", ["softmax", "argmax", "gumbel"])
 def test_one_hot_outputs_are_monophonic_voices(output: str) -> None:
     torch.manual_seed(0)
-    g = MuseGenerator(4, (3, 2, 8, 24), hid_channels=8, hid_features=8, output=output)
+    g = MuseGenerator(4, (3, 2, 8, 24), width=8, linear_width=8, output=output)
     assert g.bar_generators["bargen_0"].rest_head is not None  # one rest logit per step
     z = g.sample_latent(5)
     out = g(z)
@@ -214,7 +214,7 @@ def test_one_hot_outputs_are_monophonic_voices(output: str) -> None:
 
 @pytest.mark.parametrize("output", ["deterministic", "stochastic"])
 def test_binary_outputs_are_hard(output: str) -> None:
-    g = MuseGenerator(4, (2, 2, 4, 12), hid_channels=8, hid_features=8, output=output)
+    g = MuseGenerator(4, (2, 2, 4, 12), width=8, linear_width=8, output=output)
     assert g.bar_generators["bargen_0"].rest_head is None
     out = g(g.sample_latent(3))
     assert set(out.detach().unique().tolist()) <= {-1.0, 1.0}
@@ -223,8 +223,8 @@ def test_binary_outputs_are_hard(output: str) -> None:
 
 
 def test_tanh_output_is_the_books_and_keeps_its_parameters() -> None:
-    g = MuseGenerator(4, (2, 2, 4, 12), hid_channels=8, hid_features=8)
-    softmax = MuseGenerator(4, (2, 2, 4, 12), hid_channels=8, hid_features=8, output="softmax")
+    g = MuseGenerator(4, (2, 2, 4, 12), width=8, linear_width=8)
+    softmax = MuseGenerator(4, (2, 2, 4, 12), width=8, linear_width=8, output="softmax")
     extra = 2 * (4 + 1)  # a 1x1 rest conv (4 channels -> 1) in each of the 2 bar generators
     assert n_params(softmax) == n_params(g) + extra
     assert g.config["output"] == "tanh" and softmax.config["output"] == "softmax"
@@ -236,7 +236,7 @@ def test_tanh_output_is_the_books_and_keeps_its_parameters() -> None:
         ({"output": "sigmoid"}, "output must be one of"),
         ({"upsample": "bilinear"}, "upsample must be one of"),
         ({"out_shape": (4, 2, 16, 100)}, "multiple of 12"),
-        ({"out_shape": (4, 2, 24, 84)}, "hid_features"),
+        ({"out_shape": (4, 2, 24, 84)}, "linear_width"),
         ({"out_channels": 2}, "out_channels"),
         (
             {"out_shape": (0, 2, 16, 84)},
@@ -248,30 +248,30 @@ def test_tanh_output_is_the_books_and_keeps_its_parameters() -> None:
             r"out_shape must be \(tracks, bars, steps_per_bar, pitches\) \(4 sizes\), got \(4, 2, 16\)",
         ),
         ({"latent_dim": 0}, "latent_dim"),
-        ({"hid_features": 10}, "divide"),
+        ({"linear_width": 10}, "divide"),
     ],
 )
 def test_generator_errors(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
-        MuseGenerator(**{"latent_dim": 4, "hid_channels": 8, "hid_features": 8, **kwargs})
+        MuseGenerator(**{"latent_dim": 4, "width": 8, "linear_width": 8, **kwargs})
 
 
 def test_resize_upsampling_has_no_even_odd_pattern() -> None:
-    # A one-step base (hid_features == hid_channels) doubled to 8 steps: nearest-neighbour
+    # A one-step base (linear_width == width) doubled to 8 steps: nearest-neighbour
     # doubling and a conv with replicated edges keep every step alike; the book's stride-2
     # transposed convs give even and odd steps their own weights.
     torch.manual_seed(0)
     z = torch.randn(3, 16)
     resize = BarGenerator(
-        4, hid_features=8, hid_channels=8, steps_per_bar=8, pitches=12, upsample="resize"
+        4, linear_width=8, width=8, steps_per_bar=8, pitches=12, upsample="resize"
     ).eval()
     out = resize(z)  # (3, 8, 12)
     torch.testing.assert_close(out, out[:, :1].expand_as(out))
     assert resize.config["upsample"] == "resize"
-    transposed = BarGenerator(4, hid_features=8, hid_channels=8, steps_per_bar=8, pitches=12).eval()
+    transposed = BarGenerator(4, linear_width=8, width=8, steps_per_bar=8, pitches=12).eval()
     out = transposed(z)
     assert not torch.allclose(out[:, 0], out[:, 1])
-    g = MuseGenerator(4, (2, 2, 8, 12), hid_channels=8, hid_features=8, upsample="resize")
+    g = MuseGenerator(4, (2, 2, 8, 12), width=8, linear_width=8, upsample="resize")
     assert g(g.sample_latent(2)).shape == (2, 2, 2, 8, 12)
 
 
@@ -291,8 +291,8 @@ def test_roll_streams_see_note_changes_and_pitch_classes() -> None:
 
 
 def test_critic_streams_add_features_before_the_hidden_layer() -> None:
-    book = MuseCritic((2, 2, 8, 24), hid_channels=4, hid_features=8)
-    both = MuseCritic((2, 2, 8, 24), hid_channels=4, hid_features=8, streams=("onset", "chroma"))
+    book = MuseCritic((2, 2, 8, 24), width=4, linear_width=8)
+    both = MuseCritic((2, 2, 8, 24), width=4, linear_width=8, streams=("onset", "chroma"))
     assert both.hidden[0].in_features == book.hidden[0].in_features + 2 * 4 * 4
     assert both.config["streams"] == ["onset", "chroma"]
     x = torch.randn(3, 2, 2, 8, 24, requires_grad=True)
@@ -322,11 +322,11 @@ def test_critic_streams_add_features_before_the_hidden_layer() -> None:
 )
 def test_critic_errors(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
-        MuseCritic(**{"hid_channels": 4, "hid_features": 8, **kwargs})
+        MuseCritic(**{"width": 4, "linear_width": 8, **kwargs})
 
 
 def test_forward_errors_name_the_culprit() -> None:
-    g = MuseGenerator(4, (2, 2, 4, 12), hid_channels=8, hid_features=8)
+    g = MuseGenerator(4, (2, 2, 4, 12), width=8, linear_width=8)
     chords, style, melody, groove = g.sample_latent(2)
     with pytest.raises(ValueError, match="tuple"):
         g(chords)
@@ -336,12 +336,10 @@ def test_forward_errors_name_the_culprit() -> None:
         g((chords, style[:1], melody, groove))
     with pytest.raises(ValueError, match="unconditional"):
         g((chords, style, melody, groove), torch.tensor([0, 1]))
-    critic = MuseCritic((2, 2, 4, 12), hid_channels=4, hid_features=8, num_classes=2)
+    critic = MuseCritic((2, 2, 4, 12), width=4, linear_width=8, num_classes=2)
     with pytest.raises(ValueError, match=r"MuseCritic input: expected shape \(\*, 2, 2, 4, 12\)"):
         critic(torch.randn(2, 2, 2, 4, 13), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="labels"):
         critic(torch.randn(2, 2, 2, 4, 12))
     with pytest.raises(ValueError, match="BarGenerator input"):
-        BarGenerator(4, hid_features=8, hid_channels=4, steps_per_bar=4, pitches=12)(
-            torch.randn(2, 15)
-        )
+        BarGenerator(4, linear_width=8, width=4, steps_per_bar=4, pitches=12)(torch.randn(2, 15))

@@ -68,7 +68,7 @@ def test_paper_size_layers_and_parameter_counts():
         (512, 1024, 25, 4),
     ]
     assert D.score.in_features == 1024 * 16
-    assert sum(isinstance(m, PhaseShuffle) and m.n == 2 for m in D.modules()) == 4
+    assert sum(isinstance(m, PhaseShuffle) and m.max_shift == 2 for m in D.modules()) == 4
     assert _n_params(G) == 19_065_345
     assert _n_params(D) == 17_427_969
     assert batchnorm_layers(G) == [] and batchnorm_layers(D) == []
@@ -307,12 +307,12 @@ def test_phase_shuffle_shifts_each_item_with_reflect_padding():
 
 
 def test_phase_shuffle_draws_every_shift_in_range_for_all_channels_alike():
-    n, time = 2, 16
+    max_shift, time = 2, 16
     x = torch.arange(time, dtype=torch.float32).repeat(500, 4, 1)  # (500, 4, 16): position values
-    out = PhaseShuffle(n)(x)
+    out = PhaseShuffle(max_shift=max_shift)(x)
     shifts = time // 2 - out[:, :, time // 2]  # out[t] = x[t - k]
     assert torch.equal(shifts, shifts[:, :1].expand_as(shifts))  # one shift per item
-    assert set(shifts[:, 0].long().tolist()) == set(range(-n, n + 1))
+    assert set(shifts[:, 0].long().tolist()) == set(range(-max_shift, max_shift + 1))
 
 
 def test_phase_shuffle_is_identity_in_eval_mode_and_with_zero():
@@ -323,7 +323,7 @@ def test_phase_shuffle_is_identity_in_eval_mode_and_with_zero():
 
 
 def test_phase_shuffle_errors():
-    with pytest.raises(ValueError, match="n must be an integer >= 0"):
+    with pytest.raises(ValueError, match="max_shift must be an integer >= 0"):
         PhaseShuffle(-1)
     with pytest.raises(ValueError, match=r"PhaseShuffle input: expected shape \(\*, \*, \*\)"):
         PhaseShuffle(2)(torch.randn(4, 10))

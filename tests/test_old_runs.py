@@ -67,6 +67,9 @@ def test_the_fixtures_are_runs_of_the_old_names() -> None:
     ]
     assert any(".discriminators." in key for key in vocoder["critic"])
     assert "initial_channels" in vocoder["generator_config"]
+    muse = load_checkpoint(checkpoint_of(FIXTURES / "musegan", 2))
+    assert {"hid_channels", "hid_features"} <= muse["generator_config"].keys()
+    assert {"hid_channels", "hid_features"} <= muse["critic_config"].keys()
     settings = json.loads((FIXTURES / "wgan-gp" / "recipe.json").read_text())["config"]
     assert {"samples_per_class", "n_per_class", "n_critic", "channels", "workers"} <= set(settings)
 
@@ -120,6 +123,13 @@ def test_old_arguments_and_values_are_upgraded() -> None:
         "audiogan.nn.wavegan.WaveGANCritic", {"num_samples": 1024, "model_size": 2}
     )
     assert critic.in_shape == (1, 1024) and critic.config["width"] == 2
+    muse = upgrade_config(agnn.MuseCritic, {"hid_channels": 2, "hid_features": 4})
+    assert muse == {"width": 2, "linear_width": 4}
+    generator = build_module(
+        "audiogan.nn.musegan.MuseGenerator",
+        {"latent_dim": 4, "out_shape": [1, 1, 4, 12], "hid_channels": 8, "hid_features": 8},
+    )
+    assert (generator.config["width"], generator.config["linear_width"]) == (8, 8)
 
 
 def test_old_recipe_settings_are_read_as_todays() -> None:

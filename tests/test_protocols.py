@@ -22,14 +22,14 @@ GENERATORS = {
     "conv2d": lambda: nn.ConvGenerator2d(8, (1, 16, 16), num_classes=3, width=8),
     "wavegan": lambda: nn.WaveGANGenerator(8, (1, 1024), width=2),
     "muse": lambda: nn.MuseGenerator(
-        latent_dim=4, out_shape=(2, 2, 16, 84), hid_channels=8, hid_features=8
+        latent_dim=4, out_shape=(2, 2, 16, 84), width=8, linear_width=8
     ),
 }
 CRITICS = {
     "conv2d": lambda: nn.ConvCritic2d((1, 16, 16), num_classes=3, width=8),
     "resnet9": lambda: nn.ResNet9Critic(1, num_classes=3, width=8),
     "wavegan": lambda: nn.WaveGANCritic((1, 1024), width=2, num_classes=3),
-    "muse": lambda: nn.MuseCritic(in_shape=(2, 2, 16, 84), hid_channels=8, hid_features=8),
+    "muse": lambda: nn.MuseCritic(in_shape=(2, 2, 16, 84), width=8, linear_width=8),
 }
 
 

@@ -191,7 +191,7 @@ def test_musegan_phrases_become_voices(tmp_path):
     from audiogan.train import Trainer
 
     roll = PianoRoll(tracks=2, bars=2, steps_per_bar=4, pitches=12, lowest_pitch=60, tempo=120.0)
-    generator = MuseGenerator(4, roll.feature_shape, hid_channels=8, hid_features=8)
+    generator = MuseGenerator(4, roll.feature_shape, width=8, linear_width=8)
     critic = MuseCritic(roll.feature_shape)
     trainer = Trainer(
         generator, critic, Wasserstein(), GradientPenalty(), frontend=roll, out_dir=tmp_path

@@ -16,17 +16,15 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from audiogan.frontends.base import (
-    AudioFrontend,
     batch_apply,
     fix_frames,
     module_dtype,
     pack_leading,
     unpack_leading,
 )
-from audiogan.frontends.instantaneous_frequency import check_channels_features
+from audiogan.frontends.two_channel_stft import TwoChannelSTFT
 from audiogan.registry import register
 from audiogan.viz.spectrogram import draw_spectrogram
 
@@ -34,7 +32,7 @@ __all__ = ["ComplexSpectrogram"]
 
 
 @register
-class ComplexSpectrogram(AudioFrontend):
+class ComplexSpectrogram(TwoChannelSTFT):
     """Real and imaginary STFT channels: ``(..., time) <-> (..., 2, n_fft // 2, frames)``.
 
     See :mod:`audiogan.frontends.complex_spectrogram` for the mapping.
@@ -62,11 +60,6 @@ class ComplexSpectrogram(AudioFrontend):
         compression: float = 1.0,
     ) -> None:
         super().__init__(sample_rate, n_fft, hop_length, frames)
-        if n_fft % 2 or hop_length > n_fft // 2:
-            raise ValueError(
-                f"ComplexSpectrogram: expected an even n_fft and hop_length <= n_fft // 2, got "
-                f"n_fft={n_fft}, hop_length={hop_length}"
-            )
         if not 0.0 < compression <= 1.0:
             raise ValueError(
                 f"ComplexSpectrogram: compression must be in (0, 1], got {compression}"
@@ -81,7 +74,6 @@ class ComplexSpectrogram(AudioFrontend):
         self.compression = float(compression)
         self.freq_bins = self.n_fft // 2
         self.scale = self.n_fft / 4.0  # sum of the periodic Hann window / 2
-        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
 
     @property
     def feature_shape(self) -> tuple[int, ...]:
@@ -96,7 +88,7 @@ class ComplexSpectrogram(AudioFrontend):
         """
         self._check_wave(wave)
         packed, shapes = pack_leading(wave.to(module_dtype(self)), "time")
-        spec = batch_apply(self._stft, packed) / self.scale  # (batch, freq, frames) complex
+        spec = batch_apply(self.stft, packed) / self.scale  # (batch, freq, frames) complex
         if self.compression != 1.0:
             spec = torch.polar(spec.abs() ** self.compression, spec.angle())
         parts = fix_frames(torch.view_as_real(spec).movedim(-1, 1), self.frames, 0.0)
@@ -113,17 +105,7 @@ class ComplexSpectrogram(AudioFrontend):
         spec = torch.complex(packed[:, 0], packed[:, 1])
         if self.compression != 1.0:
             spec = torch.polar(spec.abs() ** (1.0 / self.compression), spec.angle())
-        spec = F.pad(spec * self.scale, (0, 0, 0, 1))  # zero Nyquist bin
-        frames = spec.shape[-1]
-        wave = torch.istft(
-            spec,
-            self.n_fft,
-            self.hop_length,
-            window=self.window.to(packed.dtype),
-            center=True,
-            length=(frames - 1) * self.hop_length,
-        )
-        return unpack_leading(wave, shapes, "time")
+        return unpack_leading(self.istft(spec * self.scale), shapes, "time")
 
     def plot(self, features: torch.Tensor, ax: Any) -> None:
         """Draw one item's magnitude ``sqrt(re^2 + im^2)`` mapped to [-1, 1] on an Axes.
@@ -131,26 +113,6 @@ class ComplexSpectrogram(AudioFrontend):
         Raises:
             ValueError: If ``features`` is not ``(2, freq, frames)``.
         """
-        if not isinstance(features, torch.Tensor) or features.dim() != 3:
-            shape = tuple(features.shape) if isinstance(features, torch.Tensor) else type(features)
-            raise ValueError(
-                f"ComplexSpectrogram.plot: expected one item (2, freq, frames), got {shape}"
-            )
-        self._check_features(features, "plot")
+        self.check_item(features, "plot")
         magnitude = features.float().square().sum(0).sqrt()
         draw_spectrogram((2.0 * magnitude.clamp(0.0, 1.0) - 1.0)[None], ax)
-
-    def _stft(self, packed: torch.Tensor) -> torch.Tensor:
-        spec = torch.stft(
-            packed,
-            self.n_fft,
-            self.hop_length,
-            window=self.window.to(packed.dtype),
-            center=True,
-            pad_mode="reflect",
-            return_complex=True,
-        )
-        return spec[:, :-1]  # drop the Nyquist bin
-
-    def _check_features(self, features: torch.Tensor, what: str = "decode") -> None:
-        check_channels_features(self, features, 2, what)

@@ -33,10 +33,8 @@ import math
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from audiogan.frontends.base import (
-    AudioFrontend,
     batch_apply,
     fix_frames,
     module_dtype,
@@ -51,6 +49,7 @@ from audiogan.frontends.logmel import (
     reference_power,
     unit_to_power,
 )
+from audiogan.frontends.two_channel_stft import TwoChannelSTFT
 from audiogan.registry import register
 from audiogan.viz.spectrogram import draw_spectrogram
 
@@ -144,7 +143,7 @@ def mel_weights(
 
 
 @register
-class InstantaneousFrequency(AudioFrontend):
+class InstantaneousFrequency(TwoChannelSTFT):
     """Log-magnitude + instantaneous frequency: ``(..., time) <-> (..., 2, freq, frames)``.
 
     See :mod:`audiogan.frontends.instantaneous_frequency` for the mapping. GANSynth's features
@@ -185,11 +184,6 @@ class InstantaneousFrequency(AudioFrontend):
         super().__init__(sample_rate, n_fft, hop_length, frames)
         name = "InstantaneousFrequency"
         _check_db_range(db_floor, db_ceil, name)
-        if n_fft % 2 or hop_length > n_fft // 2:
-            raise ValueError(
-                f"{name}: expected an even n_fft and hop_length <= n_fft // 2 (an exact inverse "
-                f"STFT needs overlapping Hann windows), got n_fft={n_fft}, hop_length={hop_length}"
-            )
         if n_mels is not None and not mel:
             raise ValueError(f"{name}: n_mels={n_mels} needs mel=True")
         bands = (n_fft // 2 if n_mels is None else int(n_mels)) if mel else n_fft // 2
@@ -209,7 +203,6 @@ class InstantaneousFrequency(AudioFrontend):
         self.freq_bins = bands
         self.db_floor, self.db_ceil = float(db_floor), float(db_ceil)
         self.ref = reference_power(n_fft)
-        self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
         if self.mel:
             to_mel = mel_weights(n_fft // 2, bands, sample_rate)
             self.register_buffer("to_mel", to_mel, persistent=False)  # (freq, n_mels)
@@ -228,7 +221,7 @@ class InstantaneousFrequency(AudioFrontend):
         """
         self._check_wave(wave)
         packed, shapes = pack_leading(wave.to(module_dtype(self)), "time")
-        spec = batch_apply(self._stft, packed)  # (batch, n_fft // 2, frames) complex
+        spec = batch_apply(self.stft, packed)  # (batch, n_fft // 2, frames) complex
         power = spec.abs().square()
         phase = spec.angle()
         if self.mel:
@@ -253,18 +246,7 @@ class InstantaneousFrequency(AudioFrontend):
         if self.mel:
             power = torch.einsum("bmt,mf->bft", power, self.from_mel).clamp_min(0.0)
             phase = torch.einsum("bmt,mf->bft", phase, self.from_mel)
-        spec = torch.polar(power.sqrt(), phase)
-        spec = F.pad(spec, (0, 0, 0, 1))  # zero Nyquist bin: (batch, n_fft // 2 + 1, frames)
-        frames = spec.shape[-1]
-        wave = torch.istft(
-            spec,
-            self.n_fft,
-            self.hop_length,
-            window=self.window.to(power.dtype),
-            center=True,
-            length=(frames - 1) * self.hop_length,
-        )
-        return unpack_leading(wave, shapes, "time")
+        return unpack_leading(self.istft(torch.polar(power.sqrt(), phase)), shapes, "time")
 
     def plot(self, features: torch.Tensor, ax: Any) -> None:
         """Draw one item's log-magnitude (channel 0) on a matplotlib Axes.
@@ -272,12 +254,7 @@ class InstantaneousFrequency(AudioFrontend):
         Raises:
             ValueError: If ``features`` is not ``(2, freq, frames)``.
         """
-        if not isinstance(features, torch.Tensor) or features.dim() != 3:
-            shape = tuple(features.shape) if isinstance(features, torch.Tensor) else type(features)
-            raise ValueError(
-                f"InstantaneousFrequency.plot: expected one item (2, freq, frames), got {shape}"
-            )
-        self._check_features(features, "plot")
+        self.check_item(features, "plot")
         draw_spectrogram(features[:1], ax)
 
     def frequencies_hz(self, features: torch.Tensor) -> torch.Tensor:
@@ -296,44 +273,8 @@ class InstantaneousFrequency(AudioFrontend):
             features[..., 1, :, :], self.n_fft, self.hop_length, self.sample_rate
         )
 
-    def _stft(self, packed: torch.Tensor) -> torch.Tensor:
-        spec = torch.stft(
-            packed,
-            self.n_fft,
-            self.hop_length,
-            window=self.window.to(packed.dtype),
-            center=True,
-            pad_mode="reflect",
-            return_complex=True,
-        )
-        return spec[:, :-1]  # drop the Nyquist bin
-
-    def _check_features(self, features: torch.Tensor, what: str = "decode") -> None:
-        check_channels_features(self, features, 2, what)
-
 
 def _unwrap(phase: torch.Tensor) -> torch.Tensor:
     """Phase ``(..., frames)`` unwrapped along the last axis (numpy's ``unwrap``)."""
     step = torch.remainder(phase[..., 1:] - phase[..., :-1] + math.pi, 2 * math.pi) - math.pi
     return torch.cat([phase[..., :1], phase[..., :1] + torch.cumsum(step, dim=-1)], dim=-1)
-
-
-def check_channels_features(
-    frontend: AudioFrontend, features: torch.Tensor, channels: int, what: str
-) -> None:
-    """Raise a ValueError unless ``features`` is ``(..., channels, freq, frames)`` for
-    ``frontend`` (its ``freq_bins`` and, when fixed, ``frames``)."""
-    name = type(frontend).__name__
-    if not isinstance(features, torch.Tensor):
-        raise ValueError(f"{name}.{what}: expected a tensor, got {type(features).__name__}")
-    expected = (channels, frontend.freq_bins, frontend.frames)
-    shape = tuple(features.shape)
-    ok = features.dim() >= 3 and all(
-        e is None or e == s for e, s in zip(expected, shape[-3:], strict=True)
-    )
-    if not ok:
-        want = ", ".join("frames" if e is None else str(e) for e in expected)
-        raise ValueError(
-            f"{name}.{what}: expected features (..., {want}) (..., channels, freq, frames), "
-            f"got {shape}"
-        )

@@ -17,7 +17,7 @@ computed from the sizes:
   (book: 12 then 7);
 - critic steps: ``(1, 2, 1)`` stride-2 halvings down to 2, 3 or 4, then the book's
   ``(1, 4, 1)`` and ``(1, 3, 1)`` stride-2 convs (so 2, 3 or 4 times a power of two);
-- generator steps: ``hid_features // bar_channels`` rows (book: 1024 // 512 = 2) doubled by
+- generator steps: ``linear_width // (width // 2)`` rows (book: 1024 // 512 = 2) doubled by
   ``(2, 1)`` transposed convs, so ``steps_per_bar`` must be that base times a power of two.
 
 Beyond the book (each off by default, so the defaults stay the book's layers): the generator's
@@ -115,32 +115,28 @@ class TemporalNetwork(nn.Module):
 
     Args:
         latent_dim: Latent size.
-        hid_channels: Channels between the two convs.
+        width: Channels between the two convs.
         bars: Number of bars.
 
     Shapes:
         ``forward(z (batch, latent_dim)) -> (batch, latent_dim, bars)``.
     """
 
-    def __init__(self, latent_dim: int = 32, *, hid_channels: int = 1024, bars: int = 2) -> None:
+    def __init__(self, latent_dim: int = 32, *, width: int = 1024, bars: int = 2) -> None:
         super().__init__()
-        if latent_dim < 1 or hid_channels < 1:
+        if latent_dim < 1 or width < 1:
             raise ValueError(
-                f"TemporalNetwork: latent_dim and hid_channels must be >= 1, got {latent_dim}, {hid_channels}"
+                f"TemporalNetwork: latent_dim and width must be >= 1, got {latent_dim}, {width}"
             )
         k1, k2 = _bar_kernels(bars)
-        self.config = {"latent_dim": latent_dim, "hid_channels": hid_channels, "bars": bars}
+        self.config = {"latent_dim": latent_dim, "width": width, "bars": bars}
         self.latent_dim = latent_dim
         self.bars = bars
         self.net = nn.Sequential(
-            nn.ConvTranspose2d(
-                latent_dim, hid_channels, kernel_size=(k1, 1), stride=(1, 1), padding=0
-            ),
-            nn.BatchNorm2d(hid_channels),
+            nn.ConvTranspose2d(latent_dim, width, kernel_size=(k1, 1), stride=(1, 1), padding=0),
+            nn.BatchNorm2d(width),
             nn.ReLU(),
-            nn.ConvTranspose2d(
-                hid_channels, latent_dim, kernel_size=(k2, 1), stride=(1, 1), padding=0
-            ),
+            nn.ConvTranspose2d(width, latent_dim, kernel_size=(k2, 1), stride=(1, 1), padding=0),
             nn.BatchNorm2d(latent_dim),
             nn.ReLU(),
         )
@@ -155,14 +151,15 @@ class TemporalNetwork(nn.Module):
 class BarGenerator(nn.Module):
     """Concatenated latents of one bar of one track -> that bar's piano roll.
 
-    Linear + BN + ReLU, reshape to ``(hid_channels, hid_features // hid_channels, 1)``, ``(2, 1)``
+    Linear + BN + ReLU, reshape to ``(width, linear_width // width, 1)``, ``(2, 1)``
     stride-2 transposed convs along steps, then ``(1, pitches / 12)`` and ``(1, 12)`` transposed
     convs along pitches (BN + ReLU between all of them).
 
     Args:
         latent_dim: Size of each of the four latents (input: ``4 * latent_dim + cond_dim``).
-        hid_features: Output of the linear layer.
-        hid_channels: Channels after the reshape (must divide ``hid_features``).
+        width: Channels after the reshape (must divide ``linear_width``); the convs after the
+            first have ``width // 2``.
+        linear_width: Output features of the linear layer.
         out_channels: Output channels; must be 1 (one roll per track), kept for the book's
             signature.
         steps_per_bar: Time steps per bar.
@@ -185,8 +182,8 @@ class BarGenerator(nn.Module):
         self,
         latent_dim: int = 32,
         *,
-        hid_features: int = 1024,
-        hid_channels: int = 512,
+        width: int = 512,
+        linear_width: int = 1024,
         out_channels: int = 1,
         steps_per_bar: int = 16,
         pitches: int = 84,
@@ -201,25 +198,25 @@ class BarGenerator(nn.Module):
             raise ValueError(
                 f"{name}: out_channels must be 1 (one piano roll per track and bar), got {out_channels}"
             )
-        if hid_channels < 2 or hid_features < hid_channels or hid_features % hid_channels:
+        if width < 2 or linear_width < width or linear_width % width:
             raise ValueError(
-                f"{name}: hid_channels ({hid_channels}) must be >= 2 and divide hid_features ({hid_features})"
+                f"{name}: width ({width}) must be >= 2 and divide linear_width ({linear_width})"
             )
-        base = hid_features // hid_channels
+        base = linear_width // width
         ups, steps = 0, base
         while steps < steps_per_bar:
             steps *= 2
             ups += 1
         if steps != steps_per_bar:
             raise ValueError(
-                f"{name}: steps_per_bar ({steps_per_bar}) must be hid_features // hid_channels ({base}) times a "
-                f"power of two; choose hid_features = hid_channels * (steps_per_bar / 2**k)"
+                f"{name}: steps_per_bar ({steps_per_bar}) must be linear_width // width ({base}) times a "
+                f"power of two; choose linear_width = width * (steps_per_bar / 2**k)"
             )
         octaves = _pitch_groups(pitches, name)
         self.config = {
             "latent_dim": latent_dim,
-            "hid_features": hid_features,
-            "hid_channels": hid_channels,
+            "width": width,
+            "linear_width": linear_width,
             "out_channels": out_channels,
             "steps_per_bar": steps_per_bar,
             "pitches": pitches,
@@ -230,16 +227,16 @@ class BarGenerator(nn.Module):
         self.in_features = 4 * latent_dim + cond_dim
         self.steps_per_bar = steps_per_bar
         self.pitches = pitches
-        self.hid_channels = hid_channels
+        self.width = width
         self.base_steps = base
 
         self.project = nn.Sequential(
-            nn.Linear(self.in_features, hid_features), nn.BatchNorm1d(hid_features), nn.ReLU()
+            nn.Linear(self.in_features, linear_width), nn.BatchNorm1d(linear_width), nn.ReLU()
         )
         layers: list[nn.Module] = []
-        c_in = hid_channels
+        c_in = width
         for i in range(ups):  # book: 512 -> 512 -> 256 -> 256 along steps 2 -> 4 -> 8 -> 16
-            c_out = hid_channels if i == 0 else hid_channels // 2
+            c_out = width if i == 0 else width // 2
             double: nn.Module = (
                 nn.ConvTranspose2d(c_in, c_out, (2, 1), stride=(2, 1))
                 if upsample == "transposed"
@@ -250,7 +247,7 @@ class BarGenerator(nn.Module):
             )
             layers += [double, nn.BatchNorm2d(c_out), nn.ReLU()]
             c_in = c_out
-        half = hid_channels // 2
+        half = width // 2
         layers += [
             nn.ConvTranspose2d(
                 c_in, half, (1, octaves), stride=(1, octaves)
@@ -271,9 +268,7 @@ class BarGenerator(nn.Module):
         check_shape(
             z, (None, self.in_features), "BarGenerator input", "(batch, 4 * latent_dim + cond_dim)"
         )
-        h = self.project(z).view(
-            z.shape[0], self.hid_channels, self.base_steps, 1
-        )  # (B, C, base, 1)
+        h = self.project(z).view(z.shape[0], self.width, self.base_steps, 1)  # (B, C, base, 1)
         if self.rest_head is None:
             return self.net(h)[:, 0]  # (B, steps, pitches)
         h = self.net[: self.step_layers](h)  # (B, C', steps, 1)
@@ -301,9 +296,10 @@ class MuseGenerator(nn.Module):
         latent_dim: Size of each of the four latents.
         out_shape: ``(tracks, bars, steps_per_bar, pitches)``, e.g. a
             :class:`~audiogan.frontends.PianoRoll`'s ``feature_shape``; ``pitches`` a multiple
-            of 12, ``steps_per_bar`` ``hid_features // (hid_channels // 2)`` times a power of two.
-        hid_channels: Temporal networks' hidden channels; bar generators get ``hid_channels // 2``.
-        hid_features: Bar generators' linear width.
+            of 12, ``steps_per_bar`` ``linear_width // (width // 2)`` times a power of two.
+        width: Base width: the temporal networks' hidden channels; the bar generators get
+            ``width // 2``.
+        linear_width: Output features of the bar generators' linear layer.
         out_channels: Must be 1 (kept for the book's signature).
         num_classes: Classes to condition on (the conditioning vector is appended to every bar
             generator's input); 0 for unconditional (the book). With a conditioning instance, 0
@@ -329,8 +325,8 @@ class MuseGenerator(nn.Module):
         latent_dim: int = 32,
         out_shape: Sequence[int] = (4, 2, 16, 84),
         *,
-        hid_channels: int = 1024,
-        hid_features: int = 1024,
+        width: int = 1024,
+        linear_width: int = 1024,
         out_channels: int = 1,
         num_classes: int = 0,
         conditioning: ConditioningSpec = "embedding",
@@ -352,8 +348,8 @@ class MuseGenerator(nn.Module):
         self.config = {
             "latent_dim": latent_dim,
             "out_shape": [tracks, bars, steps_per_bar, pitches],
-            "hid_channels": hid_channels,
-            "hid_features": hid_features,
+            "width": width,
+            "linear_width": linear_width,
             "out_channels": out_channels,
             "num_classes": num_classes,
             "conditioning": cond_config,
@@ -381,10 +377,10 @@ class MuseGenerator(nn.Module):
         else:
             self.units = nn.Tanh()
 
-        self.chords_network = TemporalNetwork(latent_dim, hid_channels=hid_channels, bars=bars)
+        self.chords_network = TemporalNetwork(latent_dim, width=width, bars=bars)
         self.melody_networks = nn.ModuleDict(
             {
-                f"melodygen_{t}": TemporalNetwork(latent_dim, hid_channels=hid_channels, bars=bars)
+                f"melodygen_{t}": TemporalNetwork(latent_dim, width=width, bars=bars)
                 for t in range(tracks)
             }
         )
@@ -392,8 +388,8 @@ class MuseGenerator(nn.Module):
             {
                 f"bargen_{t}": BarGenerator(
                     latent_dim,
-                    hid_features=hid_features,
-                    hid_channels=hid_channels // 2,
+                    width=width // 2,
+                    linear_width=linear_width,
                     out_channels=out_channels,
                     steps_per_bar=steps_per_bar,
                     pitches=pitches,
@@ -582,16 +578,16 @@ class MuseCritic(nn.Module):
         in_shape: ``(tracks, bars, steps_per_bar, pitches)``, e.g. a
             :class:`~audiogan.frontends.PianoRoll`'s ``feature_shape``; ``steps_per_bar`` 2, 3 or
             4 times a power of two, ``pitches`` a multiple of 12.
-        hid_channels: Conv channels (the last two convs have 2x and 4x).
-        hid_features: Hidden linear width.
+        width: Base width: the conv channels (the last two convs have 2x and 4x).
+        linear_width: Features of the hidden linear layer.
         out_features: Must be 1 (one score per sample), kept for the book's signature.
         num_classes: Number of classes to condition on; 0 for unconditional. With a conditioning
             instance, 0 or the instance's ``num_classes`` (it is taken from the instance).
-        conditioning: ``"projection"`` (on the ``hid_features`` hidden features) or a
+        conditioning: ``"projection"`` (on the ``linear_width`` hidden features) or a
             conditioning module instance (stored in ``config`` as ``{"class", "config"}``).
-        streams: Extra :class:`RollStreams` (``"onset"``, ``"chroma"``) whose ``4 *
-            hid_channels`` features each join the conv features before the hidden layer;
-            ``()`` (the book) for none.
+        streams: Extra :class:`RollStreams` (``"onset"``, ``"chroma"``) whose ``4 * width``
+            features each join the conv features before the hidden layer; ``()`` (the book)
+            for none.
 
     Shapes:
         ``forward(x (batch, tracks, bars, steps_per_bar, pitches), labels (batch,) | None)
@@ -602,8 +598,8 @@ class MuseCritic(nn.Module):
         self,
         in_shape: Sequence[int] = (4, 2, 16, 84),
         *,
-        hid_channels: int = 128,
-        hid_features: int = 1024,
+        width: int = 128,
+        linear_width: int = 1024,
         out_features: int = 1,
         num_classes: int = 0,
         conditioning: ConditioningSpec = "projection",
@@ -616,9 +612,9 @@ class MuseCritic(nn.Module):
             raise ValueError(
                 f"{name}: out_features must be 1 (one score per sample), got {out_features}"
             )
-        if hid_channels < 1 or hid_features < 1:
+        if width < 1 or linear_width < 1:
             raise ValueError(
-                f"{name}: hid_channels and hid_features must be >= 1, got {hid_channels}, {hid_features}"
+                f"{name}: width and linear_width must be >= 1, got {width}, {linear_width}"
             )
         b1, b2 = _bar_kernels(bars)
         octaves = _pitch_groups(pitches, name)
@@ -626,15 +622,15 @@ class MuseCritic(nn.Module):
         self.label_maps, projection, num_classes, cond_config = critic_conditioning(
             conditioning,
             num_classes,
-            {"projection": lambda n: Projection(n, hid_features)},
+            {"projection": lambda n: Projection(n, linear_width)},
             name,
-            features=hid_features,
+            features=linear_width,
             grid=(bars, steps_per_bar, pitches),
         )
         self.config = {
             "in_shape": [tracks, bars, steps_per_bar, pitches],
-            "hid_channels": hid_channels,
-            "hid_features": hid_features,
+            "width": width,
+            "linear_width": linear_width,
             "out_features": out_features,
             "num_classes": num_classes,
             "conditioning": cond_config,
@@ -643,7 +639,7 @@ class MuseCritic(nn.Module):
         self.in_shape = (tracks, bars, steps_per_bar, pitches)
         self.num_classes = num_classes
         extra = 0 if self.label_maps is None else self.label_maps.map_channels
-        c = hid_channels
+        c = width
         self.streams = RollStreams(self.in_shape, streams, features=4 * c) if len(streams) else None
         stream_features = 0 if self.streams is None else self.streams.out_features
 
@@ -671,9 +667,9 @@ class MuseCritic(nn.Module):
         ]
         self.features = nn.Sequential(*layers)
         self.hidden = nn.Sequential(
-            nn.Linear(4 * c + stream_features, hid_features), nn.LeakyReLU(0.3)
+            nn.Linear(4 * c + stream_features, linear_width), nn.LeakyReLU(0.3)
         )
-        self.score = nn.Linear(hid_features, out_features)
+        self.score = nn.Linear(linear_width, out_features)
         self.projection = projection
 
     def _conv_features(self, x: torch.Tensor) -> torch.Tensor:
@@ -704,7 +700,7 @@ class MuseCritic(nn.Module):
             features.append(self.streams(x))  # (B, streams * 4c), of the roll alone
         if self.label_maps is not None:
             x = stack_label_maps(self.label_maps, x, labels, "MuseCritic")
-        h = self.hidden(torch.cat([self._conv_features(x), *features], dim=1))  # (B, hid_features)
+        h = self.hidden(torch.cat([self._conv_features(x), *features], dim=1))  # (B, linear_width)
         score = self.score(h).squeeze(1)
         if self.projection is not None:
             score = score + self.projection(h, labels)

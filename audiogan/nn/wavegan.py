@@ -189,38 +189,41 @@ def phase_shuffle(x: torch.Tensor, shifts: torch.Tensor, radius: int) -> torch.T
 
 
 class PhaseShuffle(nn.Module):
-    """Shift each item's activations by a random integer in ``[-n, n]`` (Donahue et al. 2019).
+    """Shift each item's activations by a random integer in ``[-max_shift, max_shift]``.
+
+    The phase shuffle of WaveGAN's critic (Donahue et al. 2019).
 
     Every item of the batch draws its own shift from the global torch RNG (of the input's
     device), so :class:`~audiogan.train.Trainer`'s seeding makes training reproducible and a
     resumed run draws the same shifts. (The reference TensorFlow code draws one shift for the
     whole batch; per item, as here and in the PyTorch ports, decorrelates the items.) Identity
-    in eval mode and with ``n=0``. See :func:`phase_shuffle` for the shift and the reflect
+    in eval mode and with ``max_shift=0``. See :func:`phase_shuffle` for the shift and the reflect
     padding.
 
     Args:
-        n: The largest shift (the paper's WaveGAN uses 2).
+        max_shift: The largest shift (the paper's WaveGAN uses 2).
 
     Shapes:
-        ``forward(x (batch, channels, time)) -> (batch, channels, time)``, with ``time > n``.
+        ``forward(x (batch, channels, time)) -> (batch, channels, time)``, with
+        ``time > max_shift``.
     """
 
-    def __init__(self, n: int = 2) -> None:
+    def __init__(self, max_shift: int = 2) -> None:
         super().__init__()
-        if int(n) != n or n < 0:
-            raise ValueError(f"PhaseShuffle: n must be an integer >= 0, got {n!r}")
-        self.n = int(n)
+        if int(max_shift) != max_shift or max_shift < 0:
+            raise ValueError(f"PhaseShuffle: max_shift must be an integer >= 0, got {max_shift!r}")
+        self.max_shift = int(max_shift)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x (batch, channels, time)`` shifted item by item (unchanged in eval mode)."""
         check_shape(x, (None, None, None), "PhaseShuffle input", _WAVE_AXES)
-        if not self.training or self.n == 0:
+        if not self.training or self.max_shift == 0:
             return x
-        shifts = torch.randint(-self.n, self.n + 1, (x.shape[0],), device=x.device)
-        return phase_shuffle(x, shifts, self.n)
+        shifts = torch.randint(-self.max_shift, self.max_shift + 1, (x.shape[0],), device=x.device)
+        return phase_shuffle(x, shifts, self.max_shift)
 
     def extra_repr(self) -> str:
-        return f"n={self.n}"
+        return f"max_shift={self.max_shift}"
 
 
 @register
@@ -418,7 +421,8 @@ class WaveGANCritic(nn.Module):
         conditioning: ``"embedding"``, ``"onehot"``, ``"projection"`` or a conditioning module
             instance (stored in ``config`` as ``{"class", "config"}``).
         embed_dim: Label embedding size for ``"embedding"``.
-        phase_shuffle: The largest shift ``n`` of phase shuffle (2 in the paper; 0: none).
+        phase_shuffle: The largest shift of phase shuffle (:class:`PhaseShuffle`'s
+            ``max_shift``; 2 in the paper; 0: none).
         kernel_size: Taps of every convolution (25 in the paper).
         norm: ``"none"`` (the paper), ``"layer"``, ``"instance"`` or ``"spectral"`` (spectral
             norm on every conv and linear weight); after every layer but the first. BatchNorm

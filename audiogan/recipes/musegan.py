@@ -165,14 +165,14 @@ def models(config: Config, num_classes: int = 0) -> tuple[MuseGenerator, MuseCri
     generator = MuseGenerator(
         config.latent_dim,
         shape,
-        hid_channels=8 * c,
-        hid_features=8 * c,
+        width=8 * c,
+        linear_width=8 * c,
         output=config.output,
         tau=config.tau,
         upsample=config.upsample,
     )
     critic = MuseCritic(  # no BatchNorm: GP
-        in_shape=shape, hid_channels=c, hid_features=8 * c, streams=streams
+        in_shape=shape, width=c, linear_width=8 * c, streams=streams
     )
     return generator, critic
 
