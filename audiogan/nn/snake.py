@@ -37,13 +37,6 @@ def snake_activation(
     return x + (1.0 / (divisor + _EPS)) * torch.sin(x * alpha).pow(2)
 
 
-def _check(name: str, channels: int, alpha: float, logscale: bool) -> None:
-    if channels < 1:
-        raise ValueError(f"{name}: channels must be >= 1, got {channels}")
-    if logscale and not alpha > 0:
-        raise ValueError(f"{name}: logscale stores log(alpha), so alpha must be > 0, got {alpha}")
-
-
 @register
 class Snake(nn.Module):
     """``x + sin(alpha * x)**2 / alpha`` with one learned ``alpha`` per channel.
@@ -67,7 +60,13 @@ class Snake(nn.Module):
         self, channels: int, *, alpha: float = 1.0, logscale: bool = False, trainable: bool = True
     ) -> None:
         super().__init__()
-        _check("Snake", channels, alpha, logscale)
+        name = type(self).__name__
+        if channels < 1:
+            raise ValueError(f"{name}: channels must be >= 1, got {channels}")
+        if logscale and not alpha > 0:
+            raise ValueError(
+                f"{name}: logscale stores log(alpha), so alpha must be > 0, got {alpha}"
+            )
         self.config = {
             "channels": int(channels),
             "alpha": float(alpha),
@@ -76,23 +75,29 @@ class Snake(nn.Module):
         }
         self.channels = int(channels)
         self.logscale = bool(logscale)
-        start = math.log(alpha) if logscale else float(alpha)
-        self.alpha = nn.Parameter(torch.full((channels,), start), requires_grad=trainable)
+        self.start = math.log(alpha) if logscale else float(alpha)
+        self.alpha = nn.Parameter(torch.full((channels,), self.start), requires_grad=trainable)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x (batch, channels, time)`` -> the same shape."""
         if x.dim() != 3 or x.shape[1] != self.channels:
             raise ValueError(
-                f"Snake: expected (batch, {self.channels}, time), got {tuple(x.shape)}"
+                f"{type(self).__name__}: expected (batch, {self.channels}, time), "
+                f"got {tuple(x.shape)}"
             )
-        alpha = self.alpha[None, :, None]
-        if self.logscale:
-            alpha = alpha.exp()
-        return snake_activation(x, alpha)
+        beta = getattr(self, "beta", None)
+        return snake_activation(
+            x, self._value(self.alpha), None if beta is None else self._value(beta)
+        )
+
+    def _value(self, parameter: torch.Tensor) -> torch.Tensor:
+        """A per-channel parameter as ``(1, channels, 1)``, exponentiated when log-scaled."""
+        value = parameter[None, :, None]
+        return value.exp() if self.logscale else value
 
 
 @register
-class SnakeBeta(nn.Module):
+class SnakeBeta(Snake):
     """``x + sin(alpha * x)**2 / beta`` with learned ``alpha`` and ``beta`` per channel.
 
     Args:
@@ -113,27 +118,5 @@ class SnakeBeta(nn.Module):
     def __init__(
         self, channels: int, *, alpha: float = 1.0, logscale: bool = False, trainable: bool = True
     ) -> None:
-        super().__init__()
-        _check("SnakeBeta", channels, alpha, logscale)
-        self.config = {
-            "channels": int(channels),
-            "alpha": float(alpha),
-            "logscale": bool(logscale),
-            "trainable": bool(trainable),
-        }
-        self.channels = int(channels)
-        self.logscale = bool(logscale)
-        start = math.log(alpha) if logscale else float(alpha)
-        self.alpha = nn.Parameter(torch.full((channels,), start), requires_grad=trainable)
-        self.beta = nn.Parameter(torch.full((channels,), start), requires_grad=trainable)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``x (batch, channels, time)`` -> the same shape."""
-        if x.dim() != 3 or x.shape[1] != self.channels:
-            raise ValueError(
-                f"SnakeBeta: expected (batch, {self.channels}, time), got {tuple(x.shape)}"
-            )
-        alpha, beta = self.alpha[None, :, None], self.beta[None, :, None]
-        if self.logscale:
-            alpha, beta = alpha.exp(), beta.exp()
-        return snake_activation(x, alpha, beta)
+        super().__init__(channels, alpha=alpha, logscale=logscale, trainable=trainable)
+        self.beta = nn.Parameter(torch.full((channels,), self.start), requires_grad=trainable)
