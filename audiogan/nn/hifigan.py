@@ -269,18 +269,9 @@ class HiFiGANGenerator(nn.Module):
                     f"{name}: upsample kernel {k} cannot upsample exactly by {r}: a kernel must be "
                     "at least its rate (and odd for a rate of 1)"
                 )
-        resblock = str(resblock)
-        if resblock not in ("1", "2"):
-            raise ValueError(f"{name}: resblock must be '1' or '2', got {resblock!r}")
-        block_kernels = [int(k) for k in resblock_kernel_sizes]
-        dilations = [[int(d) for d in ds] for ds in resblock_dilations]
-        if not block_kernels or len(dilations) != len(block_kernels):
-            raise ValueError(
-                f"{name}: expected one dilation list per resblock kernel size "
-                f"({len(block_kernels)}), got {len(dilations)}"
-            )
-        if n_mels < 1 or width < 1:
-            raise ValueError(f"{name}: n_mels and width must be >= 1, got {n_mels}, {width}")
+        resblock, block_kernels, dilations = check_resblocks(
+            name, resblock, resblock_kernel_sizes, resblock_dilations, n_mels, width
+        )
         resolve_init(init, ("normal", "default"), f"{name}: init")
         self.config = {
             "n_mels": n_mels,
@@ -354,3 +345,28 @@ class HiFiGANGenerator(nn.Module):
         """
         remove_weight_norm(self)
         return self
+
+
+def check_resblocks(
+    name: str,
+    resblock: str | int,
+    kernel_sizes: Sequence[int],
+    dilations: Sequence[Sequence[int]],
+    n_mels: int,
+    width: int,
+) -> tuple[str, list[int], list[list[int]]]:
+    """The residual-block settings of a HiFi-GAN-style generator, checked and normalised:
+    ``("1" | "2", kernel sizes, dilation lists)``; a ValueError names ``name`` otherwise."""
+    resblock = str(resblock)
+    if resblock not in ("1", "2"):
+        raise ValueError(f"{name}: resblock must be '1' or '2', got {resblock!r}")
+    block_kernels = [int(k) for k in kernel_sizes]
+    block_dilations = [[int(d) for d in ds] for ds in dilations]
+    if not block_kernels or len(block_dilations) != len(block_kernels):
+        raise ValueError(
+            f"{name}: expected one dilation list per resblock kernel size "
+            f"({len(block_kernels)}), got {len(block_dilations)}"
+        )
+    if n_mels < 1 or width < 1:
+        raise ValueError(f"{name}: n_mels and width must be >= 1, got {n_mels}, {width}")
+    return resblock, block_kernels, block_dilations

@@ -29,7 +29,7 @@ from torch import nn
 
 from audiogan._shapes import check_shape
 from audiogan.nn.conditioning import check_labels
-from audiogan.nn.hifigan import LRELU_SLOPE, ResBlock1, ResBlock2
+from audiogan.nn.hifigan import LRELU_SLOPE, ResBlock1, ResBlock2, check_resblocks
 from audiogan.nn.istft_head import ISTFTHead
 from audiogan.nn.layers import apply_weight_norm, remove_weight_norm
 from audiogan.registry import register
@@ -118,18 +118,9 @@ class ISTFTNetGenerator(nn.Module):
                 f"{name}: expected one upsample kernel per rate, each >= its rate with "
                 f"kernel - rate even (exact upsampling), got rates {rates}, kernels {kernels}"
             )
-        resblock = str(resblock)
-        if resblock not in ("1", "2"):
-            raise ValueError(f"{name}: resblock must be '1' or '2', got {resblock!r}")
-        block_kernels = [int(k) for k in resblock_kernel_sizes]
-        dilations = [[int(d) for d in ds] for ds in resblock_dilations]
-        if not block_kernels or len(dilations) != len(block_kernels):
-            raise ValueError(
-                f"{name}: expected one dilation list per resblock kernel size "
-                f"({len(block_kernels)}), got {len(dilations)}"
-            )
-        if n_mels < 1 or width < 1:
-            raise ValueError(f"{name}: n_mels and width must be >= 1, got {n_mels}, {width}")
+        resblock, block_kernels, dilations = check_resblocks(
+            name, resblock, resblock_kernel_sizes, resblock_dilations, n_mels, width
+        )
         if init not in ("normal", "default"):
             raise ValueError(f"{name}: init must be 'normal' or 'default', got {init!r}")
         self.config = {
