@@ -5,7 +5,7 @@
     audiogan recipes                                    # one line per recipe
     audiogan train wgan-gp --out runs/demo              # train on built-in data (again: resumes)
     audiogan train wgan-gp --data my_sounds/ --full-size --out runs/mine   # your folder, on a GPU
-    audiogan generate runs/demo --out samples/ -n 8     # wav (or MIDI) from the newest checkpoint
+    audiogan generate runs/demo --out fakes/ -n 8     # wav (or MIDI) from the newest checkpoint
     audiogan evaluate runs/demo                         # metrics of the fakes beside real data
     audiogan train my_recipe.py --out runs/mine         # a copied and edited recipe module
     audiogan evaluate runs/mine --recipe my_recipe.py   # its runs: name the file again
@@ -40,9 +40,9 @@ EXAMPLES = {
   audiogan train my_recipe.py --out runs/mine    (a copy of audiogan/recipes/wgan_gp.py, edited)
 Running again with the same --out resumes from the newest checkpoint; Ctrl-C saves one.""",
     "generate": """examples:
-  audiogan generate runs/demo --out samples/ -n 8
-  audiogan generate runs/demo/checkpoints/step_00000800.pt --out samples/ -n 4 --class siren
-  audiogan generate runs/mine --recipe my_recipe.py --out samples/   (a run of a recipe file)""",
+  audiogan generate runs/demo --out fakes/ -n 8
+  audiogan generate runs/demo/checkpoints/step_00000800.pt --out fakes/ -n 4 --class siren
+  audiogan generate runs/mine --recipe my_recipe.py --out fakes/   (a run of a recipe file)""",
     "evaluate": """examples:
   audiogan evaluate runs/demo
   audiogan evaluate runs/musegan

@@ -21,7 +21,7 @@ class Frontend(Protocol):
     """Turns waveforms (or pitch grids) into features and back, and saves and draws features.
 
     Everything audiogan calls on a frontend is declared here; output code (``export_features``,
-    ``SampleWriter``, ``TensorBoardLogger``, ``generate``) never asks what kind of frontend it
+    ``FakeWriter``, ``TensorBoardLogger``, ``generate``) never asks what kind of frontend it
     has, it calls the hooks. Audiogan's own: :class:`~audiogan.frontends.LogMel` and
     :class:`~audiogan.frontends.LogSpectrogram` (``.wav``, spectrogram pictures),
     :class:`~audiogan.frontends.PianoRoll` (``.mid``, piano-roll pictures).
@@ -65,7 +65,7 @@ class Generator(Protocol):
     """A sampling GAN's generator: noise (and labels) -> features.
 
     What audiogan calls on it: the Trainer, :func:`~audiogan.train.callbacks.fixed_fakes`,
-    :class:`~audiogan.train.SampleWriter` and :func:`~audiogan.train.generate` draw
+    :class:`~audiogan.train.FakeWriter` and :func:`~audiogan.train.generate` draw
     ``sample_latent`` and call the module; they read ``num_classes`` to know whether to pass
     labels. Optional: ``config`` (JSON-able constructor arguments; a checkpoint stores it so that
     ``generate`` can rebuild an audiogan generator), and a ``dtype`` argument of

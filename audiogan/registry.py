@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from audiogan import _aliases
+from audiogan._renamed import renamed_arguments
 
 __all__ = [
     "lookup",
@@ -46,6 +47,9 @@ _PACKAGES = ("audiogan.nn", "audiogan.frontends", "audiogan.train", "audiogan.me
 def register(cls: T) -> T:
     """Class decorator: make ``cls`` rebuildable under its class name (its stable name).
 
+    Its constructor also accepts the old argument names of :data:`audiogan._aliases.CONFIG_KEYS`
+    (with a FutureWarning, :func:`audiogan._renamed.renamed_arguments`).
+
     Raises:
         ValueError: If another class holds that name already, or ``cls`` is not an audiogan class.
     """
@@ -56,6 +60,9 @@ def register(cls: T) -> T:
     if held is not None and held is not cls and held.__qualname__ != cls.__qualname__:
         raise ValueError(f"register: the name {name!r} is taken by {held.__module__}.{name}")
     _REGISTRY[name] = cls
+    renames = _aliases.CONFIG_KEYS.get(name)
+    if renames and "__renamed_arguments__" not in vars(cls.__init__):
+        cls.__init__ = renamed_arguments(renames, owner=name)(cls.__init__)  # type: ignore[misc]
     return cls
 
 

@@ -47,6 +47,8 @@ ROOT = DOCS.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
+from audiogan.train.callbacks.gallery import fake_rounds  # noqa: E402
+
 FIGURES = DOCS / "_static" / "figures"
 GENERATED = DOCS / "_generated"
 
@@ -511,7 +513,7 @@ def _finished(run: Path, name: str) -> bool:
         return False
     if name == "event-classifier":
         return (run / "detections.csv").is_file() and (run / "recording.wav").is_file()
-    return any((run / "samples").glob("step_*/*.png"))
+    return any(any(folder.glob("*.png")) for _, folder in fake_rounds(run))
 
 
 def find_or_train(name: str, runs: Path, given: dict[str, Path], train: bool = True) -> Path | None:
@@ -573,7 +575,7 @@ def run_report(run: Path, name: str) -> str:
     recipe = RECIPES[name]
     with tempfile.TemporaryDirectory() as tmp:  # evaluation may write (caches): not in the run
         copy = Path(tmp) / run.name
-        shutil.copytree(run, copy, ignore=shutil.ignore_patterns("samples", "eval"))
+        shutil.copytree(run, copy, ignore=shutil.ignore_patterns("fakes", "samples", "eval"))
         report = recipe.evaluate(copy, configure(recipe, overrides={**fields, "out": str(copy)}))
     return report.replace(f"{copy}/", "RUN/")
 
@@ -591,7 +593,7 @@ def balance(run: Path, last: int = 20) -> str:
 
 def newest_round(run: Path) -> Path:
     """The run's newest sample round folder."""
-    return sorted((run / "samples").glob("step_*"))[-1]
+    return fake_rounds(run)[0][1]
 
 
 def detection_figure(run: Path) -> Path:
@@ -659,7 +661,7 @@ def run_figures(runs: Path, given: dict[str, Path], train: bool = True) -> dict[
         step = json.loads((newest / "round.json").read_text())["step"]
         _note(f"howto_{name}_source", describe_run(run, name, step))
         overview = newest / "all_classes.png"
-        _copy_png(overview if overview.is_file() else newest / "sample.png", f"howto_{name}.png")
+        _copy_png(overview if overview.is_file() else newest / "fake.png", f"howto_{name}.png")
         if name == "resnet9-gan":
             _copy_png(run / "losses.png", "howto_resnet9-gan_losses.png")
             _note(f"howto_{name}_balance", balance(run))

@@ -28,8 +28,8 @@ from audiogan.recipes import wgan_gp
 from audiogan.train import (
     CheckpointCallback,
     CSVLogger,
+    FakeWriter,
     ProgressBar,
-    SampleWriter,
     Trainer,
     generate,
     seed_everything,
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
         callbacks=[
             ProgressBar(),
             CSVLogger(),
-            SampleWriter(
+            FakeWriter(
                 frontend,
                 class_names=clips.classes,
                 fakes_per_class=2,

@@ -7,7 +7,7 @@ melody, groove) into one bar per voice and bar, with one pitch or a rest per voi
 Conv3d critic reads the roll, with extra streams of note onsets and pitch classes. WGAN-GP
 (weight 10), 5 critic steps, Adam 1e-3 (0.5, 0.9), as in Mark Liu's "Learn Generative AI with
 PyTorch", ch. 13; sampling from an EMA of the generator. It writes sample rounds (MIDI, piano-roll
-pictures), checkpoints, ``midi/sample_000.mid`` ... and prints music metrics beside the real ones.
+pictures), checkpoints, ``midi/fake_000.mid`` ... and prints music metrics beside the real ones.
 
     python examples/musegan_chorales.py --out runs/chorales           # about 17 min on 2 CPU cores
     python examples/musegan_chorales.py --steps 2 --width 2 --batch-size 2 --max-chorales 3 \\
@@ -30,8 +30,8 @@ from audiogan.recipes import musegan
 from audiogan.train import (
     CheckpointCallback,
     CSVLogger,
+    FakeWriter,
     ProgressBar,
-    SampleWriter,
     Trainer,
     fixed_fakes,
     generate,
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         callbacks=[
             ProgressBar(),
             CSVLogger(),
-            SampleWriter(
+            FakeWriter(
                 frontend, fakes_per_class=args.samples, every=args.every, unit="step", real=real
             ),
             CheckpointCallback(every=args.every, unit="step"),

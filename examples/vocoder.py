@@ -35,8 +35,8 @@ from audiogan.nn import (
 from audiogan.train import (
     CheckpointCallback,
     CSVLogger,
+    FakeWriter,
     ProgressBar,
-    SampleWriter,
     Trainer,
     load_vocoder,
     seed_everything,
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         callbacks=[
             ProgressBar(),
             CSVLogger(),
-            SampleWriter(
+            FakeWriter(
                 Waveform(16000, segment),
                 inputs=mel_of(shown),
                 real=shown,

@@ -18,12 +18,12 @@ from torch import nn
 
 from audiogan.train.callbacks import (
     CSVLogger,
+    FakeWriter,
     ProgressBar,
-    SampleWriter,
     TensorBoardLogger,
     fixed_fakes,
 )
-from audiogan.train.callbacks.samples import file_stems, safe_name
+from audiogan.train.callbacks.fakes import file_stems, safe_name
 
 SHAPE = (1, 16, 16)
 SR = 8000
@@ -297,7 +297,7 @@ def test_callbacks_reject_bad_every():
     with pytest.raises(ValueError, match="every"):
         CSVLogger(every=0)
     with pytest.raises(ValueError, match="fakes_per_class"):
-        SampleWriter(TinyFrontend(), fakes_per_class=0)
+        FakeWriter(TinyFrontend(), fakes_per_class=0)
 
 
 # ---------------------------------------------------------------- fixed latent
@@ -323,16 +323,16 @@ def test_fixed_fakes_unconditional_tuple_latent():
     assert features.shape == (3, 2, 2, 4, 12) and labels is None
 
 
-# ---------------------------------------------------------------- SampleWriter
+# ---------------------------------------------------------------- FakeWriter
 
 
-def test_sample_writer_audio_round(tmp_path):
+def test_fake_writer_audio_round(tmp_path):
     gen = TinyGenerator(num_classes=2)
     trainer = fake_trainer(tmp_path, gen, epoch=1)
-    writer = SampleWriter(TinyFrontend(), class_names=["dog bark", "siren"], fakes_per_class=2)
+    writer = FakeWriter(TinyFrontend(), class_names=["dog bark", "siren"], fakes_per_class=2)
     do_steps(trainer, [], 4)
     writer.on_epoch_end(trainer)
-    folder = tmp_path / "samples" / "step_000004"
+    folder = tmp_path / "fakes" / "step_000004"
     wavs = sorted(p.name for p in folder.glob("*.wav"))
     assert wavs == ["dog_bark_00.wav", "dog_bark_01.wav", "siren_00.wav", "siren_01.wav"]
     data, sr = sf.read(folder / "siren_01.wav")
@@ -346,117 +346,115 @@ def test_sample_writer_audio_round(tmp_path):
     assert gen.training and gen.modes_seen == [False]
 
 
-def test_sample_writer_same_samples_each_round_without_weight_changes(tmp_path):
+def test_fake_writer_same_samples_each_round_without_weight_changes(tmp_path):
     gen = TinyGenerator(num_classes=1)
     trainer = fake_trainer(tmp_path, gen)
-    writer = SampleWriter(TinyFrontend(), fakes_per_class=1, unit="step", every=1, gallery=False)
+    writer = FakeWriter(TinyFrontend(), fakes_per_class=1, unit="step", every=1, gallery=False)
     do_steps(trainer, [writer], 2)
-    first, _ = sf.read(tmp_path / "samples" / "step_000001" / "class_0_00.wav")
-    second, _ = sf.read(tmp_path / "samples" / "step_000002" / "class_0_00.wav")
+    first, _ = sf.read(tmp_path / "fakes" / "step_000001" / "class_0_00.wav")
+    second, _ = sf.read(tmp_path / "fakes" / "step_000002" / "class_0_00.wav")
     np.testing.assert_array_equal(first, second)
     with torch.no_grad():
         gen.net.weight.add_(0.5)
     do_steps(trainer, [writer], 1)
-    third, _ = sf.read(tmp_path / "samples" / "step_000003" / "class_0_00.wav")
+    third, _ = sf.read(tmp_path / "fakes" / "step_000003" / "class_0_00.wav")
     assert not np.array_equal(first, third)
     assert gen.training
 
 
-def test_sample_writer_one_round_per_step(tmp_path):
+def test_fake_writer_one_round_per_step(tmp_path):
     gen = TinyGenerator(num_classes=1)
     trainer = fake_trainer(tmp_path, gen)
-    writer = SampleWriter(TinyFrontend(), fakes_per_class=1, unit="step", every=2, gallery=False)
+    writer = FakeWriter(TinyFrontend(), fakes_per_class=1, unit="step", every=2, gallery=False)
     writer.on_fit_start(trainer)
     do_steps(trainer, [writer], 2)
     trainer.epoch = 1  # the epoch ends at step 2, then fit ends: the base class would fire again
     writer.on_epoch_end(trainer)
     writer.on_fit_end(trainer)
     assert len(gen.modes_seen) == 1
-    assert (
-        json.loads((tmp_path / "samples" / "step_000002" / "round.json").read_text())["epoch"] == 0
-    )
+    assert json.loads((tmp_path / "fakes" / "step_000002" / "round.json").read_text())["epoch"] == 0
 
 
-def test_sample_writer_draws_real_spectrograms_beside(tmp_path):
+def test_fake_writer_draws_real_spectrograms_beside(tmp_path):
     real = torch.rand(4, *SHAPE) * 2 - 1
     trainer = fake_trainer(tmp_path, TinyGenerator(num_classes=2), step=1)
-    SampleWriter(TinyFrontend(), fakes_per_class=2, gallery=False).run(trainer)
-    plain = assert_png_ok(tmp_path / "samples" / "step_000001" / "class_0.png")
+    FakeWriter(TinyFrontend(), fakes_per_class=2, gallery=False).run(trainer)
+    plain = assert_png_ok(tmp_path / "fakes" / "step_000001" / "class_0.png")
     trainer.step = 2
-    SampleWriter(
+    FakeWriter(
         TinyFrontend(), fakes_per_class=2, real=real, real_labels=[0, 1, 0, 1], gallery=False
     ).run(trainer)
-    beside = assert_png_ok(tmp_path / "samples" / "step_000002" / "class_0.png")
+    beside = assert_png_ok(tmp_path / "fakes" / "step_000002" / "class_0.png")
     assert beside.shape[1] > 1.5 * plain.shape[1]  # two real columns to the right
 
 
-def test_sample_writer_overview_has_a_row_per_class_with_reals_beside(tmp_path):
+def test_fake_writer_overview_has_a_row_per_class_with_reals_beside(tmp_path):
     real = torch.rand(3, *SHAPE) * 2 - 1  # class 1 has one real item, class 2 none
     trainer = fake_trainer(tmp_path, TinyGenerator(num_classes=3), step=1)
-    SampleWriter(TinyFrontend(), fakes_per_class=2, gallery=False).run(trainer)
-    alone = assert_png_ok(tmp_path / "samples" / "step_000001" / "all_classes.png")
+    FakeWriter(TinyFrontend(), fakes_per_class=2, gallery=False).run(trainer)
+    alone = assert_png_ok(tmp_path / "fakes" / "step_000001" / "all_classes.png")
     trainer.step = 2
-    writer = SampleWriter(
+    writer = FakeWriter(
         TinyFrontend(), fakes_per_class=2, real=real, real_labels=[0, 0, 1], gallery=False
     )
     writer.run(trainer)
-    beside = assert_png_ok(tmp_path / "samples" / "step_000002" / "all_classes.png")
+    beside = assert_png_ok(tmp_path / "fakes" / "step_000002" / "all_classes.png")
     assert beside.shape[1] > 1.5 * alone.shape[1]  # two real columns beside two generated
     assert beside.shape[0] == pytest.approx(alone.shape[0], rel=0.1)  # still three rows
     trainer.step = 3
-    SampleWriter(TinyFrontend(), fakes_per_class=2, overview=False, gallery=False).run(trainer)
-    assert not (tmp_path / "samples" / "step_000003" / "all_classes.png").exists()
+    FakeWriter(TinyFrontend(), fakes_per_class=2, overview=False, gallery=False).run(trainer)
+    assert not (tmp_path / "fakes" / "step_000003" / "all_classes.png").exists()
     unconditional = fake_trainer(tmp_path / "u", TinyGenerator(num_classes=0), step=1)
-    SampleWriter(TinyFrontend(), fakes_per_class=2, gallery=False).run(unconditional)
-    assert not (tmp_path / "u" / "samples" / "step_000001" / "all_classes.png").exists()
+    FakeWriter(TinyFrontend(), fakes_per_class=2, gallery=False).run(unconditional)
+    assert not (tmp_path / "u" / "fakes" / "step_000001" / "all_classes.png").exists()
 
 
-def test_sample_writer_unconditional_names(tmp_path):
+def test_fake_writer_unconditional_names(tmp_path):
     gen = TinyGenerator(num_classes=0)
     trainer = fake_trainer(tmp_path, gen, step=3)
-    SampleWriter(TinyFrontend(), fakes_per_class=3, gallery=False).run(trainer)
-    folder = tmp_path / "samples" / "step_000003"
+    FakeWriter(TinyFrontend(), fakes_per_class=3, gallery=False).run(trainer)
+    folder = tmp_path / "fakes" / "step_000003"
     assert sorted(p.name for p in folder.glob("*.wav")) == [
-        "sample_00.wav",
-        "sample_01.wav",
-        "sample_02.wav",
+        "fake_00.wav",
+        "fake_01.wav",
+        "fake_02.wav",
     ]
-    assert_png_ok(folder / "sample.png")
+    assert_png_ok(folder / "fake.png")
     assert not (tmp_path / "losses.png").exists()  # no history yet: no loss plot
 
 
-def test_sample_writer_pianoroll_writes_midi_and_rolls(tmp_path):
+def test_fake_writer_pianoroll_writes_midi_and_rolls(tmp_path):
     pretty_midi = pytest.importorskip("pretty_midi")
     from audiogan.frontends.pianoroll import PianoRoll
 
     frontend = PianoRoll(tracks=2, bars=2, steps_per_bar=4, pitches=12, lowest_pitch=60)
     trainer = fake_trainer(tmp_path, TupleLatentRollGenerator(), step=2)
     real = frontend.binarize(torch.randn(1, 2, 2, 4, 12))
-    SampleWriter(frontend, fakes_per_class=1, real=real, gallery=False).run(trainer)
-    folder = tmp_path / "samples" / "step_000002"
-    assert sorted(p.name for p in folder.glob("*.mid")) == ["sample_00.mid"]
-    midi = pretty_midi.PrettyMIDI(str(folder / "sample_00.mid"))
+    FakeWriter(frontend, fakes_per_class=1, real=real, gallery=False).run(trainer)
+    folder = tmp_path / "fakes" / "step_000002"
+    assert sorted(p.name for p in folder.glob("*.mid")) == ["fake_00.mid"]
+    midi = pretty_midi.PrettyMIDI(str(folder / "fake_00.mid"))
     assert [i.name for i in midi.instruments] == list(frontend.track_names)
-    assert [p.name for p in folder.glob("*.png")] == ["sample.png"]  # drawn by frontend.plot
-    beside = assert_png_ok(folder / "sample.png")
+    assert [p.name for p in folder.glob("*.png")] == ["fake.png"]  # drawn by frontend.plot
+    beside = assert_png_ok(folder / "fake.png")
     trainer.step = 3
-    SampleWriter(frontend, fakes_per_class=1, gallery=False).run(trainer)
-    alone = assert_png_ok(tmp_path / "samples" / "step_000003" / "sample.png")
+    FakeWriter(frontend, fakes_per_class=1, gallery=False).run(trainer)
+    alone = assert_png_ok(tmp_path / "fakes" / "step_000003" / "fake.png")
     assert beside.shape[1] > 1.5 * alone.shape[1]  # the real roll drawn to the right
 
 
-def test_sample_writer_takes_a_users_own_frontend(tmp_path):
-    """Neither audio nor MIDI: SampleWriter only calls the frontend's hooks."""
+def test_fake_writer_takes_a_users_own_frontend(tmp_path):
+    """Neither audio nor MIDI: FakeWriter only calls the frontend's hooks."""
     from audiogan.protocols import Frontend
 
     frontend = NumbersFrontend()
     assert isinstance(frontend, Frontend)
     trainer = fake_trainer(tmp_path, TinyGenerator(num_classes=2), step=1)
     real = torch.rand(2, *SHAPE)
-    SampleWriter(frontend, ["dog", "cat"], fakes_per_class=3, real=real, real_labels=[0, 1]).run(
+    FakeWriter(frontend, ["dog", "cat"], fakes_per_class=3, real=real, real_labels=[0, 1]).run(
         trainer
     )
-    folder = tmp_path / "samples" / "step_000001"
+    folder = tmp_path / "fakes" / "step_000001"
     assert sorted(p.name for p in folder.glob("*.npy")) == [
         f"{c}_{i:02d}.npy" for c in ("cat", "dog") for i in range(3)
     ]
@@ -476,11 +474,11 @@ def test_file_stems_are_safe_and_unique():
     assert safe_name("..") == "class" and safe_name("Ünïcode-ok.1") == "Ünïcode-ok.1"
 
 
-def test_sample_writer_errors(tmp_path):
+def test_fake_writer_errors(tmp_path):
     with pytest.raises(ValueError, match=r"real must have shape \(n >= 1, 1, 16, 16\)"):
-        SampleWriter(TinyFrontend(), real=torch.zeros(2, 16, 16))
+        FakeWriter(TinyFrontend(), real=torch.zeros(2, 16, 16))
     with pytest.raises(ValueError, match="one label per real item"):
-        SampleWriter(TinyFrontend(), real=torch.zeros(2, *SHAPE), real_labels=[0])
+        FakeWriter(TinyFrontend(), real=torch.zeros(2, *SHAPE), real_labels=[0])
 
     class CannotDraw:
         feature_shape = SHAPE
@@ -490,25 +488,25 @@ def test_sample_writer_errors(tmp_path):
             return paths
 
     with pytest.raises(TypeError, match="has no plot"):
-        SampleWriter(CannotDraw())
+        FakeWriter(CannotDraw())
     trainer = fake_trainer(tmp_path, TinyGenerator(num_classes=2), step=1)
     with pytest.raises(ValueError, match="class_names has 3 entries but the generator has 2"):
-        SampleWriter(TinyFrontend(), class_names=["a", "b", "c"]).run(trainer)
+        FakeWriter(TinyFrontend(), class_names=["a", "b", "c"]).run(trainer)
     with pytest.raises(ValueError, match="real_labels are needed"):
-        SampleWriter(TinyFrontend(), real=torch.zeros(2, *SHAPE), gallery=False).run(trainer)
+        FakeWriter(TinyFrontend(), real=torch.zeros(2, *SHAPE), gallery=False).run(trainer)
 
 
-def test_sample_writer_only_on_the_main_process(tmp_path):
+def test_fake_writer_only_on_the_main_process(tmp_path):
     trainer = fake_trainer(tmp_path, is_main_process=False, step=1)
-    SampleWriter(TinyFrontend()).run(trainer)
-    assert not (tmp_path / "samples").exists()
+    FakeWriter(TinyFrontend()).run(trainer)
+    assert not (tmp_path / "fakes").exists()
 
 
-def test_sample_writer_gallery_lists_rounds_newest_first(tmp_path):
+def test_fake_writer_gallery_lists_rounds_newest_first(tmp_path):
     from html.parser import HTMLParser
 
     trainer = fake_trainer(tmp_path, TinyGenerator(num_classes=2))
-    writer = SampleWriter(TinyFrontend(), fakes_per_class=1, unit="step", every=2)
+    writer = FakeWriter(TinyFrontend(), fakes_per_class=1, unit="step", every=2)
     do_steps(trainer, [writer], 4)
 
     class Rounds(HTMLParser):
@@ -559,8 +557,8 @@ def test_tensorboard_logger_writes_scalars_images_and_audio(tmp_path):
     assert {"critic_loss", "generator_loss", "epoch"} <= set(tags["scalars"])
     assert [e.step for e in acc.Scalars("critic_loss")] == [1, 2, 3]
     assert [e.value for e in acc.Scalars("generator_loss")] == [1.0, 2.0, 3.0]
-    assert set(tags["images"]) == {"samples/dog", "samples/cat"}
-    grid = acc.Images("samples/dog")[0]
+    assert set(tags["images"]) == {"fakes/dog", "fakes/cat"}
+    grid = acc.Images("fakes/dog")[0]
     assert grid.step == 3 and grid.width > 1.5 * grid.height  # two spectrograms side by side
     assert set(tags["audio"]) == {"audio/dog_00", "audio/dog_01", "audio/cat_00", "audio/cat_01"}
     assert acc.Audio("audio/dog_00")[0].sample_rate == SR
@@ -582,7 +580,7 @@ def test_tensorboard_logger_pianoroll_images_and_no_audio(tmp_path):
     acc = EventAccumulator(
         str(tmp_path / "tensorboard"), size_guidance={"images": 0, "audio": 0}
     ).Reload()
-    assert acc.Tags()["images"] == ["samples/sample"]
+    assert acc.Tags()["images"] == ["fakes/fake"]
     assert acc.Tags()["audio"] == []  # sample_rate 0: decode gives pitch grids, not sound
 
 

@@ -107,8 +107,8 @@ def test_train_resume_generate_evaluate(tmp_path, capsys):
     assert status == 0 and "starting a new run" in first and "batches per epoch" in first
     assert load_checkpoint(out / "checkpoints" / "step_00000002.pt")["step"] == 2
     assert logged_steps(out) == [1, 2]
-    check_round(out / "samples" / "step_000002", ".wav", [f"{c}_00" for c in CLASSES])
-    check_png(out / "samples" / "step_000002" / "all_classes.png")  # every class, beside reals
+    check_round(out / "fakes" / "step_000002", ".wav", [f"{c}_00" for c in CLASSES])
+    check_png(out / "fakes" / "step_000002" / "all_classes.png")  # every class, beside reals
     check_png(out / "losses.png")
     assert str(out / "index.html") in first  # it says where its files are
     assert load_run_config(out)[0] == "wgan-gp"
@@ -120,7 +120,7 @@ def test_train_resume_generate_evaluate(tmp_path, capsys):
     assert load_run_config(out)[1] == {**settings, "steps": 4}  # the same settings as repeated
     assert logged_steps(out) == [1, 2, 3, 4]  # continued, not started over
 
-    samples = tmp_path / "samples"
+    samples = tmp_path / "fakes"
     status, text, _ = run(capsys, "generate", out, "--out", samples, "-n", 2)
     assert status == 0 and "step_00000004.pt" in text
     files = sorted(p.name for p in generated(samples))
@@ -155,7 +155,7 @@ def test_own_folder_without_cache_and_another_recipes_folder(tmp_path, capsys):
     status, text, _ = run(capsys, *args, "--set", "cache=false")
     assert status == 0
     assert not (out / "cache").exists()  # the Trainer encoded each batch
-    check_round(out / "samples" / "step_000001", ".wav", ["drilling_00", "siren_00"])
+    check_round(out / "fakes" / "step_000001", ".wav", ["drilling_00", "siren_00"])
     state = load_checkpoint(out / "checkpoints" / "step_00000001.pt")
     assert state["metadata"]["class_names"] == ["drilling", "siren"]
     fields = dataclasses.asdict(configure(get_recipe("wgan-gp")))

@@ -498,7 +498,7 @@ def test_api_page_shows_the_protocols_methods(built_site):
         assert signature and "kwargs" not in signature.group(1), protocol
     # A reference to a re-export (``~audiogan.train.callbacks.fixed_fakes`` in Generator's
     # docstring) links to the entry where the name is defined (conf.py's missing-reference hook).
-    assert 'href="#audiogan.train.callbacks.samples.fixed_fakes"' in html
+    assert 'href="#audiogan.train.callbacks.fakes.fixed_fakes"' in html
 
 
 @pytest.mark.slow

@@ -97,7 +97,7 @@ def test_conditional_wgan_gp_on_a_folder_of_clips(gan_run):
     assert state["step"] == 2 and state["metadata"]["class_names"] == CLASSES
     assert logged_steps(gan_run) == [1, 2]
     check_round(
-        gan_run / "samples" / "step_000002", ".wav", [f"{c}_0{k}" for c in CLASSES for k in (0, 1)]
+        gan_run / "fakes" / "step_000002", ".wav", [f"{c}_0{k}" for c in CLASSES for k in (0, 1)]
     )
     assert (gan_run / "index.html").is_file()
     generated = sorted((gan_run / "generated").glob("*.wav"))
@@ -162,9 +162,9 @@ def test_musegan_chorales_writes_midi(tmp_path, capsys):
         *("--max-chorales", 3, "--split", "all", "--cache-dir", tmp_path / "cache", "--out", out),
     )
     assert load_checkpoint(out / "checkpoints" / "step_00000002.pt")["step"] == 2
-    check_round(out / "samples" / "step_000002", ".mid", ["sample_00", "sample_01"])
+    check_round(out / "fakes" / "step_000002", ".mid", ["fake_00", "fake_01"])
     midi = sorted((out / "midi").glob("*.mid"))
-    assert [p.name for p in midi] == ["sample_000.mid", "sample_001.mid"]
+    assert [p.name for p in midi] == ["fake_000.mid", "fake_001.mid"]
     for path in midi:
         check_midi(path, VOICES)
     printed = capsys.readouterr().out

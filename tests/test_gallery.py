@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from audiogan.train.callbacks.gallery import write_gallery
+from audiogan.train.callbacks.gallery import fake_rounds, write_gallery
 
 TRICKY = 'a&b <x> "q" #1 ü'  # needs HTML escaping and percent-encoding
 
@@ -49,9 +49,14 @@ class GalleryParser(HTMLParser):
 
 
 def make_round(
-    root: Path, step: int, epoch: int | None = None, stems=("dog_00", "dog_01"), midi=()
+    root: Path,
+    step: int,
+    epoch: int | None = None,
+    stems=("dog_00", "dog_01"),
+    midi=(),
+    folder_name: str = "fakes",
 ) -> Path:
-    folder = root / "samples" / f"step_{step:06d}"
+    folder = root / folder_name / f"step_{step:06d}"
     folder.mkdir(parents=True)
     for stem in stems:
         sf.write(folder / f"{stem}.wav", np.zeros(64, dtype=np.float32), 8000)
@@ -80,9 +85,28 @@ def test_rounds_newest_first_by_step_number(tmp_path):
         1_000_000,
     ):  # 1000000 sorts before 999999 as text, after as a number
         make_round(tmp_path, step)
-    (tmp_path / "samples" / "not_a_round").mkdir()
+    (tmp_path / "fakes" / "not_a_round").mkdir()
     write_gallery(tmp_path)
     assert parse(tmp_path).rounds == ["step_1000000", "step_999999", "step_000020", "step_000003"]
+
+
+def test_rounds_of_a_run_begun_before_the_rename_are_shown(tmp_path):
+    """A run resumed after SampleWriter became FakeWriter has rounds in samples/ and fakes/."""
+    make_round(tmp_path, 10, folder_name="samples")
+    make_round(tmp_path, 20, folder_name="samples")
+    make_round(tmp_path, 20, stems=("cat_00",))  # the same step in both: fakes/ wins
+    make_round(tmp_path, 30)
+    assert [(step, folder.parent.name) for step, folder in fake_rounds(tmp_path)] == [
+        (30, "fakes"),
+        (20, "fakes"),
+        (10, "samples"),
+    ]
+    write_gallery(tmp_path)
+    parser = parse(tmp_path)
+    assert parser.rounds == ["step_000030", "step_000020", "step_000010"]
+    linked = {unquote(url) for _, _, url in parser.links}
+    assert "samples/step_000010/dog_00.wav" in linked and "fakes/step_000020/cat_00.wav" in linked
+    assert "samples/step_000020/dog_00.wav" not in linked
 
 
 def test_every_file_is_linked_and_links_resolve(tmp_path):
@@ -100,12 +124,12 @@ def test_every_file_is_linked_and_links_resolve(tmp_path):
         linked[path] = (round_id, tag)
     media = [p for p in tmp_path.rglob("*") if p.suffix in (".wav", ".png", ".mid")]
     assert set(linked) == set(media)
-    assert linked[tmp_path / "samples" / "step_000020" / f"{TRICKY}.wav"] == (
+    assert linked[tmp_path / "fakes" / "step_000020" / f"{TRICKY}.wav"] == (
         "step_000020",
         "audio",
     )
-    assert linked[tmp_path / "samples" / "step_000020" / f"{TRICKY}.mid"] == ("step_000020", "a")
-    assert linked[tmp_path / "samples" / "step_000010" / "dog_00.wav"] == ("step_000010", "audio")
+    assert linked[tmp_path / "fakes" / "step_000020" / f"{TRICKY}.mid"] == ("step_000020", "a")
+    assert linked[tmp_path / "fakes" / "step_000010" / "dog_00.wav"] == ("step_000010", "audio")
     assert linked[tmp_path / "losses.png"] == (None, "img")
     assert not any(p.name == "notes.txt" for p in linked)
     assert parser.headings[:3] == ["Losses", "step 20 · epoch 2", "step 10 · epoch 1"]

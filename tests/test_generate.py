@@ -147,7 +147,7 @@ def test_generate_unconditional_user_generator_and_frontend_argument(tmp_path):
         generator=TinyGenerator(),
         frontend=tiny_logmel(),
     )
-    assert [p.name for p in paths] == ["sample_000.wav", "sample_001.wav"]
+    assert [p.name for p in paths] == ["fake_000.wav", "fake_001.wav"]
     with pytest.raises(ValueError, match="no frontend"):
         generate(trainer.last_checkpoint, tmp_path / "out", generator=TinyGenerator())
 

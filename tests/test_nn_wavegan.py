@@ -29,7 +29,7 @@ from audiogan.nn import wavegan as wavegan_module
 from audiogan.nn.init import batchnorm_layers
 from audiogan.nn.wavegan import phase_shuffle, wavegan_strides
 from audiogan.protocols import Critic, Generator
-from audiogan.train import SampleWriter, Trainer, generate, latest_checkpoint
+from audiogan.train import FakeWriter, Trainer, generate, latest_checkpoint
 
 TINY_G = {"out_shape": (1, 1024), "width": 2}  # generator
 TINY_D = {"in_shape": (1, 1024), "width": 2}  # critic
@@ -422,21 +422,21 @@ def test_unconditional_wavegan_trains_resumes_and_generates(tmp_path):
     paths = generate(
         checkpoint, tmp_path / "generated", fakes_per_class=2
     )  # frontend from metadata
-    _check_wavs(paths, ["sample_000", "sample_001"])
+    _check_wavs(paths, ["fake_000", "fake_001"])
 
 
 @pytest.mark.slow
 def test_conditional_wavegan_trains_resumes_and_writes_samples(tmp_path):
     classes = _sounds().classes
     loader = DataLoader(_sounds(), batch_size=4, shuffle=True)
-    writer = SampleWriter(
+    writer = FakeWriter(
         Waveform(16000, 1024), classes, fakes_per_class=1, every=2, unit="step", gallery=False
     )
     _trainer(tmp_path / "run", 5, [writer]).fit(loader, steps=2)
     resumed = _trainer(tmp_path / "run", 5, [writer]).fit(loader, steps=4)
     assert [h["step"] for h in resumed.history] == [1, 2, 3, 4]
     for step in (2, 4):
-        folder = tmp_path / "run" / "samples" / f"step_{step:06d}"
+        folder = tmp_path / "run" / "fakes" / f"step_{step:06d}"
         _check_wavs(sorted(folder.glob("*.wav")), [f"{c}_00" for c in classes])
         assert (folder / "all_classes.png").is_file()
         assert (folder / "siren.png").is_file()

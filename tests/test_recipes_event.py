@@ -88,7 +88,7 @@ def test_trains_reuses_evaluates_and_has_nothing_to_generate(
     assert str(model) in text and accuracy(text) == accuracy(report)
     assert "of 8 windows detected the class played" in text
 
-    samples = tmp_path / "samples"
+    samples = tmp_path / "fakes"
     for source in (run, model):
         error = audiogan(capsys, "generate", source, "--out", samples, status=2)
         assert (

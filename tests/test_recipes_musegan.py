@@ -123,17 +123,17 @@ def test_train_resume_generate_evaluate(tmp_path, capsys, chorales):
     )
     assert status == 0 and "resuming from" in second, err
     assert logged_steps(out) == [1, 2, 3, 4]  # continued, not started over
-    round_4 = out / "samples" / "step_000004"
-    check_round(round_4, ".mid", ["sample_00", "sample_01"])  # MIDI, and rolls beside real ones
+    round_4 = out / "fakes" / "step_000004"
+    check_round(round_4, ".mid", ["fake_00", "fake_01"])  # MIDI, and rolls beside real ones
     for path in round_4.glob("*.mid"):
         check_midi(path, tracks=VOICES)
     check_png(out / "losses.png")
 
-    samples = tmp_path / "samples"
+    samples = tmp_path / "fakes"
     status, text, err = run(capsys, "generate", out, "--out", samples, "-n", 2)
     assert status == 0 and "step_00000004.pt" in text, err
     written = sorted(p for p in samples.iterdir() if not p.name.startswith("."))  # not the list
-    assert [p.name for p in written] == ["sample_000.mid", "sample_001.mid"]
+    assert [p.name for p in written] == ["fake_000.mid", "fake_001.mid"]
     for path in written:
         check_midi(path, tracks=VOICES)
 
@@ -169,7 +169,7 @@ def test_trains_on_a_folder_of_midi_files(tmp_path, capsys):
     )
     assert status == 0, err
     assert logged_steps(out) == [1]
-    for path in (out / "samples" / "step_000001").glob("*.mid"):
+    for path in (out / "fakes" / "step_000001").glob("*.mid"):
         check_midi(path, tracks=VOICES)
     assert f"real = 10 phrases of {songs}" in text  # the metrics set beside the folder's phrases
     check_music_table(text)

@@ -58,7 +58,7 @@ def train_and_resume(
     assert state["step"] == 4 and [h["step"] for h in state["history"]] == [1, 2, 3, 4]
     assert logged_steps(out) == [1, 2, 3, 4]  # continued, not started over
     for step in (2, 4):
-        check_round(out / "samples" / f"step_{step:06d}", ".wav", stems)
+        check_round(out / "fakes" / f"step_{step:06d}", ".wav", stems)
     return second
 
 
@@ -150,7 +150,7 @@ def test_onehot_cgan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     run = tmp_path / "run"
     extra = ["--set", "fakes_per_class=1"]
     train_and_resume(capsys, "onehot-cgan", run, extra, [f"{c}_00" for c in CLASSES])
-    check_png(run / "samples" / "step_000004" / "all_classes.png")  # every class, fake and real
+    check_png(run / "fakes" / "step_000004" / "all_classes.png")  # every class, fake and real
     assert (
         load_checkpoint(run / "checkpoints" / "step_00000004.pt")["metadata"]["class_names"]
         == CLASSES
@@ -186,7 +186,7 @@ def test_resnet9_gan_on_a_folder_without_cache(
     run = tmp_path / "run"
     extra = ["--data", tmp_path / "sounds", "--set", "cache=false"]
     extra += ["--set", "critic_width=4", "--set", "fakes_per_class=2"]
-    text = train_and_resume(capsys, "resnet9-gan", run, extra, ["sample_00", "sample_01"])
+    text = train_and_resume(capsys, "resnet9-gan", run, extra, ["fake_00", "fake_01"])
     assert "mean of the last 4 steps: critic_loss" in text  # how balanced the fight ended
     assert not (run / "cache").exists()
     with open(run / "metrics.csv", newline="") as f:
@@ -194,8 +194,8 @@ def test_resnet9_gan_on_a_folder_without_cache(
 
     audiogan(capsys, "generate", run, "--out", tmp_path / "g", "-n", 2)
     assert sorted(p.name for p in (tmp_path / "g").iterdir() if p.name[0] != ".") == [
-        "sample_000.wav",
-        "sample_001.wav",
+        "fake_000.wav",
+        "fake_001.wav",
     ]
     assert main(["generate", str(run), "--out", str(tmp_path / "c"), "--class", "siren"]) == 2
     assert "unconditional" in capsys.readouterr().err

@@ -26,7 +26,7 @@ from audiogan.frontends import LogMel, Waveform
 from audiogan.nn import HiFiGANGenerator
 from audiogan.recipes import configure, get_recipe, vocoder
 from audiogan.recipes.vocoder import generator_of
-from audiogan.train import SampleWriter, generate, load_checkpoint, load_vocoder
+from audiogan.train import FakeWriter, generate, load_checkpoint, load_vocoder
 
 sys.path.insert(0, str(Path(__file__).parent))
 from file_checks import check_png, check_round, logged_steps  # noqa: E402
@@ -128,11 +128,11 @@ def test_trains_resumes_samples_and_evaluates(
     assert "feature_matching" not in state["history"][1]  # step 2: the warm-up
     assert state["metadata"]["frontend"]["config"]["n_mels"] == 16
     for step in (2, 4):  # one held-out clip per class, decoded, beside the original
-        folder = run / "samples" / f"step_{step:06d}"
+        folder = run / "fakes" / f"step_{step:06d}"
         check_round(
-            folder, ".wav", [f"{kind}_{i:02d}" for kind in ("sample", "real") for i in range(5)]
+            folder, ".wav", [f"{kind}_{i:02d}" for kind in ("fake", "real") for i in range(5)]
         )
-        assert sf.info(folder / "sample_00.wav").frames == 16 * 256
+        assert sf.info(folder / "fake_00.wav").frames == 16 * 256
     check_png(run / "losses.png")
 
     report = audiogan(capsys, "evaluate", run)
@@ -216,7 +216,7 @@ def test_a_warm_up_run_of_a_fourier_head_vocoder_decodes_through_logmel(tmp_path
     assert set(warm) == {"step", "epoch", "mel", "multiscale_mel", "skipped_steps"}
     assert {"critic_loss", "feature_matching", "mel", "multiscale_mel"} <= set(joined)
     assert run.trainer.critic_updates == 1
-    assert sf.info(tmp_path / "samples" / "step_000002" / "sample_00.wav").frames == 16 * 256
+    assert sf.info(tmp_path / "fakes" / "step_000002" / "fake_00.wav").frames == 16 * 256
     model = load_vocoder(tmp_path, LogMel(**MEL))
     fe = LogMel(**MEL, vocoder=model)
     features = fe.encode(torch.randn(1, 4096) * 0.1)  # (1, 1, 16, 16)
@@ -263,12 +263,12 @@ def test_a_vocoder_of_other_log_mels_is_a_clear_error(
         load_vocoder(tmp_path, LogMel(n_mels=16))
 
 
-def test_sample_writer_decodes_fixed_inputs(tmp_path: Path) -> None:
+def test_fake_writer_decodes_fixed_inputs(tmp_path: Path) -> None:
     """A paired generator: fixed inputs each round, the matching reals written and drawn beside."""
     generator = nn.Sequential(nn.ConvTranspose1d(4, 1, 8, stride=8), nn.Tanh())
     generator.train()
     inputs, real = torch.randn(3, 4, 5), torch.rand(3, 1, 40) - 0.5
-    writer = SampleWriter(Waveform(800, 40), inputs=inputs, real=real, gallery=False)
+    writer = FakeWriter(Waveform(800, 40), inputs=inputs, real=real, gallery=False)
     trainer = SimpleNamespace(
         step=7, epoch=0, metrics={}, history=[], out_dir=tmp_path, is_main_process=True,
         sampling_generator=generator, device=torch.device("cpu"),
@@ -276,14 +276,15 @@ def test_sample_writer_decodes_fixed_inputs(tmp_path: Path) -> None:
     folder = writer.write(trainer)
     assert generator.training  # mode restored
     names = sorted(p.name for p in folder.iterdir())
-    assert names == [*(f"real_{i:02d}.wav" for i in range(3)), "round.json", "sample.png"] + [
-        f"sample_{i:02d}.wav" for i in range(3)
-    ]
-    written, _ = sf.read(folder / "sample_01.wav", dtype="float32")
+    assert names == sorted(
+        [*(f"real_{i:02d}.wav" for i in range(3)), "round.json", "fake.png"]
+        + [f"fake_{i:02d}.wav" for i in range(3)]
+    )
+    written, _ = sf.read(folder / "fake_01.wav", dtype="float32")
     with torch.no_grad():
         assert torch.allclose(torch.from_numpy(written), generator.eval()(inputs)[1, 0], atol=1e-4)
     with pytest.raises(ValueError, match="one item per input"):
-        SampleWriter(Waveform(800, 40), inputs=inputs, real=real[:2])
+        FakeWriter(Waveform(800, 40), inputs=inputs, real=real[:2])
 
 
 def test_a_spectrogram_gan_decodes_with_the_vocoder_it_names(
@@ -317,7 +318,7 @@ def test_a_spectrogram_gan_decodes_with_the_vocoder_it_names(
     state = load_checkpoint(run / "checkpoints" / "step_00000002.pt")
     config = state["metadata"]["frontend"]["config"]
     assert config["vocoder"] == str(vocoder_checkpoint)
-    assert sf.info(next((run / "samples" / "step_000002").glob("*.wav"))).frames == 15 * 256
+    assert sf.info(next((run / "fakes" / "step_000002").glob("*.wav"))).frames == 15 * 256
     paths = generate(run / "checkpoints" / "step_00000002.pt", tmp_path / "out", fakes_per_class=1)
     assert len(paths) == 5 and all(sf.info(p).frames == 15 * 256 for p in paths)
     audiogan(capsys, "generate", run, "--out", tmp_path / "cli", "-n", 1)

@@ -68,7 +68,7 @@ def test_generate_refuses_an_output_folder_that_is_holds_or_lies_in_the_run(
 
 
 def test_overwrite_replaces_only_what_generate_wrote(trained, tmp_path, capsys):
-    samples = tmp_path / "samples"
+    samples = tmp_path / "fakes"
     samples.mkdir()
     (samples / "notes.txt").write_text("my notes")
     status, _, err = run(capsys, "generate", trained, "--out", samples, "-n", 2)
@@ -94,7 +94,7 @@ def test_no_readable_checkpoint_is_an_error_that_changes_nothing(trained, tmp_pa
     assert "resuming from" not in stdout
     assert hashes(out) == before  # metrics.csv, samples and recipe.json untouched
     for command in ("generate", "evaluate"):
-        extra = ("--out", tmp_path / "samples") if command == "generate" else ()
+        extra = ("--out", tmp_path / "fakes") if command == "generate" else ()
         status, _, err = run(capsys, command, out, *extra)
         assert status == 2 and "no readable checkpoint" in err
 
@@ -105,7 +105,7 @@ def test_an_unreadable_newest_checkpoint_falls_back_and_says_which(trained, tmp_
     newest.write_bytes(newest.read_bytes()[:100])
     status, stdout, _ = run(capsys, "train", "wgan-gp", "--out", out, "--steps", 3, *TINY)
     assert status == 0 and "resuming from" in stdout and "step_00000001.pt (step 1)" in stdout
-    status, stdout, _ = run(capsys, "generate", out, "--out", tmp_path / "samples", "-n", 1)
+    status, stdout, _ = run(capsys, "generate", out, "--out", tmp_path / "fakes", "-n", 1)
     assert status == 0 and "step_00000003.pt" in stdout  # the newest readable one
     newest = out / "checkpoints" / "step_00000003.pt"
     newest.write_bytes(b"")  # step 2 was written again by the resumed run

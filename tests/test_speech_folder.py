@@ -90,7 +90,7 @@ def test_command_line_makes_the_folder_and_the_judge_scores_it(tmp_path: Path) -
     overall, per_class, n = judge.score(out / "classifier.pt", out / "held_out")
     assert n == 4 and 0.0 <= overall <= 1.0 and set(per_class) == {"no", "yes"}
     # generated files: the class from the name
-    samples = tmp_path / "samples"
+    samples = tmp_path / "fakes"
     samples.mkdir()
     shutil.copy(out / "held_out" / "yes" / "yes_000.wav", samples / "yes_007.wav")
     assert judge.score(out / "classifier.pt", samples)[2] == 1

@@ -30,6 +30,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
+from audiogan._renamed import renamed_arguments
 from audiogan.audio.io import save_audio
 from audiogan.data._loading import apply_transform, describe_transform, item_generator
 
@@ -280,6 +281,7 @@ class SyntheticSounds(Dataset):
         ValueError: For an unknown or repeated class, or a non-positive size.
     """
 
+    @renamed_arguments(n_per_class="clips_per_class")
     def __init__(
         self,
         clips_per_class: int = 20,
@@ -356,6 +358,7 @@ class SyntheticSounds(Dataset):
         )
 
 
+@renamed_arguments(n_per_class="clips_per_class")
 def write_audio_folder(
     root: str | os.PathLike,
     clips_per_class: int = 20,

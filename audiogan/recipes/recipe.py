@@ -69,7 +69,7 @@ class RunConfig:
     """The settings every recipe has.
 
     Attributes:
-        out: Run folder: samples, checkpoints, logs (training again in it resumes).
+        out: Run folder: fakes, checkpoints, logs (training again in it resumes).
         steps: Total generator steps (None: by ``epochs``).
         epochs: Total epochs (None: by ``steps``); training stops at whichever comes first.
         batch_size: Batch size.
@@ -193,14 +193,16 @@ class GanRun:
         self.trainer.fit(self.loader, epochs=epochs, steps=steps, resume="auto")
 
     def outputs(self) -> list[str]:
-        """Where the samples, gallery, loss curves, metrics and checkpoints are."""
+        """Where the fakes, gallery, loss curves, metrics and checkpoints are."""
         out = self.out_dir
-        rounds = sorted((out / "samples").glob("step_*"))
+        from audiogan.train.callbacks.gallery import fake_rounds
+
+        rounds = fake_rounds(out)
         lines = [f"run folder: {out} (step {self.trainer.step}, epoch {self.trainer.epoch})"]
         if rounds:
-            lines.append(f"newest samples: {rounds[-1]}")
+            lines.append(f"newest fakes: {rounds[0][1]}")
         for name, what in (
-            ("index.html", "gallery of every sample round"),
+            ("index.html", "gallery of every round of fakes"),
             ("losses.png", "loss curves"),
             ("metrics.csv", "losses per step"),
         ):

@@ -3,7 +3,7 @@
 Copy a recipe module (``audiogan/recipes/wgan_gp.py`` ...), edit it, and train it::
 
     audiogan train path/to/my_recipe.py --out runs/mine
-    audiogan generate runs/mine --recipe path/to/my_recipe.py --out samples/
+    audiogan generate runs/mine --recipe path/to/my_recipe.py --out fakes/
     audiogan evaluate runs/mine --recipe path/to/my_recipe.py
 
 The file defines ``RECIPE``, a :class:`~audiogan.recipes.recipe.Recipe`. Loading it runs the

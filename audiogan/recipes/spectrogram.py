@@ -23,7 +23,7 @@ from audiogan.data import AnnotatedAudio, AudioFolder, FeatureCache, SyntheticSo
 from audiogan.frontends import LogMel
 from audiogan.losses import LeCamPenalty, Penalties
 from audiogan.recipes.recipe import ConfigError, RunConfig, run_options
-from audiogan.train import CheckpointCallback, CSVLogger, ProgressBar, SampleWriter, load_vocoder
+from audiogan.train import CheckpointCallback, CSVLogger, FakeWriter, ProgressBar, load_vocoder
 
 __all__ = [
     "Segments",
@@ -326,11 +326,11 @@ def gan_callbacks(
 ) -> list[Any]:
     """Progress bar, ``metrics.csv``, sample rounds (files, pictures beside reals, gallery) and
     checkpoints every ``config.every`` ``config.unit``; a paired GAN's rounds turn ``inputs`` into
-    samples (see :class:`~audiogan.train.SampleWriter`)."""
+    samples (see :class:`~audiogan.train.FakeWriter`)."""
     return [
         ProgressBar(),
         CSVLogger(),
-        SampleWriter(
+        FakeWriter(
             frontend,
             class_names=classes,
             fakes_per_class=fakes_per_class,

@@ -16,9 +16,9 @@ Example:
     >>> trainer = Trainer(G, D, LeastSquares(), frontend=frontend, out_dir="runs/toy", device="cpu")
     >>> _ = trainer.fit(loader, steps=2)
     >>> checkpoint = latest_checkpoint("runs/toy/checkpoints")  # step_00000002.pt
-    >>> paths = generate(checkpoint, "samples/", fakes_per_class=2)
+    >>> paths = generate(checkpoint, "fakes/", fakes_per_class=2)
     >>> [path.name for path in paths]
-    ['sample_000.wav', 'sample_001.wav']
+    ['fake_000.wav', 'fake_001.wav']
 
 or from a shell: ``audiogan generate CHECKPOINT_OR_RUN_DIR --out OUT_DIR -n 4``.
 """
@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from audiogan._renamed import renamed_arguments
 from audiogan.frontends.logmel import MEL_PARAMETERS, LogMel
 from audiogan.registry import lookup
 from audiogan.train.checkpoints import build_module, class_path, load_checkpoint, run_checkpoint
@@ -185,6 +186,7 @@ def _frontend_from(state: dict[str, Any], where: str) -> nn.Module:
 
 
 @torch.no_grad()
+@renamed_arguments(n_per_class="fakes_per_class")
 def generate(
     checkpoint: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -203,7 +205,7 @@ def generate(
     pass ``generator=`` for your own), with its EMA weights when present; so is the frontend
     (pass ``frontend=`` for your own). A conditional generator gives ``fakes_per_class`` samples of
     every class, named ``<class>_000`` ...; an unconditional one gives ``fakes_per_class`` samples
-    ``sample_000`` .... Files are written by :func:`audiogan.export.export_features`, one batch
+    ``fake_000`` .... Files are written by :func:`audiogan.export.export_features`, one batch
     per class, with the frontend's ``suffix``: ``.wav`` for audiogan's spectrogram frontends,
     ``.mid`` for :class:`~audiogan.frontends.PianoRoll`.
 
@@ -271,7 +273,7 @@ def generate(
             for c in chosen
         ]
         if num_classes
-        else [("sample", None)]
+        else [("fake", None)]
     )
     from audiogan.export import export_features
 

@@ -3,7 +3,7 @@
 A *plotting hook* is any callable ``plot(item, ax)`` that draws one item (e.g. one
 ``(*feature_shape)`` tensor) on a :class:`matplotlib.axes.Axes`. Every frontend has one
 (:meth:`audiogan.protocols.Frontend.plot`), so the same grid shows spectrograms, piano rolls or
-a user's own features: :class:`~audiogan.train.callbacks.SampleWriter` saves it as a PNG and
+a user's own features: :class:`~audiogan.train.callbacks.FakeWriter` saves it as a PNG and
 :class:`~audiogan.train.callbacks.TensorBoardLogger` logs it as an image.
 """
 

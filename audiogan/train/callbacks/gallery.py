@@ -1,4 +1,4 @@
-"""A static ``index.html`` that shows every sampling round: images, audio players, MIDI links.
+"""A static ``index.html`` that shows every round of fakes: images, audio players, MIDI links.
 
 The page is rebuilt from the folder contents each time (so it survives resumes and deleted
 rounds), uses only relative links (open it straight from disk, or copy the folder anywhere) and
@@ -38,16 +38,35 @@ def _href(path: Path, root: Path) -> str:
     return html.escape(quote(relative), quote=True)
 
 
-def _rounds(samples_dir: Path) -> list[tuple[int, Path]]:
-    """The ``step_NNNNNN`` folders, newest (highest step) first."""
-    if not samples_dir.is_dir():
+#: The folder of a run that holds the rounds of fakes (``fakes/step_000120/``).
+FAKES_FOLDER = "fakes"
+
+#: Where runs made before the rename kept their rounds; still read, never written.
+OLD_FAKES_FOLDER = "samples"
+
+
+def _rounds(folder: Path) -> list[tuple[int, Path]]:
+    """The ``step_NNNNNN`` folders inside ``folder``, newest (highest step) first."""
+    if not folder.is_dir():
         return []
     found = []
-    for child in samples_dir.iterdir():
+    for child in folder.iterdir():
         match = _ROUND.match(child.name)
         if match and child.is_dir():
             found.append((int(match.group(1)), child))
     return sorted(found, key=lambda item: item[0], reverse=True)
+
+
+def fake_rounds(run_dir: str | os.PathLike) -> list[tuple[int, Path]]:
+    """``(step, folder)`` of every round of fakes in a run, newest first.
+
+    Reads ``run_dir/fakes/step_*`` and, for a run begun before the rename, ``run_dir/samples/step_*``
+    (a step in both is taken from ``fakes/``).
+    """
+    root = Path(run_dir)
+    by_step = dict(_rounds(root / OLD_FAKES_FOLDER))
+    by_step.update(_rounds(root / FAKES_FOLDER))
+    return sorted(by_step.items(), key=lambda item: item[0], reverse=True)
 
 
 def _round_info(folder: Path) -> dict:
@@ -106,10 +125,8 @@ def _section(step: int, folder: Path, root: Path) -> str:
     return "\n".join(parts)
 
 
-def write_gallery(
-    out_dir: str | os.PathLike, title: str | None = None, samples_subdir: str = "samples"
-) -> Path:
-    """Write ``out_dir/index.html`` showing every round in ``out_dir/<samples_subdir>/step_*``.
+def write_gallery(out_dir: str | os.PathLike, title: str | None = None) -> Path:
+    """Write ``out_dir/index.html`` showing every round of fakes (:func:`fake_rounds`).
 
     Rounds come newest first; each shows its images, an ``<audio controls>`` player per audio
     file and a download link per MIDI file, under a heading with the step, epoch and metrics
@@ -120,18 +137,17 @@ def write_gallery(
     Args:
         out_dir: The training output folder.
         title: Page title (default: the folder's name).
-        samples_subdir: Where the rounds are, relative to ``out_dir``.
 
     Returns:
         The path of ``index.html``.
     """
     root = Path(out_dir)
     root.mkdir(parents=True, exist_ok=True)
-    title = title if title is not None else f"{root.resolve().name} samples"
-    rounds = _rounds(root / samples_subdir)
+    title = title if title is not None else f"{root.resolve().name} fakes"
+    rounds = fake_rounds(root)
     body = [
         f"<h1>{html.escape(title)}</h1>",
-        f'<p class="meta">{len(rounds)} sampling rounds, newest first.</p>',
+        f'<p class="meta">{len(rounds)} rounds of fakes, newest first.</p>',
     ]
     if rounds:
         links = " ".join(

@@ -1,4 +1,4 @@
-"""Log metrics to TensorBoard, and pictures (drawn by the frontend) and audio of fixed samples."""
+"""Log metrics to TensorBoard, and pictures (drawn by the frontend) and audio of fixed fakes."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import torch
 from torch import nn
 
 from audiogan._optional import require
+from audiogan._renamed import renamed_arguments
 from audiogan.train.callbacks.base import Callback, Unit
-from audiogan.train.callbacks.samples import (
+from audiogan.train.callbacks.fakes import (
     check_output_hooks,
     file_stems,
     fixed_fakes,
@@ -27,12 +28,12 @@ if TYPE_CHECKING:
 
 
 class TensorBoardLogger(Callback):
-    """Write ``trainer.metrics`` as TensorBoard scalars, and optionally pictures and sound of samples.
+    """Write ``trainer.metrics`` as TensorBoard scalars, and optionally pictures and sound of fakes.
 
     Scalars go out every ``every`` ``unit`` s. With a ``frontend``, every ``media_every``
-    ``media_unit`` s (and at the end of ``fit``) it also logs ``fakes_per_class`` samples per class
-    from a fixed latent (the same every time): one image per class (``samples/<class>``), a grid
-    of the samples each drawn by ``frontend.plot`` (spectrograms, piano rolls, ...), and, when
+    ``media_unit`` s (and at the end of ``fit``) it also logs ``fakes_per_class`` fakes per class
+    from a fixed latent (the same every time): one image per class (``fakes/<class>``), a grid
+    of the fakes each drawn by ``frontend.plot`` (spectrograms, piano rolls, ...), and, when
     ``frontend.sample_rate > 0`` (``decode`` gives waveforms), each decoded waveform
     (``audio/<class>_00`` ...). A resumed run purges the events after its start step, so curves
     don't fold back on themselves. Rank 0 only.
@@ -55,6 +56,7 @@ class TensorBoardLogger(Callback):
         TypeError: If ``frontend`` lacks ``plot``, ``decode`` or ``sample_rate``.
     """
 
+    @renamed_arguments(n_per_class="fakes_per_class")
     def __init__(
         self,
         log_dir: str | os.PathLike | None = None,
@@ -144,7 +146,7 @@ class TensorBoardLogger(Callback):
         writer.add_scalar("epoch", int(trainer.epoch), step)
 
     def log_media(self, trainer: Trainer) -> None:
-        """Log images (and audio) of the fixed samples at the trainer's current step."""
+        """Log images (and audio) of the fixed fakes at the trainer's current step."""
         if self.frontend is None or not getattr(trainer, "is_main_process", True):
             return
         writer = self._open(trainer)
@@ -157,7 +159,7 @@ class TensorBoardLogger(Callback):
             raise ValueError(
                 f"TensorBoardLogger: class_names has {len(names)} entries but the generator has {num_classes} classes"
             )
-        groups = file_stems(names) if labels is not None else [("sample", "samples", None)]
+        groups = file_stems(names) if labels is not None else [("fake", "fakes", None)]
         sample_rate = int(self.frontend.sample_rate)
         for group, title, class_index in groups:
             items = features if class_index is None else features[labels == class_index]
@@ -165,7 +167,7 @@ class TensorBoardLogger(Callback):
             image = feature_grid_image(
                 self.frontend.plot, items, stems, ncols=min(4, len(items)), title=title
             )
-            writer.add_image(f"samples/{group}", image, step, dataformats="HWC")
+            writer.add_image(f"fakes/{group}", image, step, dataformats="HWC")
             if sample_rate <= 0:
                 continue  # decode gives no waveform (e.g. a piano roll's pitch grid)
             device = module_device(self.frontend) if isinstance(self.frontend, nn.Module) else "cpu"

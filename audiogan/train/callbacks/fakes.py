@@ -13,16 +13,17 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from audiogan._renamed import renamed_arguments
 from audiogan.export import export_features
 from audiogan.train.callbacks.base import Callback, Unit
-from audiogan.train.callbacks.gallery import write_gallery
+from audiogan.train.callbacks.gallery import FAKES_FOLDER, write_gallery
 from audiogan.viz import plot_feature_grid, plot_losses
 
 if TYPE_CHECKING:
     from audiogan.protocols import Frontend
     from audiogan.train.trainer import Trainer
 
-#: What SampleWriter and TensorBoardLogger call on a frontend to write and draw samples.
+#: What FakeWriter and TensorBoardLogger call on a frontend to write and draw fakes.
 OUTPUT_HOOKS = ("feature_shape", "suffix", "save", "plot")
 
 _UNSAFE = re.compile(r"[^\w.-]+")
@@ -84,6 +85,7 @@ def _to_device(z: Any, device: torch.device) -> Any:
     return z
 
 
+@renamed_arguments(n_per_class="fakes_per_class")
 def fixed_fakes(
     generator: nn.Module,
     fakes_per_class: int,
@@ -157,42 +159,42 @@ def paired_fakes(
     return out.detach().to("cpu", torch.float32)
 
 
-class SampleWriter(Callback):
+class FakeWriter(Callback):
     """Every N steps or epochs, write fakes from a fixed latent, their pictures and the losses.
 
-    Each round samples ``fakes_per_class`` per class (or ``fakes_per_class`` in all for an unconditional
+    Each round draws ``fakes_per_class`` fakes per class (or ``fakes_per_class`` in all for an unconditional
     generator) from ``trainer.sampling_generator`` (the EMA generator when present) with the same
     seeded latent, so rounds show progress rather than new noise. Into
-    ``out_dir/samples/step_000120/`` it writes, for any frontend, through its hooks:
+    ``out_dir/fakes/step_000120/`` it writes, for any frontend, through its hooks:
 
     * ``<class>_00<suffix>`` ... by ``frontend.save`` (through
       :func:`audiogan.export.export_features`): ``.wav`` for audiogan's spectrogram frontends,
       ``.mid`` for :class:`~audiogan.frontends.PianoRoll`;
-    * one grid ``<class>.png`` per class (the class name in the title), each sample drawn by
+    * one grid ``<class>.png`` per class (the class name in the title), each fake drawn by
       ``frontend.plot`` (a spectrogram, a piano roll, ...), with real items of that class to
       the right when ``real`` is given;
 
     * with ``overview=True`` and a conditional generator, ``all_classes.png``: one row per class
-      (its samples, then its real items when ``real`` is given), so one picture shows whether the
+      (its fakes, then its real items when ``real`` is given), so one picture shows whether the
       classes are told apart;
 
     plus ``round.json`` (step, epoch, metrics), the loss curves ``out_dir/losses.png`` from
     ``trainer.history``, and, with ``gallery=True``, the browsable ``out_dir/index.html``
-    (:func:`audiogan.train.callbacks.gallery.write_gallery`). Unconditional samples are named
-    ``sample_00`` ... and drawn in ``sample.png``. Rank 0 only.
+    (:func:`audiogan.train.callbacks.gallery.write_gallery`). Unconditional fakes are named
+    ``fake_00`` ... and drawn in ``fake.png``. Rank 0 only.
 
-    A paired generator (a vocoder) samples no latent: give ``inputs``, fixed items it turns into
+    A paired generator (a vocoder) draws no latent: give ``inputs``, fixed items it turns into
     outputs each round (e.g. held-out log-mels ``(n, n_mels, frames)`` -> waveforms), written as
-    ``sample_00`` ... and drawn in ``sample.png``; ``real`` then holds the matching real items
+    ``fake_00`` ... and drawn in ``fake.png``; ``real`` then holds the matching real items
     ``(n, *feature_shape)`` (the clips the log-mels came from), written as ``real_00`` ... beside
     them in each round (to listen to both) and drawn to the right. Classes are not used.
 
     Args:
-        frontend: Meets :class:`~audiogan.protocols.Frontend`; SampleWriter calls its
+        frontend: Meets :class:`~audiogan.protocols.Frontend`; FakeWriter calls its
             ``feature_shape``, ``suffix``, ``save`` (on CPU features) and ``plot``.
         class_names: Names of the generator's classes (default ``class_0`` ...); must have
             ``num_classes`` entries.
-        fakes_per_class: Samples per class per round.
+        fakes_per_class: Fakes per class per round.
         every: Run every ``every`` units.
         unit: ``"step"`` or ``"epoch"``.
         seed: Seed of the fixed latent.
@@ -204,7 +206,7 @@ class SampleWriter(Callback):
         overview: Also draw ``all_classes.png`` (conditional generators).
         at_end: Run once more at the end of ``fit`` if the last step was not covered.
         inputs: For a paired generator: its fixed inputs ``(n, ...)``, turned into ``n``
-            samples each round instead of sampling a latent (``fakes_per_class`` is not used).
+            fakes each round instead of sampling a latent (``fakes_per_class`` is not used).
 
     Raises:
         TypeError: If the frontend lacks ``feature_shape``, ``suffix``, ``save`` or ``plot``.
@@ -214,6 +216,7 @@ class SampleWriter(Callback):
             generator.
     """
 
+    @renamed_arguments(n_per_class="fakes_per_class")
     def __init__(
         self,
         frontend: Frontend,
@@ -231,8 +234,8 @@ class SampleWriter(Callback):
     ) -> None:
         super().__init__(every=every, unit=unit, at_end=at_end)
         if fakes_per_class < 1:
-            raise ValueError(f"SampleWriter: fakes_per_class must be >= 1, got {fakes_per_class}")
-        check_output_hooks(frontend, "SampleWriter")
+            raise ValueError(f"FakeWriter: fakes_per_class must be >= 1, got {fakes_per_class}")
+        check_output_hooks(frontend, "FakeWriter")
         self.frontend = frontend
         self.class_names = list(class_names) if class_names is not None else None
         self.fakes_per_class = fakes_per_class
@@ -251,7 +254,7 @@ class SampleWriter(Callback):
                 or real.shape[0] == 0
             ):
                 raise ValueError(
-                    f"SampleWriter: real must have shape (n >= 1, {', '.join(map(str, feature_shape))}) "
+                    f"FakeWriter: real must have shape (n >= 1, {', '.join(map(str, feature_shape))}) "
                     f"(n, *feature_shape), got {tuple(real.shape)}"
                 )
             self.real = real.detach().to("cpu", torch.float32)
@@ -259,17 +262,17 @@ class SampleWriter(Callback):
                 labels = torch.as_tensor(real_labels).to("cpu", torch.int64).reshape(-1)
                 if len(labels) != len(real):
                     raise ValueError(
-                        f"SampleWriter: real_labels must have one label per real item ({len(real)}), got {len(labels)}"
+                        f"FakeWriter: real_labels must have one label per real item ({len(real)}), got {len(labels)}"
                     )
                 self.real_labels = labels
         self.inputs: torch.Tensor | None = None
         if inputs is not None:
             if not isinstance(inputs, torch.Tensor) or inputs.dim() < 1 or len(inputs) == 0:
                 got = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs)
-                raise ValueError(f"SampleWriter: inputs must be a tensor (n >= 1, ...), got {got}")
+                raise ValueError(f"FakeWriter: inputs must be a tensor (n >= 1, ...), got {got}")
             if self.real is not None and len(self.real) != len(inputs):
                 raise ValueError(
-                    f"SampleWriter: real must hold one item per input ({len(inputs)}), "
+                    f"FakeWriter: real must hold one item per input ({len(inputs)}), "
                     f"got {len(self.real)}"
                 )
             self.inputs = inputs.detach().cpu()
@@ -290,7 +293,7 @@ class SampleWriter(Callback):
         names = self.class_names or [f"class_{i}" for i in range(num_classes)]
         if len(names) != num_classes:
             raise ValueError(
-                f"SampleWriter: class_names has {len(names)} entries but the generator has {num_classes} classes"
+                f"FakeWriter: class_names has {len(names)} entries but the generator has {num_classes} classes"
             )
         return [str(n) for n in names]
 
@@ -301,7 +304,7 @@ class SampleWriter(Callback):
             return self.real[: self.fakes_per_class] if self.inputs is None else self.real
         if self.real_labels is None:
             raise ValueError(
-                "SampleWriter: real_labels are needed with real for a conditional generator"
+                "FakeWriter: real_labels are needed with real for a conditional generator"
             )
         chosen = self.real[self.real_labels == class_index][: self.fakes_per_class]
         return chosen if len(chosen) else None
@@ -309,7 +312,7 @@ class SampleWriter(Callback):
     def write(self, trainer: Trainer) -> Path:
         """One sampling round for ``trainer`` (whatever its rank); returns the round's folder."""
         out_dir = Path(trainer.out_dir)
-        folder = out_dir / "samples" / round_name(int(trainer.step))
+        folder = out_dir / FAKES_FOLDER / round_name(int(trainer.step))
         folder.mkdir(parents=True, exist_ok=True)
         generator = unwrap(trainer.sampling_generator)
         labels: torch.Tensor | None
@@ -323,7 +326,7 @@ class SampleWriter(Callback):
             class_names = self._names(int(getattr(generator, "num_classes", 0)))
 
         groups: list[tuple[str, str, int | None]]
-        groups = file_stems(class_names) if labels is not None else [("sample", "samples", None)]
+        groups = file_stems(class_names) if labels is not None else [("fake", "fakes", None)]
         for group, title, class_index in groups:
             items = features if class_index is None else features[labels == class_index]
             stems = [f"{group}_{i:02d}" for i in range(len(items))]
@@ -372,7 +375,7 @@ class SampleWriter(Callback):
         path: Path,
         step: int,
     ) -> None:
-        """One row per class: its ``fakes_per_class`` samples, then up to as many real items."""
+        """One row per class: its ``fakes_per_class`` fakes, then up to as many real items."""
         rows, titles = [], []
         real_n = 0 if self.real is None or self.real_labels is None else self.fakes_per_class
         blank = torch.full_like(features[0], float("nan"))
@@ -423,3 +426,6 @@ fixed_samples = fixed_fakes
 
 paired_samples = paired_fakes
 """The old name of :func:`paired_fakes`."""
+
+SampleWriter = FakeWriter
+"""The old name of :class:`FakeWriter` (its rounds went to ``samples/``, now ``fakes/``)."""
