@@ -393,7 +393,7 @@ def _check_output_folder(out: Path, checkpoint: Path, overwrite: bool) -> None:
         if target == folder or folder in target.parents or target in folder.parents:
             raise ConfigError(
                 f"--out {out} is, holds or lies inside the run folder {run} of {checkpoint.name}; "
-                "write the samples to a folder outside the run"
+                "write the fakes to a folder outside the run"
             )
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file, not a folder")

@@ -5,7 +5,7 @@ chorales music21 ships (parsed once into ``cache_dir``, default ``$AUDIOGAN_CACH
 ``~/.cache/audiogan``) or of a folder of MIDI files (``midi``). The generator turns four noises
 into one bar per voice and bar; a Conv3d critic reads the roll. As in Mark Liu's "Learn Generative
 AI with PyTorch", ch. 13: WGAN-GP (weight 10), 5 critic steps, Adam 1e-3, betas (0.5, 0.9). The
-run's notes and ``audiogan evaluate`` set the music metrics of samples beside real phrases, per
+run's notes and ``audiogan evaluate`` set the music metrics of fakes beside real phrases, per
 voice. Beyond the book, measured on the chorales (the table in the docs' MuseGAN how-to): one
 pitch or a rest per voice and step (``output="argmax"``, straight-through), resize upsampling,
 critic streams of note onsets and pitch classes, and EMA sampling bring QN, EB and UPC within

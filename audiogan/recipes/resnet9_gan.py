@@ -13,7 +13,7 @@ The CPU defaults train on the built-in synthetic sounds at 64 mels x 64 frames f
 BatchNorm, the original's ``norm="batch"``, let the critic win in short CPU runs). Two
 additions keep the generator from collapsing to one pattern, as it did with TTUR alone: a
 minibatch standard deviation feature before the ResNet-9's head (``minibatch_std=4``), so that
-the critic sees how varied a batch is, and samples from an EMA of the generator
+the critic sees how varied a batch is, and draws its fakes from an EMA of the generator
 (measured in the docs' how-to; with the original's BatchNorm the generator still collapses).
 ``full_size``: the original's sizes, a ResNet-9 of width 64 on 1x128x256 log-mels, batch 64
 (``--set norm=batch minibatch_std=0 ema=none``: exactly the original).
@@ -64,7 +64,7 @@ class Config(SpectrogramConfig):
         label_smoothing: One-sided label smoothing of the real target (0: none).
         r1_gamma: Weight of an R1 penalty on the real data (0: none), every ``r1_interval``
             critic steps.
-        ema: EMA decay of the generator used for samples and evaluation, or None.
+        ema: EMA decay of the generator used for fakes and evaluation, or None.
         eval_fakes: Fakes ``audiogan evaluate`` scores (in total: the generator has no
             classes).
     """
@@ -137,7 +137,7 @@ def build(config: Config) -> GanRun:
         collate_fn=features_only,  # the GAN is unconditional
     )
     generator, critic = models(config)
-    # Real pictures beside the samples: a shuffled few, not all of the first class.
+    # Real pictures beside the fakes: a shuffled few, not all of the first class.
     shuffled = torch.randperm(len(data.real), generator=torch.Generator().manual_seed(config.seed))
     notes: list[str] = []
     callbacks = gan_callbacks(

@@ -57,7 +57,7 @@ class SpectrogramConfig(RunConfig):
             ``frames`` frames.
         cache: Precompute the log-mels into ``OUT/cache`` (else encode each batch on the device).
         fakes_per_class: Fakes per class in each sample round.
-        vocoder: Decode the samples with a trained vocoder (a run folder or checkpoint of the
+        vocoder: Decode the fakes with a trained vocoder (a run folder or checkpoint of the
             ``vocoder`` recipe, trained on the same log-mel settings) instead of Griffin-Lim;
             checkpoints store it, so ``audiogan generate`` decodes with it too.
         augment: Differentiable augmentation of real and fake before the critic, comma-separated
@@ -326,7 +326,7 @@ def gan_callbacks(
 ) -> list[Any]:
     """Progress bar, ``metrics.csv``, sample rounds (files, pictures beside reals, gallery) and
     checkpoints every ``config.every`` ``config.unit``; a paired GAN's rounds turn ``inputs`` into
-    samples (see :class:`~audiogan.train.FakeWriter`)."""
+    fakes (see :class:`~audiogan.train.FakeWriter`)."""
     return [
         ProgressBar(),
         CSVLogger(),
@@ -345,7 +345,7 @@ def gan_callbacks(
 
 
 def evaluate_audio(run_dir: Path, config: SpectrogramConfig, fakes_per_class: int = 32) -> str:
-    """Classifier accuracy, inception score, Fréchet distance and NDB of a run's samples.
+    """Classifier accuracy, inception score, Fréchet distance and NDB of a run's fakes.
 
     A :class:`~audiogan.nn.RecurrentClassifier` is trained once on the run's training data
     (90 %; the rest is the held-out real reference) and cached in ``run_dir/eval/``; the newest
@@ -357,7 +357,7 @@ def evaluate_audio(run_dir: Path, config: SpectrogramConfig, fakes_per_class: in
     held-out clip is not caught) and, for a conditional generator, the classification accuracy
     score (a fresh classifier of the same kind trained on the fakes, tested on the held-out
     clips). For an unconditional generator a collapse check follows:
-    :func:`~audiogan.metrics.class_spread` of the samples against all the real clips.
+    :func:`~audiogan.metrics.class_spread` of the fakes against all the real clips.
     """
     from audiogan.metrics import (
         audio_report,
@@ -409,7 +409,7 @@ def evaluate_audio(run_dir: Path, config: SpectrogramConfig, fakes_per_class: in
         seed=config.seed,
     )
     text += "\n\nsmall-n metrics (same embedding)\n" + format_distribution_report(small)
-    if fake_labels is None:  # unconditional: how the samples spread over the classes
+    if fake_labels is None:  # unconditional: how the fakes spread over the classes
         spread = class_spread(classifier, x, fake, data.classes, seed=config.seed)
         text += "\n\n" + format_class_spread(spread)
     return text
