@@ -5,7 +5,7 @@ spectrograms with the label as an extra learned plane. Wasserstein loss with a g
 (weight 10), 5 critic steps per generator step, Adam (0.5, 0.9), sampling from an EMA of the
 generator. Your clips are read once into a feature cache under ``--out``; without ``--data`` it
 trains on the built-in sounds (five synthesized classes, no download). Run it again with the same
-``--out`` and it resumes. It writes sample rounds (wav, pictures, ``index.html``), ``metrics.csv``,
+``--out`` and it resumes. It writes rounds of fakes (wav, pictures, ``index.html``), ``metrics.csv``,
 checkpoints, and at the end ``generated/<class>_000.wav`` ... from the newest checkpoint.
 
     python examples/conditional_wgan_gp.py --data my_sounds/ --out runs/mine  # a subfolder per class
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--width", type=int, default=16, help="critic C, 2C, 4C, 8C; generator 16C..")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=5e-4)
-    p.add_argument("--every", type=int, default=200, help="steps between sample rounds")
+    p.add_argument("--every", type=int, default=200, help="steps between rounds of fakes")
     p.add_argument("--clips-per-class", type=int, default=64, help="built-in clips per class")
     p.add_argument("--device", default="auto")
     args = p.parse_args(argv)

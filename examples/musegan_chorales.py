@@ -6,7 +6,7 @@ chorales music21 ships (parsed once, about 1-2 minutes, and cached in ``--cache-
 melody, groove) into one bar per voice and bar, with one pitch or a rest per voice and step; a
 Conv3d critic reads the roll, with extra streams of note onsets and pitch classes. WGAN-GP
 (weight 10), 5 critic steps, Adam 1e-3 (0.5, 0.9), as in Mark Liu's "Learn Generative AI with
-PyTorch", ch. 13; sampling from an EMA of the generator. It writes sample rounds (MIDI, piano-roll
+PyTorch", ch. 13; sampling from an EMA of the generator. It writes rounds of fakes (MIDI, piano-roll
 pictures), checkpoints, ``midi/fake_000.mid`` ... and prints music metrics beside the real ones.
 
     python examples/musegan_chorales.py --out runs/chorales           # about 17 min on 2 CPU cores
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=int, default=1600, help="generator steps in all")
     p.add_argument("--width", type=int, default=16, help="C: critic C and 8C, generator 8C")
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--every", type=int, default=200, help="steps between sample rounds")
+    p.add_argument("--every", type=int, default=200, help="steps between rounds of fakes")
     p.add_argument("--samples", type=int, default=4, help="MIDI files per round and at the end")
     p.add_argument("--split", choices=("train", "valid", "test", "all"), default="train")
     p.add_argument("--max-chorales", type=int, help="only the first N chorales (a quick look)")

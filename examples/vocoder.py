@@ -5,7 +5,7 @@ features into a waveform; multi-period and multi-scale critics judge it. Least s
 matching (weight 2) and mel L1 (weight 45), Adam (0.8, 0.99), on segments cut from your clips
 (or the built-in sounds). The log-mel (16 kHz, n_fft 1024, hop 256) is the spectrogram GANs',
 so ``LogMel(..., vocoder=load_vocoder(OUT, mel))`` decodes their fakes
-(``examples/decode_with_vocoder.py``). It writes sample rounds (two clips decoded beside the originals), checkpoints, and at the end
+(``examples/decode_with_vocoder.py``). It writes rounds of fakes (two clips decoded beside the originals), checkpoints, and at the end
 ``decoded/`` with the same two clips through the vocoder and through Griffin-Lim.
 
     python examples/vocoder.py --out runs/vocoder             # about 10 minutes on 2 CPU cores
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--critic-width", type=int, default=1, help="HiFi-GAN's: 32")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--every", type=int, default=300, help="steps between sample rounds")
+    p.add_argument("--every", type=int, default=300, help="steps between rounds of fakes")
     p.add_argument("--device", default="auto")
     args = p.parse_args(argv)
     seed_everything(0)
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         MultiScaleCritic(channels=widths, groups=[math.gcd(*g) for g in pairs]),
     )
     mel_loss = MelReconstructionLoss.from_frontend(frontend)
-    shown = waves([clips[0], clips[1]])  # (2, 1, segment): decoded in each sample round
+    shown = waves([clips[0], clips[1]])  # (2, 1, segment): decoded in each round of fakes
     trainer = Trainer(
         generator,
         critic,

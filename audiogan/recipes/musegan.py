@@ -66,7 +66,7 @@ class Config(RunConfig):
         latent_dim, lr, critic_steps, gp_weight: Size of each noise, Adam's learning rate, critic
             steps per generator step, gradient penalty weight.
         ema: EMA decay of the generator used for sampling and the metrics, or None.
-        num_fakes: MIDI files per sample round; report_fakes: phrases of the music metrics.
+        num_fakes: MIDI files per round of fakes; report_fakes: phrases of the music metrics.
     """
 
     out: str = "runs/musegan"

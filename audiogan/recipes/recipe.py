@@ -78,7 +78,7 @@ class RunConfig:
             ``"16"``.
         seed: Seed of the run (data order, latents).
         num_workers: DataLoader worker processes.
-        every: Generator steps (or epochs, see ``unit``) between sample rounds and checkpoints.
+        every: Generator steps (or epochs, see ``unit``) between rounds of fakes and checkpoints.
         unit: ``"step"`` or ``"epoch"``.
     """
 

@@ -56,7 +56,7 @@ class SpectrogramConfig(RunConfig):
         sample_rate, n_fft, hop_length, n_mels, frames: The log-mel; clips are cut or padded to
             ``frames`` frames.
         cache: Precompute the log-mels into ``OUT/cache`` (else encode each batch on the device).
-        fakes_per_class: Fakes per class in each sample round.
+        fakes_per_class: Fakes per class in each round of fakes.
         vocoder: Decode the fakes with a trained vocoder (a run folder or checkpoint of the
             ``vocoder`` recipe, trained on the same log-mel settings) instead of Griffin-Lim;
             checkpoints store it, so ``audiogan generate`` decodes with it too.
@@ -208,7 +208,7 @@ def logmel(config: SpectrogramConfig) -> LogMel:
     frontend = LogMel(**settings)
     if config.vocoder is None:
         return frontend
-    try:  # fail now, not at the first sample round
+    try:  # fail now, not at the first round of fakes
         vocoder = load_vocoder(config.vocoder, frontend)
     except (ValueError, FileNotFoundError) as e:
         raise ConfigError(f"vocoder={config.vocoder}: {e}") from e
@@ -324,7 +324,7 @@ def gan_callbacks(
     fakes_per_class: int = 4,
     inputs: torch.Tensor | None = None,
 ) -> list[Any]:
-    """Progress bar, ``metrics.csv``, sample rounds (files, pictures beside reals, gallery) and
+    """Progress bar, ``metrics.csv``, rounds of fakes (files, pictures beside reals, gallery) and
     checkpoints every ``config.every`` ``config.unit``; a paired GAN's rounds turn ``inputs`` into
     fakes (see :class:`~audiogan.train.FakeWriter`)."""
     return [
