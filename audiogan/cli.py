@@ -64,10 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     recipes = commands.add_parser("recipes", help="list the recipes, or one recipe's settings")
     recipes.add_argument("recipe", nargs="?", help="show this recipe's settings and defaults")
 
-    raw = argparse.RawDescriptionHelpFormatter
-    train = commands.add_parser(
-        "train", help="train a recipe", epilog=EXAMPLES["train"], formatter_class=raw
-    )
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        """A subcommand whose ``--help`` ends with its examples, as written."""
+        raw = argparse.RawDescriptionHelpFormatter
+        return commands.add_parser(name, help=summary, epilog=EXAMPLES[name], formatter_class=raw)
+
+    def recipe_file_option(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--recipe",
+            metavar="FILE",
+            help="the recipe file of a run trained from one (audiogan imports no file a "
+            "recipe.json names)",
+        )
+
+    train = command("train", "train a recipe")
     train.add_argument(
         "recipe",
         help="a recipe name (see `audiogan recipes`), or a recipe file my_recipe.py (a copied "
@@ -113,12 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="recipe settings (see `audiogan recipes RECIPE`): --set a=1 b=2, or repeated",
     )
 
-    generate = commands.add_parser(
-        "generate",
-        help="write fakes (generated audio or MIDI) from a checkpoint",
-        epilog=EXAMPLES["generate"],
-        formatter_class=raw,
-    )
+    generate = command("generate", "write fakes (generated audio or MIDI) from a checkpoint")
     generate.add_argument("source", type=Path, help="a checkpoint file or a run folder")
     generate.add_argument("--out", type=Path, required=True, metavar="DIR")
     generate.add_argument("-n", type=int, default=4, help="fakes per class (default: 4)")
@@ -127,32 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--device", default="cpu")
     generate.add_argument("--no-ema", action="store_true", help="raw generator weights")
     generate.add_argument("--overwrite", action="store_true", help="replace files in --out")
-    generate.add_argument(
-        "--recipe",
-        metavar="FILE",
-        help="the recipe file of a run trained from one (audiogan imports no file a "
-        "recipe.json names)",
-    )
+    recipe_file_option(generate)
 
-    evaluate = commands.add_parser(
-        "evaluate",
-        help="metrics of a run's fakes beside its training data",
-        epilog=EXAMPLES["evaluate"],
-        formatter_class=raw,
-    )
+    evaluate = command("evaluate", "metrics of a run's fakes beside its training data")
     evaluate.add_argument("source", type=Path, help="a run folder or a checkpoint in one")
-    evaluate.add_argument(
-        "--recipe",
-        metavar="FILE",
-        help="the recipe file of a run trained from one (audiogan imports no file a "
-        "recipe.json names)",
-    )
+    recipe_file_option(evaluate)
 
-    render = commands.add_parser(
+    render = command(
         "render",
-        help="play a MIDI file or a musegan run's phrases with a note GAN (a .wav and a picture)",
-        epilog=EXAMPLES["render"],
-        formatter_class=raw,
+        "play a MIDI file or a musegan run's phrases with a note GAN (a .wav and a picture)",
     )
     render.add_argument("score", type=Path, help="a .mid file, or a musegan run folder")
     render.add_argument(

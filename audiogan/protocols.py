@@ -210,6 +210,31 @@ class Penalty(Protocol):
         ...
 
 
+@runtime_checkable
+class CacheableDataset(Protocol):
+    """A data set of clips (or rolls) that :class:`~audiogan.data.FeatureCache` can cache.
+
+    Every audiogan data set is one (:class:`~audiogan.data.AudioFolder`,
+    :class:`~audiogan.data.SyntheticSounds`, :class:`~audiogan.data.MidiFolder`, ...). Items
+    are ``(clip, label)`` pairs, a clip being e.g. a waveform ``(channels, num_samples)`` or what
+    the data set's ``transform`` makes of it, or bare clips (piano rolls ``(tracks, bars, steps,
+    pitches)``). Optional: ``classes``, the class names, which the cache passes on.
+    """
+
+    def __len__(self) -> int:
+        """The number of items."""
+        ...
+
+    def __getitem__(self, index: int) -> tuple[Any, int] | torch.Tensor:
+        """Item ``index``: ``(clip, label)`` or a bare clip."""
+        ...
+
+    def cache_key(self) -> dict[str, Any]:
+        """A JSON-able identity of the content and loading parameters (for files: relative
+        paths with size and mtime): a changed key invalidates a feature cache."""
+        ...
+
+
 class CriticOutput(NamedTuple):
     """What an ensemble critic returns (HiFi-GAN's multi-period / multi-scale critics).
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import doctest
 import json
 import math
+import re
 
 import pytest
 import torch
@@ -65,6 +66,34 @@ def test_identical_signals_give_zero_and_different_ones_a_positive_finite_loss(n
     value = loss(x, y)
     assert value.shape == () and value.dtype == torch.float32
     assert math.isfinite(value.item()) and value.item() > 0
+
+
+def test_every_waveform_loss_checks_its_pair_and_the_longest_stft():
+    from audiogan.losses import MultiScaleMelLoss, STFTLoss, WaveformLoss
+
+    losses = {
+        "STFTLoss(n_fft=64, hop_length=16)": STFTLoss(64, 16),
+        "MultiResolutionSTFTLoss": MultiResolutionSTFTLoss(((64, 16, 32), (256, 64, 128))),
+        "MelReconstructionLoss": MelReconstructionLoss(
+            sample_rate=8000, n_fft=128, hop_length=32, n_mels=16
+        ),
+        "MultiScaleMelLoss": MultiScaleMelLoss(8000, scales=((32, 5), (64, 10))),
+    }
+    longest = {name: loss.longest_fft for name, loss in losses.items()}
+    assert list(longest.values()) == [64, 256, 128, 64]
+    for name, loss in losses.items():
+        assert isinstance(loss, WaveformLoss) and loss.loss_name == name
+        short = torch.zeros(2, 1, longest[name] // 2)
+        with pytest.raises(ValueError, match=rf"^{re.escape(name)}: a centred STFT with"):
+            loss(short, short)
+        with pytest.raises(ValueError, match=rf"^{re.escape(name)}: expected fake and real"):
+            loss(torch.zeros(2, 1, 512), torch.zeros(2, 512))
+        wave = torch.randn(3, 2, 512, dtype=torch.float64)
+        value = loss(wave, wave.flip(-1))
+        assert value.dtype == torch.float64 and value.shape == ()
+        torch.testing.assert_close(
+            value, loss.compare(wave.reshape(6, 512), wave.flip(-1).reshape(6, 512))
+        )
 
 
 def test_feature_matching_of_identical_maps_is_zero():

@@ -482,3 +482,38 @@ def test_penalties_satisfy_protocol_and_repr() -> None:
         "GradientPenalty(weight=10.0, target=1.0, interval=4, eps=1e-12)"
     )
     assert repr(R1Penalty(gamma=1.0, interval=16)) == "R1Penalty(gamma=1.0, interval=16)"
+
+
+def test_weighted_penalties_are_interval_times_weight_times_their_term() -> None:
+    from audiogan.losses import (
+        AuxiliaryClassifierCriticLoss,
+        DriftPenalty,
+        LeCamPenalty,
+        WeightedPenalty,
+    )
+
+    class Mean(WeightedPenalty):
+        def term(self, critic, real, fake, labels):
+            return critic(real).mean()
+
+    critic = nn.Sequential(nn.Flatten(), nn.Linear(4, 1), nn.Flatten(0))
+    real = torch.randn(6, 1, 2, 2)
+    term = critic(real).mean()
+    lazy = Mean(weight=0.5, interval=4)
+    torch.testing.assert_close(lazy(critic, real, real), 2.0 * term)
+    assert isinstance(lazy, Penalty)
+    drift = DriftPenalty(0.25)
+    expected = 0.25 * critic(real).square().mean()
+    torch.testing.assert_close(drift(critic, real, real), expected)
+    assert drift.interval == 1 and isinstance(drift, Penalty)
+    for make, message in (
+        (lambda: Mean(weight=-1.0), "Mean: weight must be a finite number >= 0, got -1.0"),
+        (lambda: DriftPenalty(math.inf), "DriftPenalty: weight must be a finite number >= 0"),
+        (lambda: AuxiliaryClassifierCriticLoss(-2), "weight must be a finite number >= 0"),
+        (lambda: Mean(1.0, interval=0), "Mean: interval must be an integer >= 1, got 0"),
+        (lambda: LeCamPenalty(weight="0.3"), "LeCamPenalty: weight must be a finite number"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            make()
+    with pytest.raises(NotImplementedError, match="WeightedPenalty must implement term"):
+        WeightedPenalty(1.0)(critic, real, real)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from audiogan import losses, nn
+from audiogan import losses, nn, protocols
 from audiogan.frontends import LogMel, LogSpectrogram, PianoRoll, Waveform
 from audiogan.protocols import (
+    CacheableDataset,
     Conditioning,
     Critic,
     CriticOutput,
@@ -63,3 +64,43 @@ def test_a_plain_function_module_is_a_paired_generator_and_critic_output_is_a_tu
     out = CriticOutput([torch.zeros(2)], [[]])
     scores, features = out  # unpacks like HiFi-GAN's (scores, features)
     assert isinstance(out, tuple) and scores[0].shape == (2,) and features == [[]]
+
+
+def test_data_sets_are_cacheable_and_the_cache_reads_only_the_protocol(tmp_path):
+    from audiogan.data import AudioFolder, FeatureCache, MidiFolder, SyntheticSounds, SynthNotes
+
+    for cls in (AudioFolder, MidiFolder, SyntheticSounds, SynthNotes):
+        assert all(callable(getattr(cls, m, None)) for m in ("__len__", "__getitem__", "cache_key"))
+    sounds = SyntheticSounds(clips_per_class=1, num_samples=1024)
+    assert isinstance(sounds, CacheableDataset)
+    assert not isinstance(torch.utils.data.TensorDataset(torch.zeros(2)), CacheableDataset)
+
+    class Clips:  # a user's data set: no audiogan base class
+        def __len__(self) -> int:
+            return 3
+
+        def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+            return torch.full((1, 2048), 0.1 * index), index
+
+        def cache_key(self) -> dict:
+            return {"clips": 3}
+
+    assert isinstance(Clips(), CacheableDataset)
+    frontend = LogMel(n_mels=8, frames=4)
+    cache = FeatureCache(Clips(), frontend, tmp_path / "cache", progress=False, dtype="float32")
+    features, label = cache[2]
+    assert label == 2 and features.shape == frontend.feature_shape
+    expected = frontend.encode(Clips()[2][0]).reshape(features.shape)
+    torch.testing.assert_close(features, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_the_trainer_is_typed_with_the_protocols():
+    from audiogan.train import trainer
+
+    hints = trainer.Trainer.__init__.__annotations__  # strings (postponed annotations)
+    names = {"generator": "Generator | PairedGenerator", "critic": "Critic"}
+    names |= {"objective": "Objective", "penalty": "Penalty | None", "frontend": "Frontend | None"}
+    for argument, annotation in names.items():
+        assert hints[argument] == annotation
+        for name in annotation.replace(" | None", "").split(" | "):
+            assert getattr(trainer, name) is getattr(protocols, name)

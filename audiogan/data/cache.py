@@ -35,6 +35,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from audiogan._atomic import atomic_path, fsync_path
+from audiogan.protocols import CacheableDataset, Frontend
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def _state_digest(frontend: Any) -> str:
     return h.hexdigest()
 
 
-def cache_key(dataset: Any, frontend: Any, dtype: str = "float16") -> str:
+def cache_key(dataset: CacheableDataset, frontend: Frontend, dtype: str = "float16") -> str:
     """The key of a (data set, frontend, dtype) cache: a SHA-256 hex digest.
 
     Raises:
@@ -195,7 +196,8 @@ class FeatureCache(Dataset):
     n_mels, frames)``, and batches are ``(batch, 1, n_mels, frames)`` as critics expect.
 
     Args:
-        dataset: Items ``(wave (..., time), label_int)`` or ``wave``; must have ``cache_key()``.
+        dataset: Items ``(wave (..., time), label_int)`` or ``wave``; must have ``cache_key()``
+            (see :class:`~audiogan.protocols.CacheableDataset`).
         frontend: Has ``encode(wave (batch, ..., time)) -> (batch, ..., *feature_shape)``,
             ``feature_shape`` and ``config`` (see :class:`~audiogan.protocols.Frontend`).
         path: Cache folder (created); holds ``features.npy`` and ``index.json``.
@@ -239,8 +241,8 @@ class FeatureCache(Dataset):
 
     def __init__(
         self,
-        dataset: Any,
-        frontend: Any,
+        dataset: CacheableDataset,
+        frontend: Frontend,
         path: str | os.PathLike,
         batch_size: int = 32,
         device: torch.device | str | None = None,
@@ -386,8 +388,8 @@ class FeatureCache(Dataset):
 
     def _build(
         self,
-        dataset: Any,
-        frontend: Any,
+        dataset: CacheableDataset,
+        frontend: Frontend,
         batch_size: int,
         device: torch.device | str | None,
         progress: bool,

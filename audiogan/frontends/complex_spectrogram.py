@@ -18,7 +18,6 @@ from typing import Any
 import torch
 
 from audiogan.frontends.base import (
-    batch_apply,
     fix_frames,
     module_dtype,
     pack_leading,
@@ -75,20 +74,14 @@ class ComplexSpectrogram(TwoChannelSTFT):
         self.freq_bins = self.n_fft // 2
         self.scale = self.n_fft / 4.0  # sum of the periodic Hann window / 2
 
-    @property
-    def feature_shape(self) -> tuple[int, ...]:
-        """``(2, n_fft // 2, frames)``; ``frames`` is ``None`` when it varies."""
-        return (2, self.freq_bins, self.frames)  # type: ignore[return-value]
-
     def encode(self, wave: torch.Tensor) -> torch.Tensor:
         """Waveform ``(..., time)`` -> ``(..., 2, n_fft // 2, frames)`` (real, imaginary).
 
         Raises:
             ValueError: If ``wave`` is not floating or has ``n_fft // 2`` samples or fewer.
         """
-        self._check_wave(wave)
-        packed, shapes = pack_leading(wave.to(module_dtype(self)), "time")
-        spec = batch_apply(self.stft, packed) / self.scale  # (batch, freq, frames) complex
+        spec, shapes = self.spectra(wave)
+        spec = spec / self.scale  # (batch, freq, frames) complex
         if self.compression != 1.0:
             spec = torch.polar(spec.abs() ** self.compression, spec.angle())
         parts = fix_frames(torch.view_as_real(spec).movedim(-1, 1), self.frames, 0.0)

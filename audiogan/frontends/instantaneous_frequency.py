@@ -35,7 +35,6 @@ from typing import Any
 import torch
 
 from audiogan.frontends.base import (
-    batch_apply,
     fix_frames,
     module_dtype,
     pack_leading,
@@ -208,20 +207,13 @@ class InstantaneousFrequency(TwoChannelSTFT):
             self.register_buffer("to_mel", to_mel, persistent=False)  # (freq, n_mels)
             self.register_buffer("from_mel", torch.linalg.pinv(to_mel), persistent=False)
 
-    @property
-    def feature_shape(self) -> tuple[int, ...]:
-        """``(2, freq, frames)``: log-magnitude and IF; ``frames`` is ``None`` when it varies."""
-        return (2, self.freq_bins, self.frames)  # type: ignore[return-value]
-
     def encode(self, wave: torch.Tensor) -> torch.Tensor:
         """Waveform ``(..., time)`` -> ``(..., 2, freq, frames)`` in [-1, 1].
 
         Raises:
             ValueError: If ``wave`` is not floating or has ``n_fft // 2`` samples or fewer.
         """
-        self._check_wave(wave)
-        packed, shapes = pack_leading(wave.to(module_dtype(self)), "time")
-        spec = batch_apply(self.stft, packed)  # (batch, n_fft // 2, frames) complex
+        spec, shapes = self.spectra(wave)  # (batch, n_fft // 2, frames) complex
         power = spec.abs().square()
         phase = spec.angle()
         if self.mel:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from audiogan.frontends.base import AudioFrontend
+from audiogan.frontends.base import AudioFrontend, batch_apply, module_dtype, pack_leading
 
 __all__ = ["TwoChannelSTFT", "check_channels_features"]
 
@@ -41,6 +41,23 @@ class TwoChannelSTFT(AudioFrontend):
                 f"hop_length={hop_length}"
             )
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
+
+    @property
+    def feature_shape(self) -> tuple[int, ...]:
+        """``(2, freq_bins, frames)``; ``frames`` is ``None`` when it varies."""
+        return (2, self.freq_bins, self.frames)  # type: ignore[return-value]
+
+    def spectra(self, wave: torch.Tensor) -> tuple[torch.Tensor, list[torch.Size]]:
+        """Waveforms ``(..., time)`` -> complex STFT ``(batch, n_fft // 2, frames)``, leading
+        axes packed into ``batch`` (:func:`~audiogan.frontends.base.unpack_leading` restores them
+        with the returned shapes).
+
+        Raises:
+            ValueError: If ``wave`` is not floating or has ``n_fft // 2`` samples or fewer.
+        """
+        self._check_wave(wave)
+        packed, shapes = pack_leading(wave.to(module_dtype(self)), "time")
+        return batch_apply(self.stft, packed), shapes
 
     def stft(self, packed: torch.Tensor) -> torch.Tensor:
         """Waves ``(batch, time)`` -> complex STFT ``(batch, n_fft // 2, frames)``, centred."""

@@ -35,10 +35,12 @@ from audiogan.losses.penalty_sum import Penalties
 from audiogan.losses.stft import (
     MultiResolutionSTFTLoss,
     STFTLoss,
+    WaveformLoss,
     log_magnitude_l1,
     spectral_convergence,
     stft_magnitude,
 )
+from audiogan.losses.weighted_penalty import WeightedPenalty
 
 __all__ = [
     "AuxiliaryClassifierCriticLoss",
@@ -61,6 +63,8 @@ __all__ = [
     "R1Penalty",
     "STFTLoss",
     "Wasserstein",
+    "WaveformLoss",
+    "WeightedPenalty",
     "feature_matching_term",
     "get_objective",
     "gradient_penalty",

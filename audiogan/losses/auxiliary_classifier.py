@@ -26,6 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from audiogan.losses.weighted_penalty import WeightedPenalty
+
 __all__ = [
     "AuxiliaryClassifierCriticLoss",
     "AuxiliaryClassifierGeneratorLoss",
@@ -67,7 +69,7 @@ def _targets(
     return (labels if target is None else target(labels)).long()
 
 
-class AuxiliaryClassifierCriticLoss(nn.Module):
+class AuxiliaryClassifierCriticLoss(WeightedPenalty):
     """The critic's AC-GAN term: cross-entropy of its class predictions on real and fake data.
 
     Meets the Trainer's penalty protocol (``interval`` 1, already weighted), so it goes in as
@@ -83,29 +85,20 @@ class AuxiliaryClassifierCriticLoss(nn.Module):
         last_accuracy: The head's accuracy on the last real batch (a detached ``()`` tensor).
     """
 
-    interval = 1
-
     def __init__(
         self,
         weight: float = 10.0,
         on_fake: bool = True,
         target: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
-        super().__init__()
-        if weight < 0:
-            raise ValueError(f"AuxiliaryClassifierCriticLoss: weight must be >= 0, got {weight}")
-        self.weight, self.on_fake, self.target = float(weight), bool(on_fake), target
+        super().__init__(weight)
+        self.on_fake, self.target = bool(on_fake), target
         self.last_accuracy: torch.Tensor | None = None
 
-    def forward(
-        self,
-        critic: nn.Module,
-        real: torch.Tensor,
-        fake: torch.Tensor,
-        labels: torch.Tensor | None = None,
-        scaler: Any = None,
+    def term(
+        self, critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None
     ) -> torch.Tensor:
-        """The weighted ``()`` loss on ``real`` and ``fake`` ``(batch, *feature_shape)``."""
+        """The unweighted ``()`` loss on ``real`` and ``fake`` ``(batch, *feature_shape)``."""
         name = "AuxiliaryClassifierCriticLoss"
         y = _targets(labels, self.target, name)
         logits = classifier_logits(critic, real, name)
@@ -113,7 +106,7 @@ class AuxiliaryClassifierCriticLoss(nn.Module):
         self.last_accuracy = (logits.argmax(dim=1) == y).float().mean().detach()
         if self.on_fake:
             loss = loss + F.cross_entropy(classifier_logits(critic, fake, name).float(), y)
-        return self.weight * loss
+        return loss
 
 
 class AuxiliaryClassifierGeneratorLoss:
@@ -140,7 +133,7 @@ class AuxiliaryClassifierGeneratorLoss:
         return F.cross_entropy(classifier_logits(self.critic, step.fake, name).float(), y)
 
 
-class DriftPenalty(nn.Module):
+class DriftPenalty(WeightedPenalty):
     """ProGAN's drift penalty ``weight * mean(critic(real) ** 2)`` (keeps WGAN scores near 0).
 
     Meets the penalty protocol. When the critic has just scored ``real`` (the Trainer's critic
@@ -150,22 +143,12 @@ class DriftPenalty(nn.Module):
         weight: GANSynth and ProGAN: 0.001.
     """
 
-    interval = 1
-
     def __init__(self, weight: float = 0.001) -> None:
-        super().__init__()
-        if weight < 0:
-            raise ValueError(f"DriftPenalty: weight must be >= 0, got {weight}")
-        self.weight = float(weight)
+        super().__init__(weight)
 
-    def forward(
-        self,
-        critic: nn.Module,
-        real: torch.Tensor,
-        fake: torch.Tensor,
-        labels: torch.Tensor | None = None,
-        scaler: Any = None,
+    def term(
+        self, critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None
     ) -> torch.Tensor:
-        """The weighted ``()`` penalty."""
+        """The unweighted ``()`` penalty ``mean(critic(real) ** 2)``."""
         scores = critic(real) if labels is None else critic(real, labels)
-        return self.weight * scores.float().square().mean()
+        return scores.float().square().mean()

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from audiogan.protocols import CriticOutput
+from audiogan.protocols import CriticOutput, Objective
 
 __all__ = ["as_critic_output", "critic_loss_over", "generator_loss_over"]
 
@@ -68,7 +68,7 @@ def as_critic_output(out: Any, batch: int, name: str = "critic") -> CriticOutput
     return CriticOutput(list(scores), [list(f) for f in features])
 
 
-def critic_loss_over(objective: Any, real: CriticOutput, fake: CriticOutput) -> torch.Tensor:
+def critic_loss_over(objective: Objective, real: CriticOutput, fake: CriticOutput) -> torch.Tensor:
     """``sum_k objective.critic_loss(real.scores[k], fake.scores[k])`` over the sub-critics.
 
     Args:
@@ -86,7 +86,7 @@ def critic_loss_over(objective: Any, real: CriticOutput, fake: CriticOutput) -> 
     return losses[0] if len(losses) == 1 else torch.stack(losses).sum()
 
 
-def generator_loss_over(objective: Any, fake: CriticOutput) -> torch.Tensor:
+def generator_loss_over(objective: Objective, fake: CriticOutput) -> torch.Tensor:
     """``sum_k objective.generator_loss(fake.scores[k])`` over the sub-critics.
 
     Args:

@@ -16,7 +16,6 @@ one-sided::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +23,7 @@ import torch
 from torch import nn
 
 from audiogan.losses.ensemble import as_critic_output
+from audiogan.losses.weighted_penalty import WeightedPenalty
 
 __all__ = ["LeCamPenalty", "lecam_penalty"]
 
@@ -61,7 +61,7 @@ def lecam_penalty(
     return real.square().mean() + fake.square().mean()
 
 
-class LeCamPenalty(nn.Module):
+class LeCamPenalty(WeightedPenalty):
     """LeCam regularization as a critic penalty, beside :class:`~audiogan.losses.GradientPenalty`.
 
     A penalty with the :class:`~audiogan.protocols.Penalty` signature: it runs the critic on
@@ -102,37 +102,28 @@ class LeCamPenalty(nn.Module):
     def __init__(
         self, weight: float = 0.3, decay: float = 0.99, one_sided: bool = True, interval: int = 1
     ) -> None:
-        super().__init__()
-        if not (isinstance(weight, (int, float)) and math.isfinite(weight) and weight >= 0):
+        if not isinstance(weight, (int, float)):
             raise ValueError(f"LeCamPenalty: weight must be a finite number >= 0, got {weight!r}")
+        super().__init__(weight, interval)
         if not (isinstance(decay, (int, float)) and 0.0 <= decay < 1.0):
             raise ValueError(f"LeCamPenalty: decay must be in [0, 1), got {decay!r}")
-        if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
-            raise ValueError(f"LeCamPenalty: interval must be an integer >= 1, got {interval!r}")
-        self.weight, self.decay = float(weight), float(decay)
-        self.one_sided, self.interval = bool(one_sided), interval
+        self.decay, self.one_sided = float(decay), bool(one_sided)
         self.register_buffer("anchor_real", torch.zeros(0))
         self.register_buffer("anchor_fake", torch.zeros(0))
 
-    def forward(
-        self,
-        critic: nn.Module,
-        real: torch.Tensor,
-        fake: torch.Tensor,
-        labels: torch.Tensor | None = None,
-        scaler: Any = None,
+    def term(
+        self, critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None
     ) -> torch.Tensor:
-        """The penalty on the critic's scores of ``real`` and ``fake`` ``(batch, *features)``.
+        """The unweighted penalty on the critic's scores of ``real`` and ``fake``.
 
         Args:
             critic: ``forward(x, labels=None)`` -> scores ``(batch,)`` or a ``CriticOutput``.
             real: Real data ``(batch, *features)``.
             fake: Generated data, same shape.
             labels: Class labels ``(batch,)`` for a conditional critic, or None.
-            scaler: Unused (no input gradient is taken); accepted for the Penalty signature.
 
         Returns:
-            A ``()`` tensor: ``interval · weight · (sum over sub-critics of the penalty)``.
+            A ``()`` tensor: the sum over sub-critics of :func:`lecam_penalty`.
         """
         if real.ndim < 1 or fake.shape != real.shape:
             raise ValueError(
@@ -143,7 +134,7 @@ class LeCamPenalty(nn.Module):
         name = type(critic).__name__
         real_out = as_critic_output(critic(real.detach(), *args), real.shape[0], name)
         fake_out = as_critic_output(critic(fake.detach(), *args), fake.shape[0], name)
-        return self.from_scores(real_out.scores, fake_out.scores)
+        return self._anchored(real_out.scores, fake_out.scores)
 
     def from_scores(
         self,
@@ -159,6 +150,14 @@ class LeCamPenalty(nn.Module):
         Returns:
             A ``()`` tensor: ``interval · weight · sum of`` :func:`lecam_penalty` per sub-critic.
         """
+        return (self.weight * self.interval) * self._anchored(real_scores, fake_scores)
+
+    def _anchored(
+        self,
+        real_scores: torch.Tensor | Sequence[torch.Tensor],
+        fake_scores: torch.Tensor | Sequence[torch.Tensor],
+    ) -> torch.Tensor:
+        """Update the anchors; the unweighted sum of :func:`lecam_penalty` per sub-critic."""
         reals = [real_scores] if isinstance(real_scores, torch.Tensor) else list(real_scores)
         fakes = [fake_scores] if isinstance(fake_scores, torch.Tensor) else list(fake_scores)
         if len(reals) != len(fakes) or not reals:
@@ -166,11 +165,10 @@ class LeCamPenalty(nn.Module):
                 f"LeCamPenalty: {len(reals)} real score tensors but {len(fakes)} fake ones"
             )
         self._update_anchors(reals, fakes)
-        total = sum(
+        return sum(
             lecam_penalty(r, f, self.anchor_real[i], self.anchor_fake[i], one_sided=self.one_sided)
             for i, (r, f) in enumerate(zip(reals, fakes, strict=True))
         )
-        return (self.weight * self.interval) * total
 
     @torch.no_grad()
     def _update_anchors(self, reals: list[torch.Tensor], fakes: list[torch.Tensor]) -> None:

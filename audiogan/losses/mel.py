@@ -27,14 +27,13 @@ from typing import Any
 
 import torch
 import torchaudio.functional as AF
-from torch import nn
 
-from audiogan.losses.stft import check_length, no_autocast, paired_waves
+from audiogan.losses.stft import WaveformLoss, check_length
 
 __all__ = ["MelReconstructionLoss"]
 
 
-class MelReconstructionLoss(nn.Module):
+class MelReconstructionLoss(WaveformLoss):
     """``mean |log_mel(real) - log_mel(fake)|`` with HiFi-GAN's log-mel (no factor 45).
 
     See :mod:`audiogan.losses.mel` for the definition. ``forward(fake, real)`` takes waveforms
@@ -153,17 +152,10 @@ class MelReconstructionLoss(nn.Module):
         mel = torch.matmul(self.filterbank.to(wave).transpose(0, 1), magnitude)
         return mel.clamp_min(self.clamp_min).log()  # (batch, n_mels, frames)
 
-    def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-        """The loss of ``fake`` against ``real``.
+    @property
+    def longest_fft(self) -> int:  # type: ignore[override]
+        return self.n_fft
 
-        Args:
-            fake: Generated waveform ``(batch, time)`` or ``(batch, channels, time)``.
-            real: Real waveform of the same shape.
-
-        Returns:
-            A float32 (or float64) scalar ``()``.
-        """
-        fake, real = paired_waves(fake, real, "MelReconstructionLoss")  # (batch * channels, time)
-        check_length(fake.shape[-1], self.n_fft, "MelReconstructionLoss")
-        with no_autocast(fake):
-            return (self.log_mel(real) - self.log_mel(fake)).abs().mean()
+    def compare(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """The L1 distance of the log-mels of waveforms ``(n, time)``."""
+        return (self.log_mel(real) - self.log_mel(fake)).abs().mean()

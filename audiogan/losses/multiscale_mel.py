@@ -19,9 +19,8 @@ from collections.abc import Sequence
 
 import torch
 import torchaudio.functional as AF
-from torch import nn
 
-from audiogan.losses.stft import check_length, no_autocast, paired_waves
+from audiogan.losses.stft import WaveformLoss
 
 __all__ = ["DAC_MEL_SCALES", "MultiScaleMelLoss"]
 
@@ -37,7 +36,7 @@ DAC_MEL_SCALES: tuple[tuple[int, int], ...] = (
 """``(window_length, n_mels)`` of DAC's and BigVGAN-v2's seven scales."""
 
 
-class MultiScaleMelLoss(nn.Module):
+class MultiScaleMelLoss(WaveformLoss):
     """Sum over scales of the L1 distance between log10 mel magnitudes (DAC, BigVGAN-v2).
 
     See :mod:`audiogan.losses.multiscale_mel`. ``forward(fake, real)`` takes waveforms
@@ -123,25 +122,18 @@ class MultiScaleMelLoss(nn.Module):
         )  # (batch, freq, frames)
         return getattr(self, f"filterbank_{scale}").to(wave) @ spec.abs()
 
-    def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-        """The loss of ``fake`` against ``real``.
+    @property
+    def longest_fft(self) -> int:  # type: ignore[override]
+        return self.max_window
 
-        Args:
-            fake: Generated waveform ``(batch, time)`` or ``(batch, channels, time)``.
-            real: Real waveform of the same shape.
-
-        Returns:
-            A float32 (or float64) scalar ``()``.
-        """
-        fake, real = paired_waves(fake, real, "MultiScaleMelLoss")  # (batch * channels, time)
-        check_length(fake.shape[-1], self.max_window, "MultiScaleMelLoss")
-        with no_autocast(fake):
-            total = fake.new_zeros(())
-            for i in range(len(self.scales)):
-                mel_fake, mel_real = self.mel(fake, i), self.mel(real, i)
-                log_fake = mel_fake.clamp_min(self.clamp_min).pow(self.power).log10()
-                log_real = mel_real.clamp_min(self.clamp_min).pow(self.power).log10()
-                total = total + self.log_weight * (log_fake - log_real).abs().mean()
-                if self.mag_weight:
-                    total = total + self.mag_weight * (mel_fake - mel_real).abs().mean()
-            return total
+    def compare(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """The weighted log-mel (and mel) L1 distances summed over scales, waveforms ``(n, time)``."""
+        total = fake.new_zeros(())
+        for i in range(len(self.scales)):
+            mel_fake, mel_real = self.mel(fake, i), self.mel(real, i)
+            log_fake = mel_fake.clamp_min(self.clamp_min).pow(self.power).log10()
+            log_real = mel_real.clamp_min(self.clamp_min).pow(self.power).log10()
+            total = total + self.log_weight * (log_fake - log_real).abs().mean()
+            if self.mag_weight:
+                total = total + self.mag_weight * (mel_fake - mel_real).abs().mean()
+        return total

@@ -40,6 +40,8 @@ from typing import Protocol
 import torch
 from torch import nn
 
+from audiogan.losses.weighted_penalty import check_interval, check_weight
+
 __all__ = ["GradientPenalty", "R1Penalty", "gradient_penalty", "r1_penalty"]
 
 
@@ -230,16 +232,6 @@ def r1_penalty(
     return 0.5 * gamma * _real_grad_squares(critic, real, labels, scaler, "r1_penalty").mean()
 
 
-def _check_interval(owner: str, interval: int) -> None:
-    if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
-        raise ValueError(f"{owner}: interval must be an integer >= 1, got {interval!r}")
-
-
-def _check_nonnegative(owner: str, name: str, value: float) -> None:
-    if not (math.isfinite(value) and value >= 0.0):
-        raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
-
-
 class GradientPenalty:
     """WGAN-GP gradient penalty with lazy regularization; see :func:`gradient_penalty`.
 
@@ -284,9 +276,9 @@ class GradientPenalty:
         eps: float = 1e-12,
         generator: torch.Generator | None = None,
     ) -> None:
-        _check_nonnegative("GradientPenalty", "weight", weight)
-        _check_nonnegative("GradientPenalty", "target", target)
-        _check_interval("GradientPenalty", interval)
+        check_weight("GradientPenalty", "weight", weight)
+        check_weight("GradientPenalty", "target", target)
+        check_interval("GradientPenalty", interval)
         if not (math.isfinite(eps) and eps > 0.0):
             raise ValueError(f"GradientPenalty: eps must be a finite number > 0, got {eps!r}")
         self.weight = float(weight)
@@ -349,8 +341,8 @@ class R1Penalty:
     """
 
     def __init__(self, gamma: float = 10.0, interval: int = 1) -> None:
-        _check_nonnegative("R1Penalty", "gamma", gamma)
-        _check_interval("R1Penalty", interval)
+        check_weight("R1Penalty", "gamma", gamma)
+        check_interval("R1Penalty", interval)
         self.gamma = float(gamma)
         self.interval = interval
         self.last_grad_norm: torch.Tensor | None = None

@@ -42,6 +42,7 @@ from torch import nn
 __all__ = [
     "MultiResolutionSTFTLoss",
     "STFTLoss",
+    "WaveformLoss",
     "log_magnitude_l1",
     "spectral_convergence",
     "stft_magnitude",
@@ -174,7 +175,46 @@ def log_magnitude_l1(fake_mag: torch.Tensor, real_mag: torch.Tensor) -> torch.Te
     return (real_mag.log() - fake_mag.log()).abs().mean()
 
 
-class STFTLoss(nn.Module):
+class WaveformLoss(nn.Module):
+    """The base of the spectral losses: ``forward(fake, real) -> ()`` between two waveforms.
+
+    ``forward`` checks the pair (:func:`paired_waves`: ``(batch, [channels,] time)``, channels
+    folded into the batch, in at least float32) and its length against the longest STFT
+    (:func:`check_length`), turns autocast off, and hands the waveforms ``(batch * channels,
+    time)`` to :meth:`compare`, what a subclass writes.
+
+    Attributes:
+        longest_fft: The largest STFT size the loss takes (a subclass sets it).
+    """
+
+    longest_fft: int
+
+    @property
+    def loss_name(self) -> str:
+        """The loss as messages name it."""
+        return type(self).__name__
+
+    def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """The loss of ``fake`` against ``real``.
+
+        Args:
+            fake: Generated waveform ``(batch, time)`` or ``(batch, channels, time)``.
+            real: Real waveform of the same shape.
+
+        Returns:
+            A float32 (or float64) scalar ``()``.
+        """
+        fake, real = paired_waves(fake, real, self.loss_name)  # (batch * channels, time)
+        check_length(fake.shape[-1], self.longest_fft, self.loss_name)
+        with no_autocast(fake):
+            return self.compare(fake, real)
+
+    def compare(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """The ``()`` loss of checked waveforms ``fake`` and ``real`` ``(n, time)``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement compare()")
+
+
+class STFTLoss(WaveformLoss):
     """Single-resolution STFT loss: ``sc_weight * SC + mag_weight * LM`` of two waveforms.
 
     See :mod:`audiogan.losses.stft` for the definitions and their normalization.
@@ -246,30 +286,26 @@ class STFTLoss(nn.Module):
         """``(batch, time) -> (batch, n_fft // 2 + 1, frames)``: the clamped STFT magnitude."""
         return stft_magnitude(wave, self.n_fft, self.hop_length, self.window, self.eps)
 
-    def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-        """The loss of ``fake`` against ``real``.
+    @property
+    def loss_name(self) -> str:
+        return f"STFTLoss(n_fft={self.n_fft}, hop_length={self.hop_length})"
 
-        Args:
-            fake: Generated waveform ``(batch, time)`` or ``(batch, channels, time)``.
-            real: Real waveform of the same shape.
+    @property
+    def longest_fft(self) -> int:  # type: ignore[override]
+        return self.n_fft
 
-        Returns:
-            A float32 (or float64) scalar ``()``.
-        """
-        name = f"STFTLoss(n_fft={self.n_fft}, hop_length={self.hop_length})"
-        fake, real = paired_waves(fake, real, name)  # (batch * channels, time)
-        check_length(fake.shape[-1], self.n_fft, name)
-        with no_autocast(fake):
-            fake_mag, real_mag = self.magnitude(fake), self.magnitude(real)
-            loss = fake_mag.new_zeros(())
-            if self.sc_weight:
-                loss = loss + self.sc_weight * spectral_convergence(fake_mag, real_mag)
-            if self.mag_weight:
-                loss = loss + self.mag_weight * log_magnitude_l1(fake_mag, real_mag)
+    def compare(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """Spectral convergence and log-magnitude L1 of waveforms ``(n, time)``, weighted."""
+        fake_mag, real_mag = self.magnitude(fake), self.magnitude(real)
+        loss = fake_mag.new_zeros(())
+        if self.sc_weight:
+            loss = loss + self.sc_weight * spectral_convergence(fake_mag, real_mag)
+        if self.mag_weight:
+            loss = loss + self.mag_weight * log_magnitude_l1(fake_mag, real_mag)
         return loss
 
 
-class MultiResolutionSTFTLoss(nn.Module):
+class MultiResolutionSTFTLoss(WaveformLoss):
     """Mean over resolutions of :class:`STFTLoss` (Parallel WaveGAN's auxiliary loss).
 
     ``forward(fake (batch, [channels,] time), real (same)) -> ()``. The default resolutions need
@@ -320,18 +356,10 @@ class MultiResolutionSTFTLoss(nn.Module):
             for n_fft, hop, win in triples
         )
 
-    def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-        """The mean of the single-resolution losses.
+    @property
+    def longest_fft(self) -> int:  # type: ignore[override]
+        return max(loss.n_fft for loss in self.losses)
 
-        Args:
-            fake: Generated waveform ``(batch, time)`` or ``(batch, channels, time)``.
-            real: Real waveform of the same shape.
-
-        Returns:
-            A float32 (or float64) scalar ``()``.
-        """
-        fake, real = paired_waves(fake, real, "MultiResolutionSTFTLoss")  # (batch * channels, time)
-        check_length(
-            fake.shape[-1], max(loss.n_fft for loss in self.losses), "MultiResolutionSTFTLoss"
-        )
-        return torch.stack([loss(fake, real) for loss in self.losses]).mean()
+    def compare(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """The mean of the single-resolution losses of waveforms ``(n, time)``."""
+        return torch.stack([loss.compare(fake, real) for loss in self.losses]).mean()

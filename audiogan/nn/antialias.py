@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from audiogan._build import build_module, class_name
+from audiogan.nn.checks import check_positive
 from audiogan.registry import register
 
 __all__ = ["AntiAliasedActivation", "DownSample1d", "UpSample1d", "kaiser_sinc_filter"]
@@ -63,8 +64,7 @@ def kaiser_sinc_filter(cutoff: float, half_width: float, kernel_size: int) -> to
 
 
 def _check_ratio(name: str, ratio: int, kernel_size: int | None) -> int:
-    if ratio < 1:
-        raise ValueError(f"{name}: ratio must be >= 1, got {ratio}")
+    check_positive(name, ratio=ratio)
     size = int(6 * ratio // 2) * 2 if kernel_size is None else int(kernel_size)
     if size < ratio:
         raise ValueError(f"{name}: kernel_size must be >= ratio {ratio}, got {size}")

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from audiogan._shapes import check_shape
+from audiogan.nn.checks import check_positive
 from audiogan.registry import register
 
 __all__ = ["AuxiliaryClassifier", "ClassifierCache"]
@@ -35,10 +36,7 @@ class AuxiliaryClassifier(nn.Module):
 
     def __init__(self, features: int, num_classes: int) -> None:
         super().__init__()
-        if features < 1 or num_classes < 1:
-            raise ValueError(
-                f"AuxiliaryClassifier: features and num_classes must be >= 1, got {features}, {num_classes}"
-            )
+        check_positive("AuxiliaryClassifier", features=features, num_classes=num_classes)
         self.config = {"features": features, "num_classes": num_classes}
         self.features, self.num_classes = features, num_classes
         self.linear = nn.Linear(features, num_classes)

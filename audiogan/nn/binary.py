@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from audiogan.nn.checks import check_choice, check_greater
+
 __all__ = ["BINARY_MODES", "ONE_HOT_MODES", "BinaryNeurons", "OneHotUnits", "straight_through"]
 
 #: Modes of :class:`BinaryNeurons`.
@@ -68,8 +70,7 @@ class BinaryNeurons(nn.Module):
 
     def __init__(self, mode: str = "deterministic", signed: bool = True) -> None:
         super().__init__()
-        if mode not in BINARY_MODES:
-            raise ValueError(f"BinaryNeurons: mode must be one of {BINARY_MODES}, got {mode!r}")
+        check_choice("BinaryNeurons", "mode", mode, BINARY_MODES)
         self.mode = mode
         self.signed = bool(signed)
 
@@ -106,10 +107,8 @@ class OneHotUnits(nn.Module):
         self, mode: str = "softmax", tau: float = 1.0, dim: int = -1, signed: bool = True
     ) -> None:
         super().__init__()
-        if mode not in ONE_HOT_MODES:
-            raise ValueError(f"OneHotUnits: mode must be one of {ONE_HOT_MODES}, got {mode!r}")
-        if not tau > 0:
-            raise ValueError(f"OneHotUnits: tau must be > 0, got {tau}")
+        check_choice("OneHotUnits", "mode", mode, ONE_HOT_MODES)
+        check_greater("OneHotUnits", "tau", tau)
         self.mode = mode
         self.tau = float(tau)
         self.dim = int(dim)

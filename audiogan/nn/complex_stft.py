@@ -20,9 +20,9 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from audiogan.nn.conditioning import check_labels
+from audiogan.nn.checks import check_positive
 from audiogan.nn.layers import WAVEFORM_NORMS, apply_weight_norm, resolve_norm
-from audiogan.nn.waveform_layers import check_waveform
+from audiogan.nn.waveform_layers import check_waveform, score_each
 from audiogan.protocols import CriticOutput
 from audiogan.registry import register
 
@@ -100,11 +100,7 @@ class ComplexSTFTCritic(nn.Module):
                 f"{name}: expected 2D kernel_size and stride and dilations >= 1, got "
                 f"{kernel}, {strides}, {dils}"
             )
-        if width < 1 or max_width < 1 or width_growth < 1:
-            raise ValueError(
-                f"{name}: width, max_width and width_growth must be >= 1, got "
-                f"{width}, {max_width}, {width_growth}"
-            )
+        check_positive(name, width=width, max_width=max_width, width_growth=width_growth)
         norm = str(resolve_norm(norm, WAVEFORM_NORMS, f"{name} norm"))
         self.config = {
             "n_fft": int(n_fft),
@@ -249,10 +245,7 @@ class ComplexMultiScaleSTFTCritic(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> CriticOutput:
         """Score ``x (batch, 1, time)`` at every scale: one score tensor and feature list each."""
-        check_waveform(x, "ComplexMultiScaleSTFTCritic", self.min_length)
-        check_labels(labels, 0, x.shape[0], "ComplexMultiScaleSTFTCritic")
-        outs = [c(x) for c in self.critics]
-        return CriticOutput([s for s, _ in outs], [f for _, f in outs])
+        return score_each(self.critics, x, labels, "ComplexMultiScaleSTFTCritic", self.min_length)
 
 
 MultiScaleSTFTDiscriminator = ComplexMultiScaleSTFTCritic

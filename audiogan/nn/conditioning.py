@@ -28,6 +28,7 @@ from torch import nn
 
 from audiogan._build import build_module, class_name, is_audiogan_path
 from audiogan._shapes import check_shape
+from audiogan.nn.checks import check_at_least, check_positive
 from audiogan.registry import register
 
 ConditioningSpec = str | nn.Module | Mapping[str, Any]
@@ -99,8 +100,7 @@ class OneHot(nn.Module):
 
     def __init__(self, num_classes: int) -> None:
         super().__init__()
-        if num_classes < 1:
-            raise ValueError(f"OneHot: num_classes must be >= 1, got {num_classes}")
+        check_positive("OneHot", num_classes=num_classes)
         self.config = {"num_classes": num_classes}
         self.num_classes = num_classes
         self.out_features = num_classes
@@ -141,10 +141,7 @@ class LabelEmbedding(nn.Module):
         self, num_classes: int, dim: int = 16, map_size: Sequence[int] | None = None
     ) -> None:
         super().__init__()
-        if num_classes < 1:
-            raise ValueError(f"LabelEmbedding: num_classes must be >= 1, got {num_classes}")
-        if dim < 1:
-            raise ValueError(f"LabelEmbedding: dim must be >= 1, got {dim}")
+        check_positive("LabelEmbedding", num_classes=num_classes, dim=dim)
         self.config = {
             "num_classes": num_classes,
             "dim": dim,
@@ -195,10 +192,7 @@ class Projection(nn.Module):
 
     def __init__(self, num_classes: int, features: int) -> None:
         super().__init__()
-        if num_classes < 1:
-            raise ValueError(f"Projection: num_classes must be >= 1, got {num_classes}")
-        if features < 1:
-            raise ValueError(f"Projection: features must be >= 1, got {features}")
+        check_positive("Projection", num_classes=num_classes, features=features)
         self.config = {"num_classes": num_classes, "features": features}
         self.num_classes = num_classes
         self.features = features
@@ -286,8 +280,7 @@ def resolve_conditioning(
             ``nn.Module``, an instance without ``num_classes >= 1``, or a ``num_classes`` that
             conflicts with the instance's.
     """
-    if num_classes < 0:
-        raise ValueError(f"{name}: num_classes must be >= 0, got {num_classes}")
+    check_at_least(name, 0, num_classes=num_classes)
     if isinstance(conditioning, str):
         if conditioning not in names:
             choices = ", ".join(repr(n) for n in names)
@@ -348,6 +341,30 @@ def vector_conditioning(
                 f"{type(module).__name__} has {out!r} (a projection is for critics)"
             )
     return module, k, config
+
+
+def label_map_names(
+    embed_dim: int, grid: Sequence[int], features: int
+) -> dict[str, Callable[[int], nn.Module]]:
+    """The conditioning names of a critic whose input grid is fixed, for :func:`critic_conditioning`.
+
+    Args:
+        embed_dim: Channels of the ``"embedding"`` label maps.
+        grid: The critic's input grid, e.g. ``(freq, frames)`` or ``(num_samples,)``: the
+            ``"embedding"`` maps are learned at that size.
+        features: Size of the critic's pooled features, which ``"projection"`` works on.
+
+    Returns:
+        Factories of ``num_classes`` ``n``: ``"embedding"`` makes ``LabelEmbedding(n, embed_dim,
+        map_size=grid)``, ``"onehot"`` makes ``OneHot(n)`` and ``"projection"`` makes
+        ``Projection(n, features)``.
+    """
+    size = tuple(int(s) for s in grid)
+    return {
+        "embedding": lambda n: LabelEmbedding(n, embed_dim, map_size=size),
+        "onehot": OneHot,
+        "projection": lambda n: Projection(n, features),
+    }
 
 
 def critic_conditioning(

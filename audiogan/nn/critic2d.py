@@ -12,13 +12,12 @@ from einops import rearrange
 from torch import nn
 
 from audiogan._shapes import check_shape
+from audiogan.nn.checks import check_positive, check_sizes, check_stage_channels
 from audiogan.nn.conditioning import (
     ConditioningSpec,
-    LabelEmbedding,
-    OneHot,
-    Projection,
     check_labels,
     critic_conditioning,
+    label_map_names,
     stack_label_maps,
 )
 from audiogan.nn.init import dcgan_init_, resolve_init
@@ -95,13 +94,8 @@ class ConvCritic2d(nn.Module):
         super().__init__()
         name = "ConvCritic2d"
         resolve_init(init, ("dcgan", "default"), f"{name}: init")
-        in_shape = tuple(int(s) for s in in_shape)
-        if len(in_shape) != 3 or min(in_shape) < 1:
-            raise ValueError(
-                f"{name}: in_shape must be (channels, freq, frames) of positive sizes, got {in_shape}"
-            )
-        if num_downsamples < 1:
-            raise ValueError(f"{name}: num_downsamples must be >= 1, got {num_downsamples}")
+        in_shape = check_sizes(name, "in_shape", in_shape, ("channels", "freq", "frames"))
+        check_positive(name, num_downsamples=num_downsamples)
         in_c, freq, frames = in_shape
         scale = 2**num_downsamples
         if freq % scale or frames % scale:
@@ -110,14 +104,9 @@ class ConvCritic2d(nn.Module):
                 f"and frames ({frames}) must both be divisible by {scale}; change in_shape or num_downsamples"
             )
         if channels is None:
-            if width < 1:
-                raise ValueError(f"{name}: width must be >= 1, got {width}")
+            check_positive(name, width=width)
             channels = [min(max_channels, width * 2**i) for i in range(num_downsamples)]
-        channels = [int(c) for c in channels]
-        if len(channels) != num_downsamples or min(channels) < 1:
-            raise ValueError(
-                f"{name}: channels must hold {num_downsamples} positive counts (one per stage), got {channels}"
-            )
+        channels = check_stage_channels(name, channels, num_downsamples)
         norm_kind = resolve_norm(norm, _CRITIC_NORMS, f"{name} norm")
         act_kind = resolve_activation(activation, f"{name} activation")
         if norm_kind == "instance" and num_downsamples > 1 and freq * frames == scale * scale:
@@ -129,11 +118,7 @@ class ConvCritic2d(nn.Module):
         self.label_maps, self.projection, num_classes, cond_config = critic_conditioning(
             conditioning,
             num_classes,
-            {
-                "embedding": lambda n: LabelEmbedding(n, embed_dim, map_size=(freq, frames)),
-                "onehot": OneHot,
-                "projection": lambda n: Projection(n, channels[-1]),
-            },
+            label_map_names(embed_dim, (freq, frames), channels[-1]),
             name,
             features=channels[-1],
             grid=(freq, frames),

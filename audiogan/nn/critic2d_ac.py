@@ -18,6 +18,7 @@ from einops import rearrange
 
 from audiogan._shapes import check_shape
 from audiogan.nn.auxiliary_classifier import AuxiliaryClassifier, ClassifierCache
+from audiogan.nn.checks import check_positive
 from audiogan.nn.conditioning import check_labels
 from audiogan.nn.critic2d import ConvCritic2d
 from audiogan.registry import register
@@ -45,10 +46,7 @@ class AuxiliaryConvCritic2d(ConvCritic2d):
 
     def __init__(self, in_shape: Sequence[int], *, num_aux_classes: int, **kwargs: Any) -> None:
         super().__init__(in_shape, **kwargs)
-        if num_aux_classes < 1:
-            raise ValueError(
-                f"AuxiliaryConvCritic2d: num_aux_classes must be >= 1, got {num_aux_classes}"
-            )
+        check_positive("AuxiliaryConvCritic2d", num_aux_classes=num_aux_classes)
         if self.label_maps is not None:
             raise ValueError(
                 "AuxiliaryConvCritic2d: the head must not see the label; use "

@@ -12,6 +12,7 @@ from einops import rearrange
 from torch import nn
 
 from audiogan._shapes import check_shape
+from audiogan.nn.checks import check_at_least, check_positive, check_sizes, check_stage_channels
 from audiogan.nn.conditioning import (
     ConditioningSpec,
     check_labels,
@@ -19,7 +20,7 @@ from audiogan.nn.conditioning import (
     vector_conditioning,
 )
 from audiogan.nn.init import dcgan_init_, resolve_init
-from audiogan.nn.latent import sample_normal
+from audiogan.nn.latent import LatentMixin
 from audiogan.nn.layers import (
     ActSpec,
     NormSpec,
@@ -34,7 +35,7 @@ from audiogan.registry import register
 
 
 @register
-class ConvGenerator2d(nn.Module):
+class ConvGenerator2d(LatentMixin, nn.Module):
     """Latent (and label) -> spectrogram: linear projection, reshape, upsampling stack.
 
     The latent ``(batch, latent_dim)``, with the label's conditioning vector concatenated, is
@@ -97,15 +98,9 @@ class ConvGenerator2d(nn.Module):
         super().__init__()
         name = "ConvGenerator2d"
         resolve_init(init, ("dcgan", "default"), f"{name}: init")
-        out_shape = tuple(int(s) for s in out_shape)
-        if len(out_shape) != 3 or min(out_shape) < 1:
-            raise ValueError(
-                f"{name}: out_shape must be (channels, freq, frames) of positive sizes, got {out_shape}"
-            )
-        if latent_dim < 1:
-            raise ValueError(f"{name}: latent_dim must be >= 1, got {latent_dim}")
-        if num_upsamples < 0:
-            raise ValueError(f"{name}: num_upsamples must be >= 0, got {num_upsamples}")
+        out_shape = check_sizes(name, "out_shape", out_shape, ("channels", "freq", "frames"))
+        check_positive(name, latent_dim=latent_dim)
+        check_at_least(name, 0, num_upsamples=num_upsamples)
         resolve_upsample(upsample, f"{name}: upsample")
         out_c, freq, frames = out_shape
         scale = 2**num_upsamples
@@ -115,14 +110,11 @@ class ConvGenerator2d(nn.Module):
                 f"and frames ({frames}) must both be a base size times {scale}; change out_shape or num_upsamples"
             )
         if channels is None:
-            if width < 1:
-                raise ValueError(f"{name}: width must be >= 1, got {width}")
+            check_positive(name, width=width)
             channels = [max(1, width // 2**i) for i in range(max(num_upsamples, 1))]
-        channels = [int(c) for c in channels]
-        if len(channels) != max(num_upsamples, 1) or min(channels) < 1:
-            raise ValueError(
-                f"{name}: channels must hold {max(num_upsamples, 1)} positive counts (one per upsampling stage), got {channels}"
-            )
+        channels = check_stage_channels(
+            name, channels, max(num_upsamples, 1), stage="upsampling stage"
+        )
         norm_kind = resolve_norm(norm, ("batch", "instance", "layer", "none"), f"{name} norm")
         act_kind = resolve_activation(activation, f"{name} activation")
         out_act_kind = resolve_activation(out_activation, f"{name} out_activation")
@@ -179,24 +171,6 @@ class ConvGenerator2d(nn.Module):
         self.stages = nn.Sequential(*stages)
         if init == "dcgan":
             dcgan_init_(self)
-
-    def sample_latent(
-        self,
-        n: int,
-        device: torch.device | str | None = None,
-        generator: torch.Generator | None = None,
-        dtype: torch.dtype | None = None,
-    ) -> torch.Tensor:
-        """Standard normal latents ``(n, latent_dim)``.
-
-        Args:
-            n: Batch size.
-            device: Default: the generator's parameters' device.
-            generator: Random generator, drawn from on its own device.
-            dtype: Default: the generator's parameters' dtype (so ``G.double()`` gets float64).
-        """
-        (z,) = sample_normal(self, [(n, self.latent_dim)], device, generator, dtype)
-        return z
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Generate ``(batch, *out_shape)`` from ``z (batch, latent_dim)`` and ``labels (batch,)``."""

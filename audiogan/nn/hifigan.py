@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from audiogan._shapes import check_shape
+from audiogan.nn.checks import check_odd_kernel, check_positive, check_positive_ints
 from audiogan.nn.conditioning import check_labels
 from audiogan.nn.init import resolve_init
 from audiogan.nn.layers import apply_weight_norm, remove_weight_norm
@@ -81,18 +82,31 @@ def _conv(
     return apply_weight_norm(conv, "weight")
 
 
-def _check_block_args(name: str, channels: int, kernel_size: int, dilations: Sequence[int]) -> None:
-    if channels < 1:
-        raise ValueError(f"{name}: channels must be >= 1, got {channels}")
-    if kernel_size < 1 or kernel_size % 2 == 0:
-        raise ValueError(
-            f"{name}: kernel_size must be odd (a 'same' conv keeps the length), got {kernel_size}"
-        )
-    if not dilations or min(dilations) < 1:
-        raise ValueError(f"{name}: dilations must be positive integers, got {list(dilations)}")
+class _ResBlock(nn.Module):
+    """What both residual blocks share: the checked arguments and the config."""
+
+    def __init__(
+        self, channels: int, kernel_size: int, dilations: Sequence[int], init_std: float | None
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        check_positive(name, channels=channels)
+        check_odd_kernel(name, kernel_size)
+        self.dilations = check_positive_ints(name, "dilations", dilations)
+        self.config = {
+            "channels": channels,
+            "kernel_size": kernel_size,
+            "dilations": self.dilations,
+            "init_std": init_std,
+        }
+
+    def _convs(self, dilations: Sequence[int]) -> nn.ModuleList:
+        """One weight-normed 'same' conv ``channels -> channels`` per entry of ``dilations``."""
+        c, k, std = self.config["channels"], self.config["kernel_size"], self.config["init_std"]
+        return nn.ModuleList(_conv(c, c, k, d, std) for d in dilations)
 
 
-class ResBlock1(nn.Module):
+class ResBlock1(_ResBlock):
     """HiFi-GAN's residual block "1" (V1, V2): per dilation ``d``, ``x + conv1(lrelu(conv_d(lrelu(x))))``.
 
     Args:
@@ -113,21 +127,9 @@ class ResBlock1(nn.Module):
         dilations: Sequence[int] = (1, 3, 5),
         init_std: float | None = 0.01,
     ) -> None:
-        super().__init__()
-        dilations = [int(d) for d in dilations]
-        _check_block_args("ResBlock1", channels, kernel_size, dilations)
-        self.config = {
-            "channels": channels,
-            "kernel_size": kernel_size,
-            "dilations": dilations,
-            "init_std": init_std,
-        }
-        self.convs1 = nn.ModuleList(
-            _conv(channels, channels, kernel_size, d, init_std) for d in dilations
-        )
-        self.convs2 = nn.ModuleList(
-            _conv(channels, channels, kernel_size, 1, init_std) for _ in dilations
-        )
+        super().__init__(channels, kernel_size, dilations, init_std)
+        self.convs1 = self._convs(self.dilations)
+        self.convs2 = self._convs([1] * len(self.dilations))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x (batch, channels, time)`` -> the same shape."""
@@ -137,7 +139,7 @@ class ResBlock1(nn.Module):
         return x
 
 
-class ResBlock2(nn.Module):
+class ResBlock2(_ResBlock):
     """HiFi-GAN's residual block "2" (V3): per dilation ``d``, ``x + conv_d(lrelu(x))``.
 
     Args:
@@ -157,18 +159,8 @@ class ResBlock2(nn.Module):
         dilations: Sequence[int] = (1, 3),
         init_std: float | None = 0.01,
     ) -> None:
-        super().__init__()
-        dilations = [int(d) for d in dilations]
-        _check_block_args("ResBlock2", channels, kernel_size, dilations)
-        self.config = {
-            "channels": channels,
-            "kernel_size": kernel_size,
-            "dilations": dilations,
-            "init_std": init_std,
-        }
-        self.convs = nn.ModuleList(
-            _conv(channels, channels, kernel_size, d, init_std) for d in dilations
-        )
+        super().__init__(channels, kernel_size, dilations, init_std)
+        self.convs = self._convs(self.dilations)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x (batch, channels, time)`` -> the same shape."""
@@ -252,9 +244,7 @@ class HiFiGANGenerator(nn.Module):
     ) -> None:
         super().__init__()
         name = "HiFiGANGenerator"
-        rates = [int(r) for r in upsample_rates]
-        if not rates or min(rates) < 1:
-            raise ValueError(f"{name}: upsample_rates must be positive integers, got {rates}")
+        rates = check_positive_ints(name, "upsample_rates", upsample_rates)
         if upsample_kernel_sizes is None:
             kernels = [default_kernel_size(r) for r in rates]
         else:
@@ -367,6 +357,5 @@ def check_resblocks(
             f"{name}: expected one dilation list per resblock kernel size "
             f"({len(block_kernels)}), got {len(block_dilations)}"
         )
-    if n_mels < 1 or width < 1:
-        raise ValueError(f"{name}: n_mels and width must be >= 1, got {n_mels}, {width}")
+    check_positive(name, n_mels=n_mels, width=width)
     return resblock, block_kernels, block_dilations

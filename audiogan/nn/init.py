@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import warnings
 
 import torch
 from torch import nn
 from torch.nn.utils import parametrizations, parametrize
 
-from audiogan.nn.layers import weight_of
+from audiogan.nn.checks import check_greater
+from audiogan.nn.layers import parametrization_class, weight_of
 
 _WEIGHTED = (
     nn.Conv1d,
@@ -77,8 +77,7 @@ def dcgan_init_(module: nn.Module, std: float = 0.02) -> nn.Module:
         module: A model; every submodule is visited.
         std: Standard deviation of the normal draws.
     """
-    if std <= 0:
-        raise ValueError(f"dcgan_init_: std must be > 0, got {std}")
+    check_greater("dcgan_init_", "std", std)
     for layer in module.modules():
         if isinstance(layer, _WEIGHTED):
             nn.init.normal_(weight_of(layer), 0.0, std)
@@ -133,13 +132,6 @@ def warn_if_batchnorm(critic: nn.Module) -> bool:
     return True
 
 
-@functools.cache
-def _spectral_norm_parametrization() -> type[nn.Module]:
-    """The class :func:`torch.nn.utils.parametrizations.spectral_norm` registers, found through it."""
-    probe = parametrizations.spectral_norm(nn.Linear(1, 1))
-    return type(probe.parametrizations.weight[0])
-
-
 def _hook_spectral_norm_names(layer: nn.Module) -> bool:
     """True when ``layer`` has what the old :func:`torch.nn.utils.spectral_norm` adds to it."""
     params = {name for name, _ in layer.named_parameters(recurse=False)}
@@ -164,7 +156,7 @@ def has_spectral_norm(module: nn.Module) -> bool:
         module: A model; every submodule is visited (a ``DistributedDataParallel`` or compiled
             wrapper is searched too).
     """
-    spectral = _spectral_norm_parametrization()
+    spectral = parametrization_class(parametrizations.spectral_norm)
     for layer in module.modules():
         if parametrize.is_parametrized(layer):
             for plist in layer.parametrizations.values():

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from audiogan._shapes import check_shape
+from audiogan.nn.checks import check_choice, check_odd_kernel, check_positive
 from audiogan.nn.layers import WAVEFORM_NORMS, apply_weight_norm, resolve_norm
 from audiogan.registry import register
 
@@ -124,13 +125,9 @@ class ISTFTHead(nn.Module):
     ) -> None:
         super().__init__()
         name = "ISTFTHead"
-        if in_channels < 1 or kernel_size < 1 or kernel_size % 2 == 0:
-            raise ValueError(
-                f"{name}: expected in_channels >= 1 and an odd kernel_size, got "
-                f"in_channels={in_channels}, kernel_size={kernel_size}"
-            )
-        if padding not in _PADDINGS:
-            raise ValueError(f"{name}: padding must be one of {_PADDINGS}, got {padding!r}")
+        check_positive(name, in_channels=in_channels)
+        check_odd_kernel(name, kernel_size)
+        check_choice(name, "padding", padding, _PADDINGS)
         if n_fft < 2 or not 1 <= hop_length <= n_fft // 2:
             raise ValueError(
                 f"{name}: expected n_fft >= 2 and 1 <= hop_length <= n_fft // 2, got "

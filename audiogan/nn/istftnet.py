@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from audiogan._shapes import check_shape
+from audiogan.nn.checks import check_positive_ints
 from audiogan.nn.conditioning import check_labels
 from audiogan.nn.hifigan import LRELU_SLOPE, ResBlock1, ResBlock2, check_resblocks
 from audiogan.nn.istft_head import ISTFTHead
@@ -103,9 +104,7 @@ class ISTFTNetGenerator(nn.Module):
     ) -> None:
         super().__init__()
         name = "ISTFTNetGenerator"
-        rates = [int(r) for r in upsample_rates]
-        if not rates or min(rates) < 1:
-            raise ValueError(f"{name}: upsample_rates must be positive integers, got {rates}")
+        rates = check_positive_ints(name, "upsample_rates", upsample_rates)
         kernels = (
             [2 * r for r in rates]
             if upsample_kernel_sizes is None

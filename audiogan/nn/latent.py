@@ -50,3 +50,34 @@ def sample_normal(
         torch.randn(shape, device=draw_on, generator=generator, dtype=dtype).to(device)
         for shape in shapes
     ]
+
+
+class LatentMixin:
+    """``sample_latent`` for a generator whose latent is one ``(n, latent_dim)`` tensor.
+
+    Mixed into an ``nn.Module`` with a ``latent_dim`` attribute (``class G(LatentMixin,
+    nn.Module)``); the latents follow the module's own device and dtype (see
+    :func:`sample_normal`), so ``G.double()`` gets float64 latents.
+    """
+
+    latent_dim: int
+
+    def sample_latent(
+        self,
+        n: int,
+        device: torch.device | str | None = None,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> torch.Tensor:
+        """Standard normal latents ``(n, latent_dim)``.
+
+        Args:
+            n: Batch size.
+            device: Default: the generator's parameters' device.
+            generator: Random generator, drawn from on its own device.
+            dtype: Default: the generator's parameters' dtype (so ``G.double()`` gets float64).
+        """
+        if not isinstance(self, nn.Module):
+            raise TypeError(f"{type(self).__name__}: LatentMixin needs an nn.Module")
+        (z,) = sample_normal(self, [(n, self.latent_dim)], device, generator, dtype)
+        return z

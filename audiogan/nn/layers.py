@@ -258,16 +258,22 @@ def apply_weight_norm(layer: nn.Module, norm: NormSpec = "weight") -> nn.Module:
 
 
 @functools.cache
-def _weight_norm_parametrization() -> type[nn.Module]:
-    """The class :func:`torch.nn.utils.parametrizations.weight_norm` registers, found through it."""
-    probe = parametrizations.weight_norm(nn.Linear(1, 1))
+def parametrization_class(apply: Callable[[nn.Module], nn.Module]) -> type[nn.Module]:
+    """The class a parametrization function registers, found by applying it to a probe layer.
+
+    Args:
+        apply: :func:`torch.nn.utils.parametrizations.weight_norm` or
+            :func:`~torch.nn.utils.parametrizations.spectral_norm` (public API only: the
+            classes they register are private to torch).
+    """
+    probe = apply(nn.Linear(1, 1))
     return type(probe.parametrizations.weight[0])
 
 
 def _weight_normed(layer: nn.Module) -> bool:
     if not parametrize.is_parametrized(layer, "weight"):
         return False
-    kind = _weight_norm_parametrization()
+    kind = parametrization_class(parametrizations.weight_norm)
     return any(isinstance(p, kind) for p in layer.parametrizations.weight)
 
 

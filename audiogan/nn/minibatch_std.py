@@ -14,6 +14,7 @@ import math
 import torch
 from torch import nn
 
+from audiogan.nn.checks import check_at_least
 from audiogan.registry import register
 
 
@@ -35,8 +36,7 @@ class MinibatchStdDev(nn.Module):
 
     def __init__(self, group_size: int = 4) -> None:
         super().__init__()
-        if group_size < 2:
-            raise ValueError(f"MinibatchStdDev: group_size must be >= 2, got {group_size}")
+        check_at_least("MinibatchStdDev", 2, group_size=group_size)
         self.group_size = group_size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -24,9 +24,8 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from audiogan.nn.conditioning import check_labels
 from audiogan.nn.layers import WAVEFORM_NORMS, apply_weight_norm, resolve_norm
-from audiogan.nn.waveform_layers import check_waveform
+from audiogan.nn.waveform_layers import check_waveform, score_each
 from audiogan.protocols import CriticOutput
 from audiogan.registry import register
 
@@ -232,10 +231,7 @@ class MultiBandSTFTCritic(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> CriticOutput:
         """Score ``x (batch, 1, time)`` at every window: one score tensor and feature list each."""
-        check_waveform(x, "MultiBandSTFTCritic", self.min_length)
-        check_labels(labels, 0, x.shape[0], "MultiBandSTFTCritic")
-        outs = [c(x) for c in self.critics]
-        return CriticOutput([s for s, _ in outs], [f for _, f in outs])
+        return score_each(self.critics, x, labels, "MultiBandSTFTCritic", self.min_length)
 
 
 MultiBandDiscriminator = MultiBandSTFTCritic

@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from audiogan.nn.conditioning import check_labels
+from audiogan.nn.checks import check_positive, check_positive_ints
 from audiogan.nn.layers import WAVEFORM_NORMS, apply_weight_norm, resolve_norm
-from audiogan.nn.waveform_layers import accept_old_submodule_name, check_waveform
+from audiogan.nn.waveform_layers import accept_old_submodule_name, check_waveform, score_each
 from audiogan.protocols import CriticOutput
 from audiogan.registry import register
 
@@ -68,11 +68,7 @@ class PeriodCritic(nn.Module):
     ) -> None:
         super().__init__()
         name = "PeriodCritic"
-        if period < 1 or kernel_size < 1 or stride < 1:
-            raise ValueError(
-                f"{name}: period, kernel_size and stride must be >= 1, got {period}, "
-                f"{kernel_size}, {stride}"
-            )
+        check_positive(name, period=period, kernel_size=kernel_size, stride=stride)
         widths = _check_channels(name, channels, 1)
         norm = resolve_norm(norm, WAVEFORM_NORMS, f"{name} norm")
         self.config = {
@@ -154,9 +150,7 @@ class MultiPeriodCritic(nn.Module):
         norm: str = "weight",
     ) -> None:
         super().__init__()
-        periods = [int(p) for p in periods]
-        if not periods or min(periods) < 1:
-            raise ValueError(f"MultiPeriodCritic: periods must be >= 1, got {periods}")
+        periods = check_positive_ints("MultiPeriodCritic", "periods", periods)
         self.critics = nn.ModuleList(
             PeriodCritic(p, channels=channels, kernel_size=kernel_size, stride=stride, norm=norm)
             for p in periods
@@ -173,10 +167,7 @@ class MultiPeriodCritic(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> CriticOutput:
         """Score ``x (batch, 1, time)`` with every period: one score tensor and feature list each."""
-        check_waveform(x, "MultiPeriodCritic", max(self.config["periods"]))
-        check_labels(labels, 0, x.shape[0], "MultiPeriodCritic")
-        outs = [d(x) for d in self.critics]
-        return CriticOutput([s for s, _ in outs], [f for _, f in outs])
+        return score_each(self.critics, x, labels, "MultiPeriodCritic", max(self.config["periods"]))
 
 
 MultiPeriodDiscriminator = MultiPeriodCritic

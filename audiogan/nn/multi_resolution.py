@@ -18,9 +18,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from audiogan.nn.conditioning import check_labels
+from audiogan.nn.checks import check_choice
 from audiogan.nn.layers import WAVEFORM_NORMS, apply_weight_norm, resolve_norm
-from audiogan.nn.waveform_layers import accept_old_submodule_name, check_waveform
+from audiogan.nn.waveform_layers import accept_old_submodule_name, check_waveform, score_each
 from audiogan.protocols import CriticOutput
 from audiogan.registry import register
 
@@ -75,8 +75,7 @@ class STFTCritic(nn.Module):
         widths = [int(c) for c in channels]
         if len(widths) < 2 or min(widths) < 1:
             raise ValueError(f"{name}: channels must hold at least 2 positive widths, got {widths}")
-        if window not in _WINDOWS:
-            raise ValueError(f"{name}: window must be one of {_WINDOWS}, got {window!r}")
+        check_choice(name, "window", window, _WINDOWS)
         norm = resolve_norm(norm, WAVEFORM_NORMS, f"{name} norm")
         self.config = {
             "resolution": res,
@@ -199,10 +198,7 @@ class MultiResolutionSTFTCritic(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> CriticOutput:
         """Score ``x (batch, 1, time)`` at every resolution: one score tensor and feature list each."""
-        check_waveform(x, "MultiResolutionSTFTCritic", self.min_length)
-        check_labels(labels, 0, x.shape[0], "MultiResolutionSTFTCritic")
-        outs = [d(x) for d in self.critics]
-        return CriticOutput([s for s, _ in outs], [f for _, f in outs])
+        return score_each(self.critics, x, labels, "MultiResolutionSTFTCritic", self.min_length)
 
 
 MultiResolutionSTFTDiscriminator = MultiResolutionSTFTCritic

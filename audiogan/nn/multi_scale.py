@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from audiogan.nn.checks import check_positive
 from audiogan.nn.conditioning import check_labels
 from audiogan.nn.layers import WAVEFORM_NORMS, apply_weight_norm, resolve_norm
 from audiogan.nn.waveform_layers import accept_old_submodule_name, check_waveform
@@ -132,8 +133,7 @@ class MultiScaleCritic(nn.Module):
         first_norm: str = "spectral",
     ) -> None:
         super().__init__()
-        if scales < 1:
-            raise ValueError(f"MultiScaleCritic: scales must be >= 1, got {scales}")
+        check_positive("MultiScaleCritic", scales=scales)
         norm = resolve_norm(norm, WAVEFORM_NORMS, "MultiScaleCritic norm")
         first_norm = resolve_norm(first_norm, WAVEFORM_NORMS, "MultiScaleCritic first_norm")
         self.critics = nn.ModuleList(

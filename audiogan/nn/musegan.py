@@ -38,6 +38,7 @@ from torch import nn
 
 from audiogan._shapes import check_shape
 from audiogan.nn.binary import BINARY_MODES, ONE_HOT_MODES, BinaryNeurons, OneHotUnits
+from audiogan.nn.checks import check_choice, check_positive
 from audiogan.nn.conditioning import (
     ConditioningSpec,
     Projection,
@@ -81,8 +82,7 @@ def _roll_shape(shape: Sequence[int], name: str, arg: str) -> tuple[int, int, in
 
 def _bar_kernels(bars: int) -> tuple[int, int]:
     """Two kernels along bars whose combined extent is ``bars`` (book at 2 bars: 2, 1)."""
-    if bars < 1:
-        raise ValueError(f"MuseGAN: bars must be >= 1, got {bars}")
+    check_positive("MuseGAN", bars=bars)
     first = min(2, bars)
     return first, bars - first + 1
 
@@ -124,10 +124,7 @@ class TemporalNetwork(nn.Module):
 
     def __init__(self, latent_dim: int = 32, *, width: int = 1024, bars: int = 2) -> None:
         super().__init__()
-        if latent_dim < 1 or width < 1:
-            raise ValueError(
-                f"TemporalNetwork: latent_dim and width must be >= 1, got {latent_dim}, {width}"
-            )
+        check_positive("TemporalNetwork", latent_dim=latent_dim, width=width)
         k1, k2 = _bar_kernels(bars)
         self.config = {"latent_dim": latent_dim, "width": width, "bars": bars}
         self.latent_dim = latent_dim
@@ -338,10 +335,8 @@ class MuseGenerator(nn.Module):
         super().__init__()
         name = "MuseGenerator"
         tracks, bars, steps_per_bar, pitches = _roll_shape(out_shape, name, "out_shape")
-        if latent_dim < 1:
-            raise ValueError(f"{name}: latent_dim must be >= 1, got {latent_dim}")
-        if output not in OUTPUTS:
-            raise ValueError(f"{name}: output must be one of {OUTPUTS}, got {output!r}")
+        check_positive(name, latent_dim=latent_dim)
+        check_choice(name, "output", output, OUTPUTS)
         cond_module, num_classes, cond_config = vector_conditioning(
             conditioning, num_classes, embed_dim, name
         )
@@ -612,10 +607,7 @@ class MuseCritic(nn.Module):
             raise ValueError(
                 f"{name}: out_features must be 1 (one score per sample), got {out_features}"
             )
-        if width < 1 or linear_width < 1:
-            raise ValueError(
-                f"{name}: width and linear_width must be >= 1, got {width}, {linear_width}"
-            )
+        check_positive(name, width=width, linear_width=linear_width)
         b1, b2 = _bar_kernels(bars)
         octaves = _pitch_groups(pitches, name)
         halvings = _critic_step_halvings(steps_per_bar)

@@ -15,6 +15,7 @@ import torch
 from einops import rearrange
 from torch import nn
 
+from audiogan.nn.checks import check_choice, check_positive
 from audiogan.registry import register
 
 _CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
@@ -69,15 +70,15 @@ class RecurrentClassifier(nn.Module):
     ) -> None:
         super().__init__()
         name = "RecurrentClassifier"
-        if num_features < 1 or num_classes < 1 or hidden_size < 1 or num_layers < 1:
-            raise ValueError(
-                f"{name}: num_features, num_classes, hidden_size and num_layers must be >= 1, "
-                f"got {num_features}, {num_classes}, {hidden_size}, {num_layers}"
-            )
-        if cell not in _CELLS:
-            raise ValueError(f"{name}: cell must be one of {sorted(_CELLS)}, got {cell!r}")
-        if pooling not in ("mean", "last"):
-            raise ValueError(f"{name}: pooling must be 'mean' or 'last', got {pooling!r}")
+        check_positive(
+            name,
+            num_features=num_features,
+            num_classes=num_classes,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+        )
+        check_choice(name, "cell", cell, sorted(_CELLS))
+        check_choice(name, "pooling", pooling, ("mean", "last"))
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"{name}: dropout must lie in [0, 1), got {dropout}")
         self.config = {

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from audiogan._shapes import check_shape
+from audiogan.nn.checks import check_positive
 from audiogan.nn.conditioning import (
     ConditioningSpec,
     Projection,
@@ -78,10 +79,7 @@ class ResNet9(nn.Module):
         minibatch_std: int = 0,
     ) -> None:
         super().__init__()
-        if in_channels < 1 or num_outputs < 1 or width < 1:
-            raise ValueError(
-                f"ResNet9: in_channels, num_outputs and width must be >= 1, got {in_channels}, {num_outputs}, {width}"
-            )
+        check_positive("ResNet9", in_channels=in_channels, num_outputs=num_outputs, width=width)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"ResNet9: dropout must lie in [0, 1), got {dropout}")
         norm_kind = resolve_norm(norm, _RESNET_NORMS, "ResNet9 norm")
@@ -193,8 +191,7 @@ class ResNet9Critic(nn.Module):
     ) -> None:
         super().__init__()
         name = "ResNet9Critic"
-        if width < 1:
-            raise ValueError(f"{name}: width must be >= 1, got {width}")
+        check_positive(name, width=width)
         self.label_maps, self.projection, num_classes, cond_config = critic_conditioning(
             conditioning,
             num_classes,
@@ -267,8 +264,7 @@ class ResNet9Classifier(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        if num_classes < 1:
-            raise ValueError(f"ResNet9Classifier: num_classes must be >= 1, got {num_classes}")
+        check_positive("ResNet9Classifier", num_classes=num_classes)
         self.net = ResNet9(
             in_channels,
             num_outputs=num_classes,

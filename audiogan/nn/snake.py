@@ -16,6 +16,7 @@ import math
 import torch
 from torch import nn
 
+from audiogan.nn.checks import check_positive
 from audiogan.registry import register
 
 __all__ = ["Snake", "SnakeBeta", "snake_activation"]
@@ -61,8 +62,7 @@ class Snake(nn.Module):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        if channels < 1:
-            raise ValueError(f"{name}: channels must be >= 1, got {channels}")
+        check_positive(name, channels=channels)
         if logscale and not alpha > 0:
             raise ValueError(
                 f"{name}: logscale stores log(alpha), so alpha must be > 0, got {alpha}"

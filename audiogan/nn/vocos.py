@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from audiogan._shapes import check_shape
+from audiogan.nn.checks import check_odd_kernel, check_positive
 from audiogan.nn.conditioning import check_labels
 from audiogan.nn.istft_head import ISTFTHead
 from audiogan.registry import register
@@ -46,11 +47,8 @@ class ConvNeXtBlock(nn.Module):
         self, width: int, *, intermediate_width: int, layer_scale: float, kernel_size: int = 7
     ) -> None:
         super().__init__()
-        if width < 1 or intermediate_width < 1 or kernel_size < 1 or kernel_size % 2 == 0:
-            raise ValueError(
-                "ConvNeXtBlock: expected width, intermediate_width >= 1 and an odd kernel_size, "
-                f"got {width}, {intermediate_width}, {kernel_size}"
-            )
+        check_positive("ConvNeXtBlock", width=width, intermediate_width=intermediate_width)
+        check_odd_kernel("ConvNeXtBlock", kernel_size)
         self.dwconv = nn.Conv1d(
             width, width, kernel_size, padding=kernel_size // 2, groups=width
         )  # depthwise
@@ -122,11 +120,13 @@ class VocosGenerator(nn.Module):
     ) -> None:
         super().__init__()
         name = "VocosGenerator"
-        if n_mels < 1 or width < 1 or intermediate_width < 1 or num_layers < 1:
-            raise ValueError(
-                f"{name}: expected n_mels, width, intermediate_width, num_layers >= 1, got "
-                f"{n_mels}, {width}, {intermediate_width}, {num_layers}"
-            )
+        check_positive(
+            name,
+            n_mels=n_mels,
+            width=width,
+            intermediate_width=intermediate_width,
+            num_layers=num_layers,
+        )
         scale = 1.0 / num_layers if layer_scale is None else float(layer_scale)
         self.config = {
             "n_mels": int(n_mels),

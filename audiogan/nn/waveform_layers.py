@@ -1,4 +1,5 @@
-"""The input check of the waveform critics, and the old name of their sub-critics' list.
+"""The input check of the waveform critics, their ensembles' forward, and the old name of their
+sub-critics' list.
 
 Their weight-norm / spectral-norm choice is the norm vocabulary of every block:
 :func:`audiogan.nn.layers.resolve_norm` with :data:`~audiogan.nn.layers.WAVEFORM_NORMS`, and
@@ -7,12 +8,16 @@ Their weight-norm / spectral-norm choice is the norm vocabulary of every block:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import torch
 from torch import nn
 
-__all__ = ["accept_old_submodule_name", "check_waveform"]
+from audiogan.nn.conditioning import check_labels
+from audiogan.protocols import CriticOutput
+
+__all__ = ["accept_old_submodule_name", "check_waveform", "score_each"]
 
 
 def check_waveform(x: torch.Tensor, name: str, min_length: int = 1) -> None:
@@ -33,6 +38,31 @@ def check_waveform(x: torch.Tensor, name: str, min_length: int = 1) -> None:
             f"{name}: expected at least {min_length} samples (batch, 1, time >= {min_length}), "
             f"got {tuple(x.shape)}"
         )
+
+
+def score_each(
+    critics: Iterable[nn.Module],
+    x: torch.Tensor,
+    labels: torch.Tensor | None,
+    name: str,
+    min_length: int = 1,
+) -> CriticOutput:
+    """An unconditional ensemble's forward: every sub-critic on the same waveform.
+
+    Args:
+        critics: Sub-critics, each ``forward(x) -> (scores, features)``.
+        x: Waveforms ``(batch, 1, time)``, at least ``min_length`` samples long.
+        labels: Must be None (the ensembles are unconditional).
+        name: The ensemble, for the messages.
+        min_length: The fewest samples every sub-critic accepts.
+
+    Returns:
+        One score tensor and one feature list per sub-critic, in order.
+    """
+    check_waveform(x, name, min_length)
+    check_labels(labels, 0, x.shape[0], name)
+    outs = [critic(x) for critic in critics]
+    return CriticOutput([scores for scores, _ in outs], [features for _, features in outs])
 
 
 def accept_old_submodule_name(module: nn.Module, old: str, new: str) -> None:

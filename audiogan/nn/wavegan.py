@@ -33,19 +33,18 @@ from einops import rearrange
 from torch import nn
 
 from audiogan._shapes import check_shape
+from audiogan.nn.checks import check_positive
 from audiogan.nn.conditioning import (
     ConditioningSpec,
-    LabelEmbedding,
-    OneHot,
-    Projection,
     check_labels,
     conditioning_vector,
     critic_conditioning,
+    label_map_names,
     stack_label_maps,
     vector_conditioning,
 )
 from audiogan.nn.init import dcgan_init_, resolve_init
-from audiogan.nn.latent import sample_normal
+from audiogan.nn.latent import LatentMixin
 from audiogan.nn.layers import (
     ActSpec,
     NormSpec,
@@ -134,16 +133,21 @@ def _waveform_shape(shape: object, name: str, arg: str) -> tuple[int, Any]:
 
 
 def _check_common(
-    name: str, num_samples: int, width: int, channels: int, kernel_size: int, init: str
-) -> list[int]:
-    """Check the arguments both blocks share; return the strides (see :func:`wavegan_strides`)."""
+    name: str, arg: str, shape: object, width: int, kernel_size: int, init: str
+) -> tuple[int, int, list[int]]:
+    """Check the arguments both blocks share.
+
+    Returns:
+        ``(channels, num_samples, strides)`` of the ``arg`` shape ``(channels, num_samples)``
+        (the strides as :func:`wavegan_strides` gives them).
+    """
+    channels, num_samples = _waveform_shape(shape, name, arg)
     resolve_init(init, _INITS, f"{name}: init")
-    for arg, value in (("width", width), ("channels", channels)):
-        if value < 1:
-            raise ValueError(f"{name}: {arg} must be >= 1, got {value}")
+    check_positive(name, width=width, channels=channels)
     if kernel_size < 4:
         raise ValueError(f"{name}: kernel_size must be >= 4 (the stride), got {kernel_size}")
-    return wavegan_strides(num_samples, name)
+    strides = wavegan_strides(num_samples, name)
+    return channels, int(num_samples), strides
 
 
 def phase_shuffle(x: torch.Tensor, shifts: torch.Tensor, radius: int) -> torch.Tensor:
@@ -227,7 +231,7 @@ class PhaseShuffle(nn.Module):
 
 
 @register
-class WaveGANGenerator(nn.Module):
+class WaveGANGenerator(LatentMixin, nn.Module):
     """Latent (and label) -> waveform: dense projection, then transposed 1-D convolutions.
 
     ``z (batch, latent_dim)``, with the label's conditioning vector concatenated, is projected
@@ -293,10 +297,10 @@ class WaveGANGenerator(nn.Module):
     ) -> None:
         super().__init__()
         name = "WaveGANGenerator"
-        channels, num_samples = _waveform_shape(out_shape, name, "out_shape")
-        strides = _check_common(name, num_samples, width, channels, kernel_size, init)
-        if latent_dim < 1:
-            raise ValueError(f"{name}: latent_dim must be >= 1, got {latent_dim}")
+        channels, num_samples, strides = _check_common(
+            name, "out_shape", out_shape, width, kernel_size, init
+        )
+        check_positive(name, latent_dim=latent_dim)
         resolve_upsample(upsample, f"{name}: upsample")
         norm_kind = resolve_norm(norm, ("batch", "instance", "layer", "none"), f"{name} norm")
         act_kind = resolve_activation(activation, f"{name} activation")
@@ -344,24 +348,6 @@ class WaveGANGenerator(nn.Module):
         layers.append(nn.Tanh())
         self.layers = nn.Sequential(*layers)
         _initialize(self, init)
-
-    def sample_latent(
-        self,
-        n: int,
-        device: torch.device | str | None = None,
-        generator: torch.Generator | None = None,
-        dtype: torch.dtype | None = None,
-    ) -> torch.Tensor:
-        """Standard normal latents ``(n, latent_dim)``.
-
-        Args:
-            n: Batch size.
-            device: Default: the generator's parameters' device.
-            generator: Random generator, drawn from on its own device.
-            dtype: Default: the generator's parameters' dtype (so ``G.double()`` gets float64).
-        """
-        (z,) = sample_normal(self, [(n, self.latent_dim)], device, generator, dtype)
-        return z
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Waveforms ``(batch, channels, num_samples)`` from ``z (batch, latent_dim)`` and
@@ -450,8 +436,9 @@ class WaveGANCritic(nn.Module):
     ) -> None:
         super().__init__()
         name = "WaveGANCritic"
-        channels, num_samples = _waveform_shape(in_shape, name, "in_shape")
-        strides = _check_common(name, num_samples, width, channels, kernel_size, init)
+        channels, num_samples, strides = _check_common(
+            name, "in_shape", in_shape, width, kernel_size, init
+        )
         n_layers = len(strides)
         # the last phase-shuffled features are this long; a single layer shuffles nothing
         shortest = BASE_LENGTH * strides[-1] if n_layers > 1 else None
@@ -473,11 +460,7 @@ class WaveGANCritic(nn.Module):
         self.label_maps, self.projection, num_classes, cond_config = critic_conditioning(
             conditioning,
             num_classes,
-            {
-                "embedding": lambda n: LabelEmbedding(n, embed_dim, map_size=(int(num_samples),)),
-                "onehot": OneHot,
-                "projection": lambda n: Projection(n, widths[-1]),
-            },
+            label_map_names(embed_dim, (num_samples,), widths[-1]),
             name,
             features=widths[-1],
             grid=(int(num_samples),),

@@ -22,6 +22,7 @@ from audiogan.augment import AdaptiveAugment, Augment, augment_from_names
 from audiogan.data import AnnotatedAudio, AudioFolder, FeatureCache, SyntheticSounds
 from audiogan.frontends import LogMel
 from audiogan.losses import LeCamPenalty, Penalties
+from audiogan.protocols import Penalty
 from audiogan.recipes.recipe import ConfigError, RunConfig, run_options
 from audiogan.train import CheckpointCallback, CSVLogger, FakeWriter, ProgressBar, load_vocoder
 
@@ -179,7 +180,7 @@ def augmentation(config: SpectrogramConfig) -> Augment | AdaptiveAugment | None:
         raise ConfigError(str(e)) from e
 
 
-def with_lecam(penalty: Any, config: SpectrogramConfig) -> Any:
+def with_lecam(penalty: Penalty | None, config: SpectrogramConfig) -> Penalty | None:
     """``penalty`` plus LeCam regularization of weight ``config.lecam`` (when > 0)."""
     if config.lecam < 0:
         raise ConfigError(f"lecam must be a weight >= 0, got {config.lecam}")

@@ -384,24 +384,16 @@ def restore_trainer(trainer: Trainer, state: dict[str, Any], path: Path) -> None
         _load_scheduler(player.scheduler, state.get(name), name, path)
     changes = [line for model in MODELS for line in _settle_optimizer(trainer, model, now[model])]
     saved = upgrade_trainer_settings(state.get("trainer") or {})
-    saved_critic_steps = int(saved.get("critic_steps", trainer.critic_steps))
-    if saved_critic_steps != trainer.critic_steps:
-        if "critic_steps" in trainer.given_settings:
-            changes.append(f"critic_steps {saved_critic_steps} -> {trainer.critic_steps} (given)")
+    for setting in ("critic_steps", "critic_start"):  # the given one wins, else the saved one
+        current = getattr(trainer, setting)
+        kept = int(saved.get(setting, current))
+        if kept == current:
+            continue
+        if setting in trainer.given_settings:
+            changes.append(f"{setting} {kept} -> {current} (given)")
         else:
-            changes.append(
-                f"critic_steps {saved_critic_steps} kept from the checkpoint (not given)"
-            )
-            trainer.critic_steps = saved_critic_steps
-    saved_critic_start = int(saved.get("critic_start", trainer.critic_start))
-    if saved_critic_start != trainer.critic_start:
-        if "critic_start" in trainer.given_settings:
-            changes.append(f"critic_start {saved_critic_start} -> {trainer.critic_start} (given)")
-        else:
-            changes.append(
-                f"critic_start {saved_critic_start} kept from the checkpoint (not given)"
-            )
-            trainer.critic_start = saved_critic_start
+            changes.append(f"{setting} {kept} kept from the checkpoint (not given)")
+            setattr(trainer, setting, kept)
     if changes:
         log.warning(
             "resuming from %s with settings that differ from the checkpoint's: %s",

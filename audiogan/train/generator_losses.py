@@ -29,7 +29,14 @@ import torch
 
 from audiogan.protocols import CriticOutput
 
-__all__ = ["CriticNotRunError", "GeneratorLossFn", "GeneratorStep", "check_generator_losses"]
+__all__ = [
+    "CriticNotRunError",
+    "GeneratorLossFn",
+    "GeneratorStep",
+    "check_generator_losses",
+    "generator_terms",
+    "generator_total",
+]
 
 
 class CriticNotRunError(LookupError):
@@ -131,3 +138,47 @@ def check_generator_losses(
             )
         checked[name] = (float(weight), fn)
     return checked
+
+
+def generator_terms(
+    losses: Mapping[str, tuple[float, GeneratorLossFn]], step: GeneratorStep
+) -> dict[str, torch.Tensor]:
+    """Each term's unweighted ``()`` value on ``step``, by name.
+
+    In a warm-up step (the critic does not run) the terms that read the critic raise
+    :class:`CriticNotRunError` and sit out: they are missing from the result.
+    """
+    terms = {}
+    for name, (_, fn) in losses.items():
+        try:
+            terms[name] = fn(step)
+        except CriticNotRunError:
+            continue
+    return terms
+
+
+def generator_total(
+    adversarial: torch.Tensor | None,
+    losses: Mapping[str, tuple[float, GeneratorLossFn]],
+    terms: Mapping[str, torch.Tensor],
+    critic_start: int,
+) -> torch.Tensor:
+    """The generator's loss: ``adversarial + sum of weight * term`` over the terms computed.
+
+    Args:
+        adversarial: The objective's generator loss, or None in a warm-up step.
+        losses: The Trainer's ``generator_losses``, for the weights.
+        terms: What :func:`generator_terms` returned.
+        critic_start: The Trainer's, for the message.
+
+    Raises:
+        ValueError: In a warm-up step where every term reads the critic (nothing to train on).
+    """
+    parts = [] if adversarial is None else [adversarial]
+    parts += [weight * terms[name] for name, (weight, _) in losses.items() if name in terms]
+    if not parts:
+        raise ValueError(
+            f"Trainer: critic_start={critic_start}, but every generator_losses "
+            "term reads the critic: nothing trains the generator before the critic starts"
+        )
+    return sum(parts[1:], parts[0])

@@ -22,6 +22,7 @@ from torch import nn
 
 from audiogan.losses.ensemble import as_critic_output
 from audiogan.nn.init import has_spectral_norm, warn_if_batchnorm
+from audiogan.protocols import Objective, Penalty
 from audiogan.train.batches import Batch, check_labels_fit
 
 __all__ = [
@@ -146,7 +147,7 @@ def check_parts(generator: nn.Module, objective: Any, penalty: Any, samples_late
 
 
 def warn_unconstrained_critic(
-    objective: Any, critic: nn.Module, penalty: Any, weight_clip: float | None
+    objective: Objective, critic: nn.Module, penalty: Penalty | None, weight_clip: float | None
 ) -> None:
     """Warn when a Wasserstein-type objective has no Lipschitz constraint, or a penalized critic BatchNorm.
 

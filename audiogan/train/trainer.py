@@ -25,11 +25,14 @@ training), :mod:`~audiogan.train.batches` (what a loader batch means),
 :mod:`~audiogan.train.epoch_order` (the data order that makes resume exact),
 :mod:`~audiogan.train.checkpoints` (the files, what a checkpoint holds and which one a run
 resumes from), :mod:`~audiogan.train.seeding`, :mod:`~audiogan.train.precision`,
-:mod:`~audiogan.train.generator_losses`, :mod:`~audiogan.train.step_report` (the step's one
-host sync, NaN losses), :mod:`~audiogan.train.interrupts` (Ctrl-C, SIGTERM),
+:mod:`~audiogan.train.generator_losses` (the terms and the generator's total),
+:mod:`~audiogan.train.augmentation` (what the critic sees), :mod:`~audiogan.train.step_report`
+(the step's one host sync, NaN losses), :mod:`~audiogan.train.interrupts` (Ctrl-C, SIGTERM),
 :mod:`~audiogan.train.distributed` and :mod:`~audiogan.train.wrapping` (torchrun, DDP,
-``torch.compile``, channels-last), :mod:`~audiogan.train.ema` and
-:mod:`~audiogan.train.callbacks` (the callback base and the ready-made ones).
+``torch.compile``, channels-last), :mod:`~audiogan.train.ema`,
+:mod:`~audiogan.train.callbacks` (the callback base and the ready-made ones). Beside the loop:
+:mod:`~audiogan.train.fine_tune` (starting from another run's weights) and
+:mod:`~audiogan.train.generation` (fakes from a finished run).
 """
 
 from __future__ import annotations
@@ -45,9 +48,18 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from audiogan.losses.ensemble import as_critic_output, critic_loss_over, generator_loss_over
-from audiogan.protocols import CriticOutput
+from audiogan.protocols import (
+    Critic,
+    CriticOutput,
+    Frontend,
+    Generator,
+    Objective,
+    PairedGenerator,
+    Penalty,
+)
 from audiogan.train import checkpoints
 from audiogan.train import preflight as checks
+from audiogan.train.augmentation import critic_views, observe_scores
 from audiogan.train.batches import Batch, prepare_batch
 from audiogan.train.callbacks.base import Callback, LambdaCallback
 from audiogan.train.checkpoints import (
@@ -62,10 +74,11 @@ from audiogan.train.distributed import dist_env, distributed_loader, process_gro
 from audiogan.train.ema import EMA
 from audiogan.train.epoch_order import EpochOrder
 from audiogan.train.generator_losses import (
-    CriticNotRunError,
     GeneratorLossFn,
     GeneratorStep,
     check_generator_losses,
+    generator_terms,
+    generator_total,
 )
 from audiogan.train.interrupts import StopRequest
 from audiogan.train.player import OptimizerArg, Player, SchedulerArg
@@ -82,75 +95,59 @@ class Trainer:
     """Train a generator against a critic; hosts sampling GANs and paired GANs (vocoders) alike.
 
     Each generator step runs ``critic_steps`` critic steps, each on a **fresh loader batch** and a
-    fresh fake batch, then one generator step on the last batch's labels (or inputs): one
-    generator step consumes ``critic_steps`` batches. Leftover batches at an epoch's end are dropped.
-
-    On resume, settings given here win over the checkpoint's (learning rates, betas, an optimizer
-    passed in, ``critic_steps``); the ones not given are restored from it, and one message lists
-    what differs (:func:`~audiogan.train.checkpoints.restore_trainer`).
+    fresh fake batch, then one generator step on the last batch's labels (or inputs). On resume,
+    settings given here win over the checkpoint's; the ones not given are restored from it
+    (:func:`~audiogan.train.checkpoints.restore_trainer`). :doc:`/parts/trainer` tells how.
 
     Args:
-        generator: ``forward(z, labels=None)``, with ``sample_latent(n, device=)`` for a sampling
-            GAN and ``num_classes`` (0: unconditional); or ``forward(inputs[, labels])`` for a
-            paired GAN (see ``generator_input``).
-        critic: ``forward(x, labels=None)`` -> scores ``(batch,)`` or a
-            :class:`~audiogan.protocols.CriticOutput` (ensembles: the objective is summed over
-            the sub-critics).
-        objective: ``critic_loss(real_scores, fake_scores)`` and ``generator_loss(fake_scores)``.
-        penalty: ``penalty(critic, real, fake, labels, scaler) -> ()`` with an ``interval``
-            (applied when ``critic_updates % interval == 0``), or None.
+        generator: An ``nn.Module`` meeting :class:`~audiogan.protocols.Generator` (a sampling
+            GAN) or :class:`~audiogan.protocols.PairedGenerator` (a paired GAN: see
+            ``generator_input``).
+        critic: An ``nn.Module`` meeting :class:`~audiogan.protocols.Critic`: scores
+            ``(batch,)``, or a :class:`~audiogan.protocols.CriticOutput` for an ensemble.
+        objective: An :class:`~audiogan.protocols.Objective` (summed over sub-critics).
+        penalty: A :class:`~audiogan.protocols.Penalty`, applied when ``critic_updates %
+            interval == 0``, or None.
         generator_optimizer: None (Adam with ``generator_lr`` and ``betas``), an optimizer over
             the generator's parameters, or a factory ``params -> Optimizer``.
         critic_optimizer: The same for the critic.
         generator_lr: Learning rate of the default generator Adam (1e-4 when not given).
         critic_lr: Learning rate of the default critic Adam (1e-4; TTUR: set them apart).
         betas: Betas of the default Adams ((0.5, 0.9), the WGAN-GP paper's, when not given).
-        generator_scheduler: None, a learning-rate scheduler over the generator's optimizer, or
-            a factory ``optimizer -> scheduler``; stepped once per generator step, checkpointed.
+        generator_scheduler: None, a scheduler over the generator's optimizer, or a factory
+            ``optimizer -> scheduler``; stepped once per generator step, checkpointed.
         critic_scheduler: The same for the critic.
         critic_steps: Critic steps per generator step (5 for WGAN-GP; 1, the default, for BCE GANs).
         n_critic: The old name of ``critic_steps``, still accepted.
         critic_start: The generator step at which the critic joins (0, the default: from the
-            start). Before it the generator trains on its ``generator_losses`` alone, leaving
-            out those that read the critic (feature matching), and the critic neither runs nor
-            updates: a paired GAN's reconstruction-only warm-up (ParallelWaveGAN's
-            ``discriminator_train_start_steps``, Vocos' ``pretrain_mel_steps``). Each warm-up
-            step still consumes ``critic_steps`` batches. Restored from a checkpoint when not
-            given.
-
+            start); before it, a reconstruction-only warm-up (:doc:`/parts/trainer`).
         precision: ``"auto"`` (bf16 on CUDA where supported, else 32), ``"32"``, ``"bf16"`` or
             ``"16"`` (CUDA: fp16 autocast with a GradScaler each for G and D).
         ema: None, a decay (e.g. 0.999) or an :class:`~audiogan.train.ema.EMA` of the generator.
         grad_clip: Max global gradient norm for G and D, or None.
         weight_clip: Clamp the critic's parameters to ``[-c, c]`` after each update, or None.
         augment: An :class:`~audiogan.augment.Augment` or
-            :class:`~audiogan.augment.AdaptiveAugment` (any module ``augment(*tensors)``
-            applying one random draw to each): real and fake are augmented before every critic
-            call, the penalty's included (DiffAugment); a paired GAN's real and fake share one
-            draw. An ``observe(real_scores, fake_scores)`` method (ADA) is called after each
-            critic batch, its ``p`` logged as ``augment_p``; its state is checkpointed.
-        generator_input: For a paired GAN, ``fn(real) -> inputs`` deriving the generator's input
-            from the real batch (e.g. a waveform's log-mel); a loader may instead yield
-            ``{"real", "inputs"}`` mappings. None for a sampling GAN.
-        generator_losses: ``{name: (weight, fn(step) -> loss)}`` added to the generator's loss;
-            ``step`` is a :class:`~audiogan.train.generator_losses.GeneratorStep`.
+            :class:`~audiogan.augment.AdaptiveAugment`, applied to real and fake before every
+            critic call (:mod:`~audiogan.train.augmentation`); its state is checkpointed.
+        generator_input: A paired GAN's ``fn(real) -> inputs`` (e.g. a waveform's log-mel); a
+            loader may instead yield ``{"real", "inputs"}``. None for a sampling GAN.
+        generator_losses: ``{name: (weight, fn(step) -> loss)}`` added to the generator's loss
+            (:mod:`~audiogan.train.generator_losses`).
         preprocess: A callable (e.g. a frontend) run on each device batch under ``no_grad``, such
             as waveforms -> log-mel; None to train on the loader's tensors.
-        frontend: The frontend the features belong to, stored in checkpoints so that
-            :func:`~audiogan.train.generation.generate` rebuilds it (defaults to ``preprocess``
+        frontend: The :class:`~audiogan.protocols.Frontend` of the features, stored in
+            checkpoints for :func:`~audiogan.train.generation.generate` (default: ``preprocess``
             when that has a ``config``).
         channels_last: Channels-last layout for conv weights and batches.
-        compile: ``torch.compile`` the generator and critic calls (True, or a dict of
-            ``torch.compile`` arguments). The penalty runs on the eager critic: double
-            backward is not supported by compiled graphs.
+        compile: ``torch.compile`` the generator and critic calls (True, or a dict of its
+            arguments); the penalty runs on the eager critic (no double backward when compiled).
         callbacks: :class:`~audiogan.train.callbacks.base.Callback` objects or ``fn(trainer)``.
         out_dir: Run folder; checkpoints go to ``out_dir/checkpoints``.
         device: ``"auto"`` (CUDA when available, ``cuda:LOCAL_RANK`` under torchrun) or a device.
         seed: Seeds the RNGs at the start of a fresh ``fit`` (plus the rank) and the data order.
         keep_checkpoints: How many checkpoints to keep.
-        on_nan: ``"raise"``: a NaN/inf loss stops training with :class:`NonFiniteLossError`
-            (nothing is saved, the last good checkpoint stays), checked once per step;
-            ``"skip"``: that update is skipped and counted (a host sync per update).
+        on_nan: ``"raise"`` (:class:`NonFiniteLossError`, nothing saved) or ``"skip"`` the
+            update, counted in ``skipped_steps``.
         metadata: JSON-able dict stored in every checkpoint.
 
     Attributes:
@@ -196,10 +193,10 @@ class Trainer:
 
     def __init__(
         self,
-        generator: nn.Module,
-        critic: nn.Module,
-        objective: Any,
-        penalty: Any = None,
+        generator: Generator | PairedGenerator,
+        critic: Critic,
+        objective: Objective,
+        penalty: Penalty | None = None,
         *,
         generator_optimizer: OptimizerArg = None,
         critic_optimizer: OptimizerArg = None,
@@ -219,7 +216,7 @@ class Trainer:
         generator_input: Callable[[torch.Tensor], torch.Tensor] | None = None,
         generator_losses: Mapping[str, tuple[float, GeneratorLossFn]] | None = None,
         preprocess: Callable[[torch.Tensor], torch.Tensor] | None = None,
-        frontend: nn.Module | None = None,
+        frontend: Frontend | None = None,
         channels_last: bool = False,
         compile: bool | Mapping[str, Any] = False,
         callbacks: Iterable[Callback | Callable[[Trainer], None]] = (),
@@ -250,8 +247,8 @@ class Trainer:
         self.precision = Precision(precision, self.device)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed shapes: cuDNN picks the fastest kernels
-        self.generator = generator.to(self.device)
-        self.critic = critic.to(self.device)
+        self.generator: nn.Module = generator.to(self.device)  # type: ignore[union-attr]
+        self.critic: nn.Module = critic.to(self.device)  # type: ignore[attr-defined]
         self.channels_last = bool(channels_last)
         if self.channels_last:
             to_channels_last_(self.generator)
@@ -395,7 +392,7 @@ class Trainer:
             if keep:
                 kept, fake = fake, fake.detach()
             with autocast():
-                real_in, fake_in = self._augmented(batch, fake)  # what the critic sees
+                real_in, fake_in = critic_views(self.augment, batch, fake)  # what D sees
                 real_out = self._criticize(real_in, batch)
                 fake_out = self._criticize(fake_in, batch)
                 critic_loss = critic_loss_over(self.objective, real_out, fake_out)
@@ -408,7 +405,7 @@ class Trainer:
             stats.add("critic_loss", critic_loss)
             stats.add("real_score", mean_score(real_out))
             stats.add("fake_score", mean_score(fake_out))
-            self._observe_augment(real_out, fake_out, stats)
+            observe_scores(self.augment, real_out, fake_out, stats)
             if penalty is not None:
                 stats.add("penalty", penalty)
                 if getattr(self.penalty, "last_grad_norm", None) is not None:
@@ -422,24 +419,16 @@ class Trainer:
                 if warm_up:
                     real_in, fake_out, generator_loss = batch.real, None, None
                 else:
-                    real_in, fake_in = self._augmented(
-                        batch, fake, real=bool(self.generator_losses)
+                    real_in, fake_in = critic_views(
+                        self.augment, batch, fake, real=bool(self.generator_losses)
                     )
                     fake_out = self._criticize(fake_in, batch)
                     generator_loss = generator_loss_over(self.objective, fake_out)
-                terms = self._generator_terms(batch, fake, fake_out, real_in)
-                parts = [] if generator_loss is None else [generator_loss]
-                parts += [
-                    w * terms[name]
-                    for name, (w, _) in self.generator_losses.items()
-                    if name in terms
-                ]
-                if not parts:
-                    raise ValueError(
-                        f"Trainer: critic_start={self.critic_start}, but every generator_losses "
-                        "term reads the critic: nothing trains the generator before the critic starts"
-                    )
-                total = sum(parts[1:], parts[0])
+                step = self._generator_step(batch, fake, fake_out, real_in)
+                terms = generator_terms(self.generator_losses, step)
+                total = generator_total(
+                    generator_loss, self.generator_losses, terms, self.critic_start
+                )
             main = total if generator_loss is None else generator_loss
             if self.loss_guard.allows(total, "generator loss", main, None, self.step + 1):
                 self.generator_player.update(total)
@@ -479,54 +468,23 @@ class Trainer:
         out = self.calls.critic(x) if batch.labels is None else self.calls.critic(x, batch.labels)
         return as_critic_output(out, x.shape[0], type(self.critic).__name__)
 
-    def _augmented(
-        self, batch: Batch, fake: torch.Tensor, real: bool = True
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Real and fake as the critic sees them: augmented when there is an ``augment`` (a
-        paired GAN's aligned real and fake with one draw, else each with its own; the real only
-        when ``real``)."""
-        if self.augment is None:
-            return batch.real, fake
-        if batch.inputs is not None:
-            return self.augment(batch.real, fake)
-        return (self.augment(batch.real) if real else batch.real), self.augment(fake)
-
-    def _observe_augment(
-        self, real_out: CriticOutput, fake_out: CriticOutput, stats: StepMetrics
-    ) -> None:
-        """Adaptive augmentation (ADA) learns from the critic's scores; its ``p`` is logged."""
-        if callable(getattr(self.augment, "observe", None)):
-            self.augment.observe(real_out.scores, fake_out.scores)
-        if isinstance(getattr(self.augment, "p", None), torch.Tensor):
-            stats.add("augment_p", self.augment.p)
-
     def _penalty(self, batch: Batch, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor | None:
         if self.penalty is None or self.critic_updates % getattr(self.penalty, "interval", 1) != 0:
             return None
         scaler = self.critic_scaler if self.critic_scaler.is_enabled() else None
         return self.penalty(self.calls.critic_eager, real, fake, batch.labels, scaler)
 
-    def _generator_terms(
-        self,
-        batch: Batch,
-        fake: torch.Tensor,
-        fake_out: CriticOutput | None,
-        real_in: torch.Tensor,
-    ) -> dict[str, torch.Tensor]:
-        """Each generator loss's value; without ``fake_out`` (warm-up) those reading the critic
-        raise :class:`~audiogan.train.generator_losses.CriticNotRunError` and are left out."""
-        on_fake = on_real = None
-        if fake_out is not None:
-            on_fake = lambda: fake_out  # noqa: E731
-            on_real = lambda: self._criticize(real_in, batch)  # noqa: E731 (on demand)
-        step = GeneratorStep(fake, batch.real, batch.labels, batch.inputs, on_fake, on_real)
-        terms = {}
-        for name, (_, fn) in self.generator_losses.items():
-            try:
-                terms[name] = fn(step)
-            except CriticNotRunError:  # a critic-reading term sits out the warm-up
-                continue
-        return terms
+    def _generator_step(
+        self, batch: Batch, fake: torch.Tensor, fake_out: CriticOutput | None, real_in: torch.Tensor
+    ) -> GeneratorStep:
+        """What the generator losses see; the critic on the real batch runs only on demand, and
+        not at all in a warm-up step (no ``fake_out``)."""
+        if fake_out is None:
+            return GeneratorStep(fake, batch.real, batch.labels, batch.inputs, None, None)
+        on_real = lambda: self._criticize(real_in, batch)  # noqa: E731
+        return GeneratorStep(
+            fake, batch.real, batch.labels, batch.inputs, lambda: fake_out, on_real
+        )
 
     # ------------------------------------------------------------------ the loop
 
@@ -539,17 +497,12 @@ class Trainer:
     ) -> Trainer:
         """Train until ``epochs`` epochs or ``steps`` generator steps in all (whichever first).
 
-        Both counts are totals, resumed steps included. A fresh trainer first looks for a
-        checkpoint: ``resume="auto"`` takes the newest in ``out_dir/checkpoints`` (an unreadable
-        one falls back to the one before it, with a warning; one that does not fit the models is
-        a :class:`~audiogan.train.checkpoints.CheckpointMismatchError`), a path takes that
-        file, ``False`` starts fresh. Resuming restores everything, the data order included
-        (:mod:`~audiogan.train.epoch_order`), so on CPU the result equals an uninterrupted run
-        bit for bit. A final checkpoint is written when ``fit`` returns. Ctrl-C finishes the
-        current step, saves, runs ``on_fit_end`` and returns with :attr:`interrupted` set; so
-        does SIGTERM (:mod:`~audiogan.train.interrupts`: a second signal during that final write
-        waits for it; otherwise a second signal aborts). Under torchrun a plain ``DataLoader`` is sharded with a
-        ``DistributedSampler`` (``batch_size`` is then per rank) and both models wrapped in DDP.
+        Both counts are totals, resumed steps included. ``resume="auto"`` continues from the
+        newest readable checkpoint in ``out_dir/checkpoints`` (on CPU bit for bit as an
+        uninterrupted run), a path from that file, ``False`` starts fresh. A final checkpoint is
+        written when ``fit`` returns, also after Ctrl-C or SIGTERM, which finish the step and
+        set :attr:`interrupted`. Under torchrun a plain ``DataLoader`` is sharded and both
+        models are wrapped in DDP. :doc:`/parts/trainer` tells each in full.
 
         Raises:
             ValueError: Neither ``epochs`` nor ``steps``, fewer batches than ``critic_steps``, or a
