@@ -46,7 +46,6 @@ folder).
 from __future__ import annotations
 
 import hashlib
-import inspect
 import math
 import os
 import warnings
@@ -78,18 +77,6 @@ MIDI_EXTENSIONS: tuple[str, ...] = (".mid", ".midi")
 
 _OUT_OF_RANGE = ("octave", "drop")
 _OTHER_METERS = ("skip", "stretch")
-#: The keyword arguments of :class:`MidiFolder` that size the roll (a frontend's, when given).
-_SHAPE_KEYS = ("tracks", "bars", "steps_per_bar", "pitches", "lowest_pitch", "steps_per_beat")
-
-
-def _keyword_defaults(function: Any, leave_out: Sequence[str] = ()) -> dict[str, Any]:
-    """``{name: default}`` of ``function``'s keyword-only arguments but those in ``leave_out``."""
-    parameters = inspect.signature(function).parameters.values()
-    return {
-        p.name: p.default
-        for p in parameters
-        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in leave_out
-    }
 
 
 class MidiFolder(Dataset):
@@ -184,11 +171,16 @@ class MidiFolder(Dataset):
         on_error: str = "raise",
         extensions: Sequence[str] = MIDI_EXTENSIONS,
     ) -> None:
-        sizes = (tracks, bars, steps_per_bar, pitches, lowest_pitch, steps_per_beat)
-        shape = dict(zip(_SHAPE_KEYS, sizes, strict=True))
         self._configure(
             frontend,
-            shape,
+            {
+                "tracks": tracks,
+                "bars": bars,
+                "steps_per_bar": steps_per_bar,
+                "pitches": pitches,
+                "lowest_pitch": lowest_pitch,
+                "steps_per_beat": steps_per_beat,
+            },
             hop_bars,
             pad,
             split,
@@ -223,7 +215,18 @@ class MidiFolder(Dataset):
         frontend: PianoRoll | None = None,
         *,
         names: Sequence[str] | None = None,
-        **settings: Any,
+        tracks: int | None = None,
+        bars: int | None = None,
+        steps_per_bar: int | None = None,
+        pitches: int | None = None,
+        lowest_pitch: int | None = None,
+        steps_per_beat: int | None = None,
+        hop_bars: int | None = None,
+        pad: bool = False,
+        split: str | None = None,
+        fewer_tracks: str = "silent",
+        out_of_range: str = "octave",
+        other_meters: str = "skip",
     ) -> MidiFolder:
         """Phrases of music21 streams (a Score's parts are its instruments, in score order).
 
@@ -233,27 +236,26 @@ class MidiFolder(Dataset):
             frontend: As in :class:`MidiFolder`.
             names: One name per stream, for :attr:`names`, :attr:`skipped` and ``split``
                 (default: the stream's title, else ``"stream<i>"``).
-            **settings: :class:`MidiFolder`'s keyword arguments but ``on_error`` and
-                ``extensions``: ``tracks``, ``bars``, ``steps_per_bar``, ``pitches``,
-                ``lowest_pitch``, ``steps_per_beat``, ``hop_bars``, ``pad``, ``split``,
-                ``fewer_tracks``, ``out_of_range``, ``other_meters``, with the same defaults.
+            tracks: As in :class:`MidiFolder`; so are the other arguments.
+            bars: See :class:`MidiFolder`.
+            steps_per_bar: See :class:`MidiFolder`.
+            pitches: See :class:`MidiFolder`.
+            lowest_pitch: See :class:`MidiFolder`.
+            steps_per_beat: See :class:`MidiFolder`.
+            hop_bars: See :class:`MidiFolder`.
+            pad: See :class:`MidiFolder`.
+            split: See :class:`MidiFolder`.
+            fewer_tracks: See :class:`MidiFolder`.
+            out_of_range: See :class:`MidiFolder`.
+            other_meters: See :class:`MidiFolder`.
 
         Returns:
             A :class:`MidiFolder` with ``root`` None and no ``files``.
 
         Raises:
-            TypeError: If an entry is not a music21 stream (the message gives its index), or
-                a setting is not one of :class:`MidiFolder`'s.
+            TypeError: If an entry is not a music21 stream (the message gives its index).
             ValueError: If ``names`` has not one entry per stream, or no stream gives a phrase.
         """
-        defaults = _keyword_defaults(cls.__init__, leave_out=("on_error", "extensions"))
-        unknown = sorted(set(settings) - set(defaults))
-        if unknown:
-            raise TypeError(
-                f"MidiFolder.from_streams: unexpected settings {unknown}; "
-                f"it takes {sorted(defaults)}"
-            )
-        chosen = defaults | settings
         stream = require("music21.stream", feature="MidiFolder.from_streams")
         if isinstance(streams, stream.Stream):
             streams = [streams]
@@ -277,8 +279,24 @@ class MidiFolder(Dataset):
                 f"stream), got {len(names)}"
             )
         dataset = cls.__new__(cls)
-        shape = {key: chosen.pop(key) for key in _SHAPE_KEYS}
-        dataset._configure(frontend, shape, on_error="raise", **chosen)
+        dataset._configure(
+            frontend,
+            {
+                "tracks": tracks,
+                "bars": bars,
+                "steps_per_bar": steps_per_bar,
+                "pitches": pitches,
+                "lowest_pitch": lowest_pitch,
+                "steps_per_beat": steps_per_beat,
+            },
+            hop_bars,
+            pad,
+            split,
+            fewer_tracks,
+            out_of_range,
+            other_meters,
+            "raise",
+        )
         dataset.extensions = ()
         dataset.root = None
         dataset._load(list(zip((str(n) for n in names), streams, strict=True)), "the streams")
