@@ -44,8 +44,12 @@ def test_every_renamed_constructor_argument_is_accepted(name):
 
 def test_conv_generator_built_with_old_names_equals_the_new_spelling():
     torch.manual_seed(0)
-    with pytest.warns(FutureWarning, match="base_channels"):
+    with pytest.warns(FutureWarning) as caught:
         old = ag.ConvGenerator2d(8, (1, 16, 16), base_channels=8, n_upsamples=2)
+    assert sorted(str(w.message).split("(")[1] for w in caught) == [
+        "base_channels=...) is now ConvGenerator2d",
+        "n_upsamples=...) is now ConvGenerator2d",
+    ]
     torch.manual_seed(0)
     new = ag.ConvGenerator2d(8, (1, 16, 16), width=8, num_upsamples=2)
     assert old.state_dict().keys() == new.state_dict().keys()
