@@ -49,7 +49,8 @@ Running again with the same --out resumes from the newest checkpoint; Ctrl-C sav
   audiogan evaluate runs/mine --recipe my_recipe.py   (a run of a recipe file)""",
     "render": """examples:
   audiogan render song.mid --with runs/gansynth --out song.wav
-  audiogan render runs/musegan --with runs/gansynth --out chorale.wav --phrases 4""",
+  audiogan render runs/musegan --with runs/gansynth --out chorale.wav --phrases 4
+  audiogan render runs/musegan --with runs/gansynth   (into runs/musegan/rendered/, in its gallery)""",
 }
 
 
@@ -151,7 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RUN",
         help="a note-GAN run folder or checkpoint (the gansynth recipe)",
     )
-    render.add_argument("--out", type=Path, required=True, metavar="FILE.wav")
+    render.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE.wav",
+        help="the wav to write (default for a musegan run: RUN/rendered/, played by its gallery)",
+    )
     render.add_argument("--seed", type=int, default=0, help="seed of the voices' timbres")
     render.add_argument("--phrases", type=int, default=2, help="phrases of a musegan run")
     render.add_argument("--device", default="cpu")

@@ -37,6 +37,7 @@ from audiogan._build import build_module
 from audiogan._optional import require
 from audiogan.audio.io import save_audio
 from audiogan.data._loading import item_generator
+from audiogan.train.callbacks.gallery import RENDERED_FOLDER, write_gallery
 
 __all__ = [
     "NoteModel",
@@ -367,7 +368,7 @@ def _picture(wave: torch.Tensor, sample_rate: int, path: Path) -> Path:
 def render(
     score: str | os.PathLike,
     note_run: str | os.PathLike,
-    out: str | os.PathLike,
+    out: str | os.PathLike | None = None,
     *,
     seed: int = 0,
     num_phrases: int = 2,
@@ -381,7 +382,9 @@ def render(
         score: A ``.mid``/``.midi`` file, or a ``musegan`` run folder or checkpoint (then
             ``num_phrases`` generated phrases, seeded with ``seed``, are played).
         note_run: A note-GAN run folder or checkpoint (the ``gansynth`` recipe).
-        out: The ``.wav`` file to write.
+        out: The ``.wav`` file to write. Default, for a ``musegan`` run folder:
+            ``SCORE/rendered/<note run>_seed<seed>.wav``, shown and played by the run's gallery
+            (``SCORE/index.html``, rewritten); a MIDI file needs ``out``.
         seed: Seed of the voices' latents (and of the phrases).
         num_phrases: Phrases of a ``musegan`` run.
         picture: Also write ``out`` with the suffix ``.png``.
@@ -390,9 +393,17 @@ def render(
 
     Returns:
         The files written.
+
+    Raises:
+        ValueError: For a MIDI file without ``out``.
     """
     score = Path(score)
-    if score.suffix.lower() in (".mid", ".midi"):
+    is_midi = score.suffix.lower() in (".mid", ".midi")
+    if out is None:
+        if is_midi or not score.is_dir():
+            raise ValueError(f"render: give the .wav to write for {score} (out=...)")
+        out = score / RENDERED_FOLDER / f"{Path(note_run).resolve().name}_seed{seed}.wav"
+    if is_midi:
         voices = read_score(score)
     else:
         voices = musegan_phrases(score, num_phrases, seed, device)
@@ -402,4 +413,7 @@ def render(
     written = [save_audio(out, rendered.wave, rendered.sample_rate)]
     if picture:
         written.append(_picture(rendered.wave, rendered.sample_rate, out.with_suffix(".png")))
+    run = out.parent.parent
+    if out.parent.name == RENDERED_FOLDER and (run / "index.html").is_file():
+        write_gallery(run)  # the run's gallery plays what was rendered into it
     return written

@@ -53,7 +53,15 @@ FIGURES = DOCS / "_static" / "figures"
 GENERATED = DOCS / "_generated"
 
 #: The recipes with a how-to page, in the order of the docs.
-RECIPE_NAMES = ("wgan-gp", "onehot-cgan", "resnet9-gan", "musegan", "event-classifier", "vocoder")
+RECIPE_NAMES = (
+    "wgan-gp",
+    "onehot-cgan",
+    "resnet9-gan",
+    "musegan",
+    "event-classifier",
+    "vocoder",
+    "gansynth",  # after musegan: its chorale is rendered with the note GAN
+)
 
 #: Arguments of the short training run made when a recipe has no run to draw from.
 SHORT: dict[str, list[str]] = {
@@ -63,6 +71,7 @@ SHORT: dict[str, list[str]] = {
     "musegan": ["--steps", "150", "--set", "every=5"],
     "event-classifier": [],
     "vocoder": ["--steps", "300", "--set", "every=100"],
+    "gansynth": [],
 }
 
 DPI = 80  # PNGs are committed: small files
@@ -471,6 +480,42 @@ def frontend_figure(vocoder_run: Path | None) -> Path:
     return _save(fig, "frontends_logmel.png")
 
 
+def decoders_figure(vocoder_runs: Sequence[Path]) -> Path:
+    """A held-out built-in clip (the siren) as a linear-frequency spectrogram (dB of the STFT
+    magnitude, n_fft 1024): the original, its log-mel decoded by 32 Griffin-Lim iterations, and
+    by the newest checkpoint of each vocoder run."""
+    from audiogan.data import SyntheticSounds
+    from audiogan.frontends import LogMel
+    from audiogan.recipes import RECIPES, load_run_config
+    from audiogan.train import latest_checkpoint, load_checkpoint, load_vocoder
+    from audiogan.viz import draw_spectrogram
+
+    c = RECIPES["vocoder"].config()
+    mel = dict(sample_rate=c.sample_rate, n_fft=c.n_fft, hop_length=c.hop_length, n_mels=c.n_mels)
+    frontend = LogMel(**mel, frames=c.frames)
+    sounds = SyntheticSounds(1, c.sample_rate, c.frames * c.hop_length, seed=c.seed)
+    wave = sounds[sounds.class_to_idx["siren"]][0][0]  # held out (the first clip of its class)
+    features = frontend.encode(wave)  # (1, n_mels, frames)
+    rows: list[tuple[str, torch.Tensor]] = [("original", wave)]
+    with torch.no_grad():
+        rows.append(("Griffin-Lim, 32 iterations", frontend.decode(features)))
+        for run in vocoder_runs:
+            checkpoint = latest_checkpoint(run / "checkpoints")
+            step = load_checkpoint(checkpoint)["step"]
+            generator = load_run_config(run)[1].get("generator", "hifigan")
+            decoded = frontend.decode(features, vocoder=load_vocoder(checkpoint, frontend))
+            rows.append((f"{run.name}: generator={generator}, step {step}", decoded))
+    window = torch.hann_window(c.n_fft)
+    fig = _figure(9, 1.6 * len(rows))
+    axes = fig.subplots(len(rows), 1)
+    for (title, signal), ax in zip(rows, axes, strict=True):
+        spec = torch.stft(signal, c.n_fft, c.hop_length, window=window, return_complex=True)
+        db = 20 * torch.log10(spec.abs().clamp_min(1e-4) / (c.n_fft / 4))  # re a full-scale sine
+        draw_spectrogram(db, ax, vmin=-80.0, vmax=0.0)
+        ax.set_title(f"{title} (0 to {c.sample_rate // 2000} kHz, -80 to 0 dB)", fontsize=9)
+    return _save(fig, "howto_vocoder_decoders.png")
+
+
 def data_figures() -> list[Path]:
     """One log-mel per built-in sound class; the first training chorale phrase as a piano roll."""
     from audiogan.data import JSBChorales, SyntheticSounds
@@ -660,15 +705,30 @@ def run_figures(runs: Path, given: dict[str, Path], train: bool = True) -> dict[
         newest = newest_round(run)
         step = json.loads((newest / "round.json").read_text())["step"]
         _note(f"howto_{name}_source", describe_run(run, name, step))
-        overview = newest / "all_classes.png"
+        overview = newest / ("60.png" if name == "gansynth" else "all_classes.png")
         _copy_png(overview if overview.is_file() else newest / "fake.png", f"howto_{name}.png")
         if name == "resnet9-gan":
             _copy_png(run / "losses.png", "howto_resnet9-gan_losses.png")
             _note(f"howto_{name}_balance", balance(run))
         if name in ("musegan", "vocoder"):
             _text(f"howto_{name}_evaluate.txt", run_report(run, name))
+        if name == "gansynth" and "musegan" in used:
+            render_figure(used["musegan"], run)
         print(f"figures: {name}: {newest}")
     return used
+
+
+def render_figure(musegan_run: Path, gansynth_run: Path) -> Path:
+    """The picture of four phrases of the ``musegan`` run played by the ``gansynth`` run
+    (``audiogan render``)."""
+    from audiogan.cli import main
+
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "chorale.wav"
+        argv = ["render", str(musegan_run), "--with", str(gansynth_run), "--out", str(wav)]
+        if main([*argv, "--phrases", "4"]) != 0:
+            raise SystemExit(f"figures: rendering {musegan_run} with {gansynth_run} failed")
+        return _copy_png(wav.with_suffix(".png"), "howto_gansynth_render.png")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -701,6 +761,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     data_figures()
     used = run_figures(args.runs, given, train=not args.no_train)
     frontend_figure(used.get("vocoder"))
+    vocoder_runs = sorted(p for p in args.runs.glob("vocoder*") if (p / "checkpoints").is_dir())
+    decoders_figure(vocoder_runs or ([used["vocoder"]] if "vocoder" in used else []))
     for path in sorted(FIGURES.glob("*.png")):
         print(f"figures: {path.relative_to(ROOT)} ({path.stat().st_size // 1024} KiB)")
     return 0

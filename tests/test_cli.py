@@ -97,7 +97,7 @@ def test_full_size_is_the_original_wgan_gp_and_set_wins():
     )
     assert (tuned.lr, tuned.ema, tuned.cache, tuned.n_mels) == (2e-4, None, False, 128)
     demo = configure(recipe)
-    assert (demo.n_mels, demo.frames, demo.steps, demo.epochs) == (64, 64, 1000, None)
+    assert (demo.n_mels, demo.frames, demo.steps, demo.epochs) == (64, 64, 2000, None)
 
 
 @pytest.mark.slow

@@ -48,6 +48,7 @@ PAGES = [
             "musegan",
             "event-classifier",
             "vocoder",
+            "gansynth",
         )
     ),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -17,6 +19,8 @@ from audiogan.losses import (
 )
 from audiogan.nn import (
     AuxiliaryClassifier,
+    EqualizedConv2d,
+    EqualizedLinear,
     GANSynthCritic,
     GANSynthGenerator,
     PixelNorm,
@@ -158,3 +162,56 @@ def test_trainer_runs_the_ac_gan_and_the_head_learns_real_labels(tmp_path):
     trainer.fit(loader, steps=30)
     assert "classifier" in trainer.metrics
     assert float(ac.last_accuracy) == 1.0
+
+
+def test_equalized_layers_scale_a_standard_normal_weight_by_hes_constant():
+    torch.manual_seed(0)
+    conv = EqualizedConv2d(16, 8, 3, padding=1)
+    x = torch.randn(2, 16, 5, 5)
+    scale = math.sqrt(2 / 1.04) / math.sqrt(16 * 9)
+    assert conv.scale == pytest.approx(scale)
+    assert torch.allclose(conv(x), F.conv2d(x, conv.weight * scale, conv.bias, padding=1))
+    assert float(conv.weight.detach().std()) == pytest.approx(1.0, abs=0.1)
+    assert float(conv.bias.abs().max()) == 0.0
+    linear = EqualizedLinear(32, 4)
+    h = torch.randn(3, 32)
+    expected = h @ (linear.weight * math.sqrt(2 / 1.04) / math.sqrt(32)).T + linear.bias
+    assert torch.allclose(linear(h), expected)
+    g = GANSynthGenerator(16, SHAPE, num_classes=5, width=8, num_stages=3, equalized=True)
+    c = GANSynthCritic(SHAPE, num_classes=5, width=8, num_stages=3, equalized=True)
+    assert isinstance(g.project, EqualizedLinear) and isinstance(c.score, EqualizedLinear)
+    assert float(g.project.weight.detach().std()) == pytest.approx(1.0, abs=0.1)  # kept
+    assert GANSynthGenerator(**g.config).config == g.config
+
+
+def test_class_bias_adds_one_map_per_class_constant_over_frames():
+    g = GANSynthGenerator(
+        16, SHAPE, num_classes=5, width=8, num_stages=3, class_bias=True, class_bias_gain=2.0
+    )
+    z = g.sample_latent(3, generator=torch.Generator().manual_seed(0))
+    y = torch.tensor([1, 3, 1])
+    before = g(z, y).detach()
+    assert g.class_bias.shape == (5, 2, SHAPE[1], 1)
+    profile = torch.randn(2, SHAPE[1], 1)
+    with torch.no_grad():
+        g.class_bias[1] = profile
+    after = g(z, y).detach()
+    assert torch.allclose(after[[0, 2]] - before[[0, 2]], (2.0 * profile).expand(2, 2, *SHAPE[1:]))
+    assert torch.equal(after[1], before[1])  # class 3's map is still zero
+    with pytest.raises(ValueError, match="class_bias needs num_classes"):
+        GANSynthGenerator(16, SHAPE, num_stages=3, class_bias=True)
+
+
+def test_projection_makes_the_score_depend_on_the_label():
+    c = GANSynthCritic(SHAPE, num_classes=5, width=8, num_stages=3, projection=True).eval()
+    x = torch.randn(2, *SHAPE)
+    with torch.no_grad():
+        c.projection.embedding.weight.normal_()
+        a, b = c(x, torch.tensor([0, 0])), c(x, torch.tensor([4, 4]))
+        h = c._trunk(x)
+        term = (c.projection.embedding.weight[4] - c.projection.embedding.weight[0]) @ h.T
+    assert torch.allclose(b - a, term, atol=1e-4)
+    with pytest.raises(ValueError, match="labels"):
+        c(x)
+    with pytest.raises(ValueError, match="projection needs num_classes"):
+        GANSynthCritic(SHAPE, num_stages=3, projection=True)

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from file_checks import check_png, check_round, logged_steps  # noqa: E402
 
 # The wgan-gp tests' tiny log-mel (16 mels x 16 frames; n_fft 1024, hop 256) and a tiny vocoder (the
-# default Vocos at width 16, its critics joining at step 3): 10 training clips of 4096 samples,
+# default learned Griffin-Lim, its magnitude network at width 16, the critics joining at step 3): 10 training clips of 4096 samples,
 # 2048-sample segments in batches of 2, 1 held-out clip a class.
 MEL = {"n_mels": 16, "frames": 16}
 TINY = [*("--device", "cpu", "--set", "clips_per_class=3", "--set", "held_out=1")]
@@ -72,9 +72,14 @@ def test_defaults_and_full_size(monkeypatch: pytest.MonkeyPatch) -> None:
     assert full.segment_frames * full.hop_length == 8192  # the original's segments and Adam
     assert (full.preset, full.width, full.critic_width, full.batch_size) == ("v1", 512, 32, 16)
     assert full.lr == 2e-4 and full.n_mels == 128
-    # the default: Vocos with MPD + the multi-band critic, after a reconstruction-only warm-up
-    assert (cpu.generator, cpu.critic, cpu.width) == ("vocos", "mpd+multiband", 256)
-    assert 0 < cpu.critic_start < cpu.steps and full.critic_start == 0  # Vocos' published: 0
+    # the default: the learned Griffin-Lim on its reconstruction terms; the critics would join
+    # after the default run's last step
+    assert (cpu.generator, cpu.width, cpu.num_layers) == ("degli", 128, 2)
+    assert (cpu.num_iters, cpu.dnn_iters, cpu.phase_width) == (12, 2, 8)
+    assert cpu.critic_start == cpu.steps and cpu.stft_weight == cpu.magnitude_weight == 45
+    assert generator_of(cpu).config["num_iters"] == 12
+    # --full-size: the published Vocos and critics, no warm-up (Vocos' pretrain_mel_steps: 0)
+    assert full.generator == "vocos" and full.critic_start == 0 and full.magnitude_weight == 0
     published = {"width": 512, "intermediate_width": 1536, "num_layers": 8, "n_fft": 1024}
     assert published.items() <= generator_of(full).config.items()  # Vocos' 24 kHz config
     v1 = generator_of(dataclasses.replace(full, generator="hifigan"))
@@ -102,7 +107,8 @@ def test_settings_that_do_not_fit_are_one_line_errors(
         ("preset=v4", "preset must be v1, v2 or v3"),
         ("vocoder=runs/x", "its setting vocoder stays none"),
         ("segment_frames=65", "segment_frames must be 1 to frames (64)"),
-        ("generator=wavenet", "generator must be one of hifigan, istftnet, vocos"),
+        ("generator=wavenet", "generator must be one of hifigan, istftnet, vocos, degli"),
+        ("num_iters=2 dnn_iters=3", "degli needs 0 <= dnn_iters <= num_iters"),
         ("critic=mpd+mpd", "critic must join distinct names of mpd, msd, mrd, multiband"),
         ("critic=mpd+cqt", "critic must join distinct names"),
     ]:
@@ -119,7 +125,7 @@ def test_trains_resumes_samples_and_evaluates(
 ) -> None:
     run = tmp_path / "run"
     first = audiogan(capsys, "train", "vocoder", "--out", run, "--steps", 2, *TINY)
-    assert "starting a new run" in first and "VocosGenerator" in first
+    assert "starting a new run" in first and "DeepGriffinLimGenerator" in first
     second = audiogan(capsys, "train", "vocoder", "--out", run, "--steps", 4, *TINY)
     assert "resuming from" in second and "step_00000002.pt" in second
     assert logged_steps(run) == [1, 2, 3, 4]
@@ -140,9 +146,9 @@ def test_trains_resumes_samples_and_evaluates(
     lines = report.splitlines()  # title, columns, which way is better, one row per decoder
     assert lines[1].split()[:2] == ["decoder", "MR-STFT"] and lines[1].endswith("CPU s/s")
     assert "PESQ" in lines[1] and "V/UV F1" in lines[1]
-    names = ("Vocos", "Griffin-Lim 32", "Griffin-Lim 100")
+    names = ("Deep Griffin-Lim", "Griffin-Lim 32", "Griffin-Lim 100")
     for name, line in zip(names, lines[3:6], strict=True):
-        cells = line[len("Griffin-Lim 100") :].split()
+        cells = line[len(name) :].split()
         assert line.startswith(name) and len(cells) == 10, line
         assert float(cells[0]) >= 0 and float(cells[-1]) > 0  # MR-STFT, CPU s/s
         # 0.24 s clips: too short for PESQ and STOI (n/a), long enough for the rest
@@ -156,7 +162,7 @@ def test_stft_weight_adds_parallel_wavegans_loss(tmp_path: Path) -> None:
     settings = {"clips_per_class": "2", "held_out": "1", "segment_frames": "8", "batch_size": "2"}
     settings |= {"width": "16", "steps": "1", "device": "cpu", "out": str(tmp_path)}
     settings |= {"critic_start": "0", **{k: str(v) for k, v in MEL.items()}}
-    assert configure(recipe).stft_weight == 0.0  # HiFi-GAN's losses by default
+    assert configure(recipe).stft_weight == 45.0  # the default learned Griffin-Lim's
     run = recipe.build(configure(recipe, overrides={**settings, "stft_weight": "2.5"}))
     assert run.trainer.generator_losses["stft"][0] == 2.5
     run.fit()
@@ -164,14 +170,14 @@ def test_stft_weight_adds_parallel_wavegans_loss(tmp_path: Path) -> None:
     assert {"stft", "mel", "feature_matching"} <= set(logged) and logged["stft"] > 0
 
 
-@pytest.mark.parametrize("name", ["hifigan", "istftnet", "vocos"])
+@pytest.mark.parametrize("name", ["hifigan", "istftnet", "vocos", "degli"])
 def test_each_generator_makes_the_segment_from_its_log_mel_frames(name: str) -> None:
     """Every generator turns the frames it reads into exactly ``segment_frames * hop`` samples;
-    a centred inverse STFT (vocos) reads one frame more, frame t centred on sample t * hop."""
+    a centred inverse STFT (vocos, degli) reads one frame more, frame t centred on sample t * hop."""
     config = vocoder.Config(generator=name, n_mels=16, width=16, num_layers=2)
     generator = generator_of(config)
     frames = vocoder.input_frames(generator, 8)
-    assert frames == (9 if name == "vocos" else 8)
+    assert frames == (9 if name in ("vocos", "degli") else 8)
     assert generator(torch.randn(2, 16, frames)).shape == (2, 1, 8 * 256)
     assert (
         type(generator).__name__
@@ -179,6 +185,7 @@ def test_each_generator_makes_the_segment_from_its_log_mel_frames(name: str) -> 
             "hifigan": "HiFiGANGenerator",
             "istftnet": "ISTFTNetGenerator",
             "vocos": "VocosGenerator",
+            "degli": "DeepGriffinLimGenerator",
         }[name]
     )
     if name == "istftnet":  # C8C8I: two stages of 8, then the head's hop 4
@@ -207,6 +214,7 @@ def test_a_warm_up_run_of_a_fourier_head_vocoder_decodes_through_logmel(tmp_path
     settings = {"clips_per_class": "2", "held_out": "1", "segment_frames": "8", "batch_size": "2"}
     settings |= {"width": "16", "num_layers": "2", "steps": "2", "device": "cpu"}
     settings |= {"generator": "vocos", "critic": "mpd+multiband", "critic_start": "1"}
+    settings |= {"stft_weight": "0"}  # attempt A had no STFT term
     settings |= {"multiscale_mel_weight": "15", "out": str(tmp_path), "every": "2", "unit": "step"}
     settings |= {k: str(v) for k, v in MEL.items()}
     run = recipe.build(configure(recipe, overrides=settings))
@@ -222,6 +230,35 @@ def test_a_warm_up_run_of_a_fourier_head_vocoder_decodes_through_logmel(tmp_path
     features = fe.encode(torch.randn(1, 4096) * 0.1)  # (1, 1, 16, 16)
     assert type(model).__name__ == "VocosGenerator"
     assert torch.allclose(fe.decode(features), model(features[:, 0])[:, 0])  # 15 * 256 samples
+
+
+def test_a_deep_griffin_lim_run_trains_saves_and_decodes_through_logmel(tmp_path: Path) -> None:
+    """generator=degli with the magnitude loss, 2 steps: the three terms are logged, the
+    checkpoint rebuilds the model (its mel parameters from the run's log-mel), and LogMel decodes
+    with it; the checkpoint holds no filterbank or window (rebuilt from the config)."""
+    recipe = get_recipe("vocoder")
+    settings = {"clips_per_class": "2", "held_out": "1", "segment_frames": "8", "batch_size": "2"}
+    settings |= {"width": "16", "num_layers": "1", "steps": "2", "device": "cpu"}
+    settings |= {"generator": "degli", "num_iters": "4", "dnn_iters": "2", "phase_width": "4"}
+    settings |= {"stft_weight": "45", "magnitude_weight": "45", "critic_start": "100"}
+    settings |= {"out": str(tmp_path), "every": "2", "unit": "step"}
+    settings |= {k: str(v) for k, v in MEL.items()}
+    run = recipe.build(configure(recipe, overrides=settings))
+    run.fit()
+    assert {"mel", "stft", "magnitude"} <= set(run.trainer.history[-1])
+    assert run.trainer.critic_updates == 0
+    assert sf.info(tmp_path / "fakes" / "step_000002" / "fake_00.wav").frames == 16 * 256
+    model = load_vocoder(tmp_path, LogMel(**MEL))
+    assert type(model).__name__ == "DeepGriffinLimGenerator"
+    assert model.config["n_mels"] == 16 and model.config["num_iters"] == 4
+    state = load_checkpoint(next((tmp_path / "checkpoints").glob("*.pt")))
+    assert not any(k.endswith(("pinv", "window")) for k in state["generator"])
+    fe = LogMel(**MEL, vocoder=model)
+    features = fe.encode(torch.randn(1, 4096) * 0.1)  # (1, 1, 16, 16)
+    decoded = fe.decode(features)  # 15 * 256 samples; float32 Griffin-Lim rounds differently
+    torch.testing.assert_close(decoded, model(features[:, 0])[:, 0], atol=1e-4, rtol=0.0)
+    vocos = recipe.build(configure(recipe, overrides={**settings, "generator": "vocos"}))
+    assert "magnitude" not in vocos.trainer.generator_losses  # degli's term only
 
 
 def test_logmel_decodes_with_a_vocoder_checkpoint(vocoder_checkpoint: Path) -> None:

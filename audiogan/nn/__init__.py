@@ -17,7 +17,15 @@ from audiogan.nn.conditioning import LabelEmbedding, OneHot, Projection
 from audiogan.nn.critic2d import ConvCritic2d
 from audiogan.nn.critic2d_ac import AuxiliaryConvCritic2d
 from audiogan.nn.critic_ensemble import CriticEnsemble
-from audiogan.nn.gansynth import GANSynthCritic, GANSynthGenerator, PixelNorm, gansynth_widths
+from audiogan.nn.deep_griffin_lim import DeepGriffinLimGenerator, mel_pseudo_inverse
+from audiogan.nn.gansynth import (
+    EqualizedConv2d,
+    EqualizedLinear,
+    GANSynthCritic,
+    GANSynthGenerator,
+    PixelNorm,
+    gansynth_widths,
+)
 from audiogan.nn.generator2d import ConvGenerator2d
 from audiogan.nn.hifigan import HIFIGAN_PRESETS, HiFiGANGenerator, ResBlock1, ResBlock2
 from audiogan.nn.init import (
@@ -86,6 +94,8 @@ __all__ = [
     "AuxiliaryClassifier",
     "AuxiliaryConvCritic2d",
     "ClassifierCache",
+    "EqualizedConv2d",
+    "EqualizedLinear",
     "GANSynthCritic",
     "GANSynthGenerator",
     "PixelNorm",
@@ -109,6 +119,8 @@ __all__ = [
     "snake_activation",
     "ConvNeXtBlock",
     "VocosGenerator",
+    "DeepGriffinLimGenerator",
+    "mel_pseudo_inverse",
     "ACTIVATIONS",
     "HIFIGAN_PRESETS",
     "INITS",

@@ -20,7 +20,9 @@ grid this way.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -31,15 +33,23 @@ from audiogan._shapes import check_shape
 from audiogan.nn.auxiliary_classifier import AuxiliaryClassifier, ClassifierCache
 from audiogan.nn.conditioning import (
     ConditioningSpec,
+    Projection,
     check_labels,
     conditioning_vector,
     vector_conditioning,
 )
-from audiogan.nn.latent import sample_normal
+from audiogan.nn.latent import LatentMixin
 from audiogan.nn.minibatch_std import MinibatchStdDev
 from audiogan.registry import register
 
-__all__ = ["GANSynthCritic", "GANSynthGenerator", "PixelNorm", "gansynth_widths"]
+__all__ = [
+    "EqualizedConv2d",
+    "EqualizedLinear",
+    "GANSynthCritic",
+    "GANSynthGenerator",
+    "PixelNorm",
+    "gansynth_widths",
+]
 
 
 def gansynth_widths(num_blocks: int, width: int = 256) -> list[int]:
@@ -68,8 +78,57 @@ class PixelNorm(nn.Module):
         return x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + 1e-8)
 
 
-def _conv_act(c_in: int, c_out: int, pixel_norm: bool) -> list[nn.Module]:
-    layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, padding=1), nn.LeakyReLU(0.2)]
+#: He's gain for LeakyReLU(0.2): the standard deviation of a weight is ``_GAIN / sqrt(fan_in)``.
+_GAIN = math.sqrt(2.0 / (1.0 + 0.2**2))
+
+
+class EqualizedConv2d(nn.Conv2d):
+    """A convolution with ProGAN's equalized learning rate (Karras et al. 2018).
+
+    The stored weight is standard normal and is multiplied by He's constant
+    ``sqrt(2 / (1 + 0.2**2)) / sqrt(fan_in)`` in every forward pass, so Adam's steps, of about
+    the learning rate in the stored weight, change every layer by the same fraction of its
+    scale whatever its fan-in. Biases start at zero. Same arguments, state and shapes as
+    ``nn.Conv2d``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        nn.init.normal_(self.weight)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+        self.scale = _GAIN / math.sqrt(self.weight[0].numel())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``conv2d(x, weight * scale) + bias``."""
+        return self._conv_forward(x, self.weight * self.scale, self.bias)
+
+
+class EqualizedLinear(nn.Linear):
+    """A linear layer with ProGAN's equalized learning rate (see :class:`EqualizedConv2d`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        nn.init.normal_(self.weight)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+        self.scale = _GAIN / math.sqrt(self.in_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x @ (weight * scale).T + bias``."""
+        return F.linear(x, self.weight * self.scale, self.bias)
+
+
+def _conv(c_in: int, c_out: int, kernel: int, equalized: bool) -> nn.Conv2d:
+    return (EqualizedConv2d if equalized else nn.Conv2d)(c_in, c_out, kernel, padding=kernel // 2)
+
+
+def _linear(features_in: int, features_out: int, equalized: bool) -> nn.Linear:
+    return (EqualizedLinear if equalized else nn.Linear)(features_in, features_out)
+
+
+def _conv_act(c_in: int, c_out: int, pixel_norm: bool, equalized: bool = False) -> list[nn.Module]:
+    layers: list[nn.Module] = [_conv(c_in, c_out, 3, equalized), nn.LeakyReLU(0.2)]
     return [*layers, PixelNorm()] if pixel_norm else layers
 
 
@@ -79,7 +138,9 @@ def he_init_(module: nn.Module) -> nn.Module:
     through the stages (PyTorch's default shrinks them about threefold per layer; after the
     critic's dozen layers its input gradients start near 1e-6)."""
     for layer in module.modules():
-        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+        if isinstance(layer, (nn.Conv2d, nn.Linear)) and not isinstance(
+            layer, (EqualizedConv2d, EqualizedLinear)
+        ):
             nn.init.kaiming_normal_(layer.weight, a=0.2)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
@@ -100,7 +161,7 @@ def _check_grid(shape: tuple[int, ...], stages: int, name: str, what: str) -> tu
 
 
 @register
-class GANSynthGenerator(nn.Module):
+class GANSynthGenerator(LatentMixin, nn.Module):
     """Latent and pitch -> ``(channels, freq, frames)`` spectrogram, GANSynth's generator.
 
     Args:
@@ -117,6 +178,16 @@ class GANSynthGenerator(nn.Module):
             ``"tanh"``. A tanh saturates where the features sit at their floor (-1: most of a
             note's spectrogram is quiet), and its vanishing gradient there keeps a generator
             from raising new partials.
+        class_bias: Add a learned ``(channels, freq)`` map of the label's class to the output,
+            the same in every frame (needs ``num_classes``). A steady note's log-magnitude is
+            a spectral profile plus an envelope over time, and its instantaneous frequency is
+            constant in each bin and a wrapped function of the bin's partial: a per-class map
+            gives both at the resolution of single bins, which 3x3 convolutions grown from a
+            coarse grid place only slowly. Zero at the start; stored divided by
+            ``class_bias_gain`` so that it learns that many times faster than the weights.
+        class_bias_gain: The learning-rate multiplier of ``class_bias``.
+        equalized: ProGAN's and GANSynth's equalized learning rate
+            (:class:`EqualizedConv2d`) in every convolution and linear layer.
 
     Shapes:
         ``forward(z (batch, latent_dim), labels (batch,) | None) -> (batch, *out_shape)``.
@@ -134,6 +205,9 @@ class GANSynthGenerator(nn.Module):
         channels: Sequence[int] | None = None,
         num_stages: int = 6,
         out_activation: str | None = None,
+        class_bias: bool = False,
+        class_bias_gain: float = 10.0,
+        equalized: bool = False,
     ) -> None:
         super().__init__()
         name = "GANSynthGenerator"
@@ -155,6 +229,10 @@ class GANSynthGenerator(nn.Module):
         self.conditioning, num_classes, cond_config = vector_conditioning(
             conditioning, num_classes, embed_dim, name
         )
+        if class_bias and not num_classes:
+            raise ValueError(f"{name}: class_bias needs num_classes >= 1")
+        if class_bias_gain <= 0:
+            raise ValueError(f"{name}: class_bias_gain must be > 0, got {class_bias_gain}")
         self.config = {
             "latent_dim": latent_dim,
             "out_shape": list(out_shape),
@@ -165,35 +243,34 @@ class GANSynthGenerator(nn.Module):
             "channels": channels,
             "num_stages": num_stages,
             "out_activation": out_activation,
+            "class_bias": bool(class_bias),
+            "class_bias_gain": float(class_bias_gain),
+            "equalized": bool(equalized),
         }
         self.out_activation = out_activation
         self.latent_dim, self.out_shape, self.num_classes = latent_dim, out_shape, num_classes
         cond_dim = 0 if self.conditioning is None else self.conditioning.out_features
         grid = self.base_grid[0] * self.base_grid[1]
-        self.project = nn.Linear(latent_dim + cond_dim, channels[0] * grid)
+        eq = bool(equalized)
+        self.project = _linear(latent_dim + cond_dim, channels[0] * grid, eq)
         self.base = nn.Sequential(
-            nn.LeakyReLU(0.2), PixelNorm(), *_conv_act(channels[0], channels[0], True)
+            nn.LeakyReLU(0.2), PixelNorm(), *_conv_act(channels[0], channels[0], True, eq)
         )
         self.stages = nn.ModuleList(
             nn.Sequential(
-                *_conv_act(channels[i], channels[i + 1], True),
-                *_conv_act(channels[i + 1], channels[i + 1], True),
+                *_conv_act(channels[i], channels[i + 1], True, eq),
+                *_conv_act(channels[i + 1], channels[i + 1], True, eq),
             )
             for i in range(num_stages)
         )
-        self.to_features = nn.Conv2d(channels[-1], out_shape[0], 1)
+        self.to_features = _conv(channels[-1], out_shape[0], 1, eq)
+        self.class_bias_gain = float(class_bias_gain)
+        self.class_bias = (
+            nn.Parameter(torch.zeros(num_classes, out_shape[0], out_shape[1], 1))
+            if class_bias
+            else None
+        )
         he_init_(self)
-
-    def sample_latent(
-        self,
-        n: int,
-        device: torch.device | str | None = None,
-        generator: torch.Generator | None = None,
-        dtype: torch.dtype | None = None,
-    ) -> torch.Tensor:
-        """Standard normal latents ``(n, latent_dim)``."""
-        (z,) = sample_normal(self, [(n, self.latent_dim)], device, generator, dtype)
-        return z
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Features ``(batch, *out_shape)`` of latents ``(batch, latent_dim)`` and pitches."""
@@ -211,6 +288,8 @@ class GANSynthGenerator(nn.Module):
         for stage in self.stages:
             h = stage(F.interpolate(h, scale_factor=2.0, mode="nearest"))
         out = self.to_features(h)
+        if self.class_bias is not None:
+            out = out + self.class_bias_gain * self.class_bias[labels.long()]
         return torch.tanh(out) if self.out_activation == "tanh" else out
 
 
@@ -232,6 +311,12 @@ class GANSynthCritic(nn.Module):
         num_stages: Halving stages.
         minibatch_std: A minibatch standard deviation feature before the last convolution
             (ProGAN, GANSynth), in groups of 4.
+        projection: Add a projection term ``<embed(y), h>`` of the labels to the score
+            (Miyato & Koyama 2018, :class:`~audiogan.nn.Projection`; needs ``num_classes``),
+            so the score itself judges whether a note fits its pitch; without it the score
+            ignores the labels.
+        equalized: The equalized learning rate (:class:`EqualizedConv2d`) in every
+            convolution and linear layer but the head's.
 
     Shapes:
         ``forward(x (batch, *in_shape), labels=None) -> (batch,)``;
@@ -247,6 +332,8 @@ class GANSynthCritic(nn.Module):
         channels: Sequence[int] | None = None,
         num_stages: int = 6,
         minibatch_std: bool = True,
+        projection: bool = False,
+        equalized: bool = False,
     ) -> None:
         super().__init__()
         name = "GANSynthCritic"
@@ -268,25 +355,31 @@ class GANSynthCritic(nn.Module):
             "channels": channels,
             "num_stages": num_stages,
             "minibatch_std": minibatch_std,
+            "projection": bool(projection),
+            "equalized": bool(equalized),
         }
+        if projection and not num_classes:
+            raise ValueError(f"{name}: projection needs num_classes >= 1")
+        eq = bool(equalized)
         self.in_shape, self.num_classes = in_shape, num_classes
         self.from_features = nn.Sequential(
-            nn.Conv2d(in_shape[0], channels[0], 1), nn.LeakyReLU(0.2)
+            _conv(in_shape[0], channels[0], 1, eq), nn.LeakyReLU(0.2)
         )
         self.stages = nn.ModuleList(
             nn.Sequential(
-                *_conv_act(channels[i], channels[i], False),
-                *_conv_act(channels[i], channels[i + 1], False),
+                *_conv_act(channels[i], channels[i], False, eq),
+                *_conv_act(channels[i], channels[i + 1], False, eq),
                 nn.AvgPool2d(2),
             )
             for i in range(num_stages)
         )
         self.minibatch_std = MinibatchStdDev(4) if minibatch_std else None
         last = channels[-1]
-        self.last = nn.Sequential(*_conv_act(last + int(minibatch_std), last, False))
+        self.last = nn.Sequential(*_conv_act(last + int(minibatch_std), last, False, eq))
         features = last * grid[0] * grid[1]
-        self.score = nn.Linear(features, 1)
+        self.score = _linear(features, 1, eq)
         self.head = AuxiliaryClassifier(features, num_classes) if num_classes else None
+        self.projection = Projection(num_classes, features) if projection else None
         he_init_(self)
         self._cache = ClassifierCache(self.score.weight)
 
@@ -303,12 +396,15 @@ class GANSynthCritic(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Raw scores ``(batch,)`` of ``x (batch, channels, freq, frames)``."""
-        if labels is not None:
-            check_labels(labels, self.num_classes, x.shape[0], "GANSynthCritic")
+        if labels is not None or self.projection is not None:
+            labels = check_labels(labels, self.num_classes, x.shape[0], "GANSynthCritic")
         h = self._trunk(x)
         if self.head is not None:
             self._cache.put(x, self.head(h))
-        return self.score(h).squeeze(1)
+        score = self.score(h).squeeze(1)
+        if self.projection is not None:
+            score = score + self.projection(h, labels)
+        return score
 
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         """Class logits ``(batch, num_classes)`` of ``x`` from the auxiliary head.

@@ -9,10 +9,18 @@ the generator's pitch cross-entropies (10 each), ProGAN's drift penalty (0.001),
 per generator step, Adam with betas (0, 0.99), learning rate 8e-4.
 
 The CPU defaults train on the built-in synthesized notes (:class:`~audiogan.data.SynthNotes`:
-four timbre families, MIDI 48-72, three velocities, 1 s) made at 8 kHz, at ``(2, 128, 64)``
-(``n_fft`` 256, hop 128: the exact linear IF; the mel option at this size blurs the low
-harmonics and loses the pitch), narrow networks (width 16, 3 stages from a 16x8 grid: a critic
-that pools less resolves neighbouring pitches better), batch 8 (GANSynth's), for 800 steps.
+four timbre families, three velocities, 1 s) of one octave, MIDI 60-72 (13 pitches: each
+pitch's map learns twice as often as over two octaves), made at 8 kHz, at ``(2, 256, 32)``
+(``n_fft`` 512, hop 256: 15.6 Hz bins, fine enough that the magnitude places every partial and
+a decoded note keeps its pitch when the generated IF is off by a little; with 31 Hz bins the
+pitch lives in the IF alone), narrow networks (width 16, 3 stages from a 32x4 grid), batch 8
+(GANSynth's), 400 steps (about 5 minutes; the pitch got worse after). Four changes from
+GANSynth make the pitch learnable in minutes (issue 23, the ``gansynth`` how-to has the
+measurements): the generator adds a learned ``(2, freq)`` map per
+pitch to its output (``class_bias``), the critic's score reads the pitch by projection
+(``projection``) and its head learns the pitch of the real notes only (``ac_on_fake=False``),
+and the IF of the real notes' silent bins is set to 0 (``quiet_if=False``: those bins are
+silent whatever their IF, and their phase noise was the critic's easiest cue).
 ``--data DIR`` trains on a folder of NSynth-style notes (:class:`~audiogan.data.NoteFolder`).
 
 ``full_size`` is GANSynth's best model (IF-Mel, high frequency resolution) as a
@@ -33,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 from torch.utils.data import Dataset
 
 from audiogan.data import FeatureCache, NoteFolder, SynthNotes
@@ -51,7 +60,16 @@ from audiogan.recipes.recipe import ConfigError, GanRun, Recipe, RunConfig, run_
 from audiogan.recipes.spectrogram import SpectrogramData, gan_callbacks, real_examples
 from audiogan.train import Trainer, seed_everything
 
-__all__ = ["Config", "FULL_SIZE", "RECIPE", "build", "evaluate", "note_frontend", "note_data"]
+__all__ = [
+    "Config",
+    "FULL_SIZE",
+    "RECIPE",
+    "build",
+    "evaluate",
+    "note_data",
+    "note_frontend",
+    "quiet_if_to_zero",
+]
 
 
 @dataclass
@@ -77,24 +95,31 @@ class Config(RunConfig):
         ac_on_fake: The critic's head also learns the pitch of the fakes (AC-GAN, TF-GAN);
             False: of the real notes only.
         drift: ProGAN's drift penalty weight (0: off).
+        class_bias: The generator adds a learned ``(2, freq)`` map of the pitch to its output
+            (:class:`~audiogan.nn.GANSynthGenerator`'s ``class_bias``).
+        class_bias_gain: How many times faster than the weights those maps learn.
+        quiet_if: Keep the IF of the real notes' silent bins (those at the magnitude floor,
+            silent whatever their IF); False sets it to 0 (:func:`quiet_if_to_zero`).
+        projection: The critic's score also reads the pitch by projection.
+        equalized: ProGAN's equalized learning rate in both networks.
         ema: EMA decay of the generator used for sampling, or None.
         cache: Precompute the features into ``OUT/cache``.
-        fakes_per_class: Fakes per pitch in each sample round.
+        fakes_per_class: Fakes per pitch in each round of fakes.
         eval_fakes: Fakes per pitch that ``audiogan evaluate`` makes.
     """
 
     out: str = "runs/gansynth"
-    steps: int | None = 800
+    steps: int | None = 400
     batch_size: int = 8
     every: int = 200
     data: str | None = None
-    pitch_min: int = 48
+    pitch_min: int = 60
     pitch_max: int = 72
     notes_per_pitch: int | None = None
     sample_rate: int = 8000
-    n_fft: int = 256
-    hop_length: int = 128
-    frames: int = 64
+    n_fft: int = 512
+    hop_length: int = 256
+    frames: int = 32
     mel: bool = False
     latent_dim: int = 64
     width: int = 16
@@ -103,8 +128,13 @@ class Config(RunConfig):
     critic_steps: int = 1
     gp_weight: float = 10.0
     ac_weight: float = 10.0
-    ac_on_fake: bool = True
+    ac_on_fake: bool = False
     drift: float = 0.001
+    class_bias: bool = True
+    class_bias_gain: float = 10.0
+    quiet_if: bool = False
+    projection: bool = True
+    equalized: bool = False
     ema: float | None = 0.99
     cache: bool = True
     fakes_per_class: int = 1
@@ -119,6 +149,10 @@ FULL_SIZE: dict[str, Any] = {
     "hop_length": 512,
     "frames": 128,
     "mel": True,
+    "ac_on_fake": True,
+    "class_bias": False,
+    "projection": False,
+    "quiet_if": True,
     "latent_dim": 256,
     "width": 256,
     "num_stages": 6,
@@ -172,16 +206,68 @@ def note_clips(config: Config, num_samples: int) -> Dataset:
         raise ConfigError(str(e)) from e
 
 
+def quiet_if_to_zero(features: torch.Tensor) -> torch.Tensor:
+    """Features ``(..., 2, freq, frames)`` with the IF set to 0 in the bins whose
+    log-magnitude is at the floor (-1).
+
+    Those bins decode to silence whatever their IF; a bin loud again after them keeps its
+    frequency, its phase shifted by a constant (on the built-in notes the audio changes by
+    about 1 % RMS, YIN's pitch by less than 0.001 semitone). In real notes their IF is the
+    noise of a phase with no partial in it, a texture a critic would otherwise ask the
+    generator to draw, over the bins that carry the pitch too.
+    """
+    if features.dim() < 3 or features.shape[-3] != 2:
+        raise ValueError(
+            f"quiet_if_to_zero: expected (..., 2, freq, frames), got {tuple(features.shape)}"
+        )
+    quiet = features[..., 0, :, :] <= -1.0
+    return torch.stack(
+        [features[..., 0, :, :], features[..., 1, :, :].masked_fill(quiet, 0.0)], dim=-3
+    )
+
+
+class _QuietIF(Dataset):
+    """Items ``(features, label)`` of ``dataset`` through :func:`quiet_if_to_zero`."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        features, label = self.dataset[index]
+        return quiet_if_to_zero(features), label
+
+
+class _QuietIFEncoder(nn.Module):
+    """A frontend's encoding of a batch through :func:`quiet_if_to_zero`."""
+
+    def __init__(self, frontend: InstantaneousFrequency) -> None:
+        super().__init__()
+        self.frontend = frontend
+
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        """``(batch, 1, time) -> (batch, 2, freq, frames)``."""
+        return quiet_if_to_zero(self.frontend(wave))
+
+
 def note_data(config: Config) -> SpectrogramData:
-    """The notes as features (cached under ``OUT/cache`` when ``cache``), with a few reals."""
+    """The notes as features (cached under ``OUT/cache`` when ``cache``), with a few reals;
+    with ``quiet_if`` off, the IF of bins at the magnitude floor is 0
+    (:func:`quiet_if_to_zero`)."""
     frontend = note_frontend(config)
     clips = note_clips(config, frontend.num_samples_for_frames())
     classes = list(clips.classes)
+    preprocess: nn.Module | None
     if config.cache:
         dataset: Dataset = FeatureCache(clips, frontend, Path(config.out) / "cache", lazy=True)
         preprocess = None
+        if not config.quiet_if:
+            dataset = _QuietIF(dataset)
     else:
-        dataset, preprocess = clips, frontend
+        dataset, preprocess = clips, frontend if config.quiet_if else _QuietIFEncoder(frontend)
+
     real, real_labels = real_examples(clips, clips.labels, 1, frontend)
     return SpectrogramData(dataset, classes, frontend, preprocess, real, real_labels)  # type: ignore[arg-type]
 
@@ -197,9 +283,17 @@ def models(config: Config, num_classes: int = 0) -> tuple[GANSynthGenerator, GAN
             num_classes=num_classes,
             width=config.width,
             num_stages=config.num_stages,
+            class_bias=config.class_bias and num_classes > 0,
+            class_bias_gain=config.class_bias_gain,
+            equalized=config.equalized,
         )
         critic = GANSynthCritic(
-            shape, num_classes=num_classes, width=config.width, num_stages=config.num_stages
+            shape,
+            num_classes=num_classes,
+            width=config.width,
+            num_stages=config.num_stages,
+            projection=config.projection and num_classes > 0,
+            equalized=config.equalized,
         )
     except ValueError as e:  # freq or frames not a multiple of 2**num_stages
         raise ConfigError(str(e)) from e

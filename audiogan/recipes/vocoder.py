@@ -1,13 +1,14 @@
-"""A GAN vocoder for the LogMel features: hear the spectrogram GANs without Griffin-Lim.
+"""A vocoder for the LogMel features: hear the spectrogram GANs better than by Griffin-Lim.
 
 Its input is the :class:`~audiogan.frontends.LogMel` frontend's own [-1, 1] features ``(batch,
 n_mels, frames)`` (by default the wgan-gp recipe's: 16 kHz, n_fft 1024, hop 256, 64 mels), so it
 decodes exactly what the spectrogram GANs generate (``audiogan train wgan-gp --set
-vocoder=RUN``, or ``LogMel(..., vocoder=load_vocoder(RUN, LogMel(...)))``). Trained as HiFi-GAN (Kong et al. 2020):
-multi-period and multi-scale critics, least squares, feature matching (weight 2) and mel
+vocoder=RUN``, or ``LogMel(..., vocoder=load_vocoder(RUN, LogMel(...)))``). Its GAN vocoders
+train as HiFi-GAN (Kong et al. 2020): multi-period and multi-scale critics, least squares, feature matching (weight 2) and mel
 L1 (weight 45), Adam with betas (0.8, 0.99), on segments of ``segment_frames`` frames cut at
-random from the clips; ``held_out`` clips per class are kept for the sample rounds and
-``audiogan evaluate``. ``generator`` picks HiFi-GAN, iSTFTNet (Kaneko et al. 2022) or Vocos
+random from the clips; ``held_out`` clips per class are kept for the rounds of fakes and
+``audiogan evaluate``. ``generator`` picks a learned Griffin-Lim (Deep Griffin-Lim Iteration,
+Masuyama et al. 2019; the CPU default), HiFi-GAN, iSTFTNet (Kaneko et al. 2022) or Vocos
 (Siuzdak 2023), ``critic`` the critics (HiFi-GAN's MPD and MSD, UnivNet's MRD, DAC's and Vocos'
 multi-band STFT critic, EnCodec's complex STFT critic), ``critic_start`` a reconstruction-only
 warm-up (ParallelWaveGAN, Vocos), ``multiscale_mel_weight`` DAC's seven-scale mel loss.
@@ -18,17 +19,22 @@ frames; frame ``t`` makes samples ``[t * hop, (t + 1) * hop)``, so its centre is
 its block (HiFi-GAN's uncentred frames sit half a hop later, mid-block: a fixed shift the
 convolutions learn). Of the ``F * hop`` samples, ``LogMel.decode`` keeps Griffin-Lim's
 ``(F - 1) * hop``: the last hop lies past the last frame's centre. Vocos here inverts a centred
-STFT, so it reads all ``F + 1`` frames and frame ``t`` is centred on sample ``t * hop`` exactly.
+STFT, and the learned Griffin-Lim iterates one, so they read all ``F + 1`` frames and frame ``t``
+is centred on sample ``t * hop`` exactly.
 
-CPU defaults, the best of the attempts in docs/howto/vocoder.rst within 5 minutes of one CPU
-core: Vocos of width 256 (8 ConvNeXt blocks, 3.6 M parameters), 2000 steps on the mel L1 alone,
-then 400 steps against MPD and the multi-band STFT critic at 1/32 of the published widths
-(STFT critics: 4 channels); batch 8 of 16-frame segments (4096 samples; the originals: 8192 to
-16384), Adam 1e-3 (the originals: 2e-4 to 5e-4; a short run learns faster). ``full_size``: the
-published generator of the chosen kind (Vocos: width 512, 8 blocks, 13.5 M parameters at 100
-mels; HiFi-GAN V1; iSTFTNet C8C8I on V1's trunk), the published critic widths (32) without a
-warm-up (Vocos' ``pretrain_mel_steps`` is 0), 8192-sample segments, batch 16, Adam 2e-4, on 128
-mels (the wgan-gp recipe's full size), for a GPU.
+CPU defaults, the best of the attempts in docs/howto/vocoder.rst within 15 minutes of one CPU
+core (the only one there that beats 32 Griffin-Lim iterations on PESQ, periodicity and V/UV F1):
+the learned Griffin-Lim (``generator=degli``): a magnitude network of 2 ConvNeXt blocks of width
+128 on the pseudo-inverse of the mel filterbank, 12 fast Griffin-Lim iterations of which the
+last 2 add DeGLI's network of 8 channels (0.33 M parameters); 4500 steps on the mel L1 (45),
+the multi-resolution STFT loss (45) and the log-magnitude L1 (45) alone; the critics (MPD and
+the multi-band STFT critic at 1/32 of the published widths, STFT critics 4 channels) join at
+step 4500, after the default run. Batch 8 of 16-frame segments (4096 samples; the originals:
+8192 to 16384), Adam 1e-3. ``full_size``: the published Vocos (width 512, 8 blocks, 13.5 M
+parameters at 100 mels; ``generator=hifigan`` or ``istftnet`` with it: HiFi-GAN V1, iSTFTNet
+C8C8I on V1's trunk), the published critic widths (32) without a warm-up (Vocos'
+``pretrain_mel_steps`` is 0), 8192-sample segments, batch 16, Adam 2e-4, on 128 mels (the
+wgan-gp recipe's full size), for a GPU.
 """
 
 from __future__ import annotations
@@ -65,6 +71,7 @@ from audiogan.nn import (
     HIFIGAN_PRESETS,
     ComplexMultiScaleSTFTCritic,
     CriticEnsemble,
+    DeepGriffinLimGenerator,
     HiFiGANGenerator,
     ISTFTNetGenerator,
     MultiBandSTFTCritic,
@@ -84,7 +91,7 @@ from audiogan.train.checkpoints import module_spec
 class Config(SpectrogramConfig):
     """The vocoder's settings, beside :class:`~audiogan.recipes.spectrogram.SpectrogramConfig`'s (there:
     clips of ``frames`` frames, their waveforms kept in ``OUT/cache`` with ``cache``, and
-    ``fakes_per_class`` held-out clips per class decoded in each sample round).
+    ``fakes_per_class`` held-out clips per class decoded in each round of fakes).
 
     Attributes:
         segment_frames: Frames of a training segment (``segment_frames * hop_length`` samples).
@@ -92,12 +99,18 @@ class Config(SpectrogramConfig):
             (:class:`~audiogan.nn.ISTFTNetGenerator`: the preset's trunk cut to
             ``upsample_rates``, then an inverse STFT of n_fft 16, hop 4) or ``"vocos"``
             (:class:`~audiogan.nn.VocosGenerator`: ConvNeXt at frame rate, an inverse STFT of
-            the log-mel's ``n_fft`` and hop).
+            the log-mel's ``n_fft`` and hop) or ``"degli"``
+            (:class:`~audiogan.nn.DeepGriffinLimGenerator`: a learned magnitude and Deep
+            Griffin-Lim Iteration at the log-mel's ``n_fft`` and hop).
         preset: HiFi-GAN's ``"v1"``, ``"v2"`` or ``"v3"``: the hifigan generator, and the
             residual blocks of the istftnet one.
         width: The generator's base width (HiFi-GAN V1 512, V2 128, V3 256; iSTFTNet 512;
-            Vocos' ``dim`` 512, its ConvNeXt expansion ``3 * width``).
-        num_layers: Vocos' ConvNeXt blocks (8).
+            Vocos' ``dim`` 512, its ConvNeXt expansion ``3 * width``; degli: its magnitude
+            network's).
+        num_layers: ConvNeXt blocks of Vocos (8) or of degli's magnitude network.
+        num_iters: degli: Griffin-Lim iterations in all.
+        dnn_iters: degli: the last ones that add DeGLI's network.
+        phase_width: degli: channels of DeGLI's network.
         upsample_rates: E.g. ``"8,8,4"`` (default: the preset's; istftnet: ``"8,8"``); their
             product (istftnet: times 4) is the hop.
         critic: ``+``-joined critics: ``mpd`` (:class:`~audiogan.nn.MultiPeriodCritic`),
@@ -117,35 +130,43 @@ class Config(SpectrogramConfig):
         multiscale_mel_weight: Weight of DAC's and BigVGAN-v2's seven-scale mel loss
             (:class:`~audiogan.losses.MultiScaleMelLoss`; they use 15), beside the mel L1; 0
             for none.
-        held_out: Clips per class kept out of training, for sample rounds and evaluation.
+        magnitude_weight: degli: weight of the L1 distance of its log-magnitude estimate to the
+            real segment's (:meth:`~audiogan.nn.DeepGriffinLimGenerator.magnitude_loss`); 0 for
+            none. The other generators have no magnitude estimate: they leave it out.
+        held_out: Clips per class kept out of training, for rounds of fakes and evaluation.
     """
 
     out: str = "runs/vocoder"
-    steps: int | None = 2400
-    every: int = 600
+    steps: int | None = 4500
+    every: int = 1500
     batch_size: int = 8
     fakes_per_class: int = 1
     segment_frames: int = 16
-    generator: str = "vocos"
+    generator: str = "degli"
     preset: str = "v3"
-    width: int = 256
-    num_layers: int = 8
+    width: int = 128
+    num_layers: int = 2
+    num_iters: int = 12
+    dnn_iters: int = 2
+    phase_width: int = 8
     upsample_rates: str | None = None
     critic: str = "mpd+multiband"
     critic_width: int = 1
-    critic_start: int = 2000
+    critic_start: int = 4500
     lr: float = 1e-3
-    stft_weight: float = 0.0
+    stft_weight: float = 45.0
     multiscale_mel_weight: float = 0.0
+    magnitude_weight: float = 45.0
     held_out: int = 2
 
 
 #: The Griffin-Lim iterations :func:`evaluate` compares the vocoder with.
 GRIFFIN_LIM_ITERS = (32, 100)
 
-FULL_SIZE = {"preset": "v1", "width": 512, "critic_width": 32, "batch_size": 16, "lr": 2e-4}
-FULL_SIZE |= {"segment_frames": 32, "n_mels": 128, "steps": 500_000, "every": 5000}
-FULL_SIZE["critic_start"] = 0  # the published configs: Vocos' pretrain_mel_steps is 0
+FULL_SIZE = {"generator": "vocos", "width": 512, "num_layers": 8, "preset": "v1"}
+FULL_SIZE |= {"critic_width": 32, "batch_size": 16, "lr": 2e-4, "segment_frames": 32}
+FULL_SIZE |= {"n_mels": 128, "steps": 500_000, "every": 5000}
+FULL_SIZE |= {"critic_start": 0, "stft_weight": 0.0, "magnitude_weight": 0.0}  # Vocos' config
 
 
 def clips_and_held_out(config: Config, per_class: int) -> tuple[Dataset, list[int], torch.Tensor]:
@@ -162,12 +183,13 @@ def clips_and_held_out(config: Config, per_class: int) -> tuple[Dataset, list[in
 
 
 #: The ``generator`` setting's choices.
-GENERATORS = ("hifigan", "istftnet", "vocos")
+GENERATORS = ("hifigan", "istftnet", "vocos", "degli")
 #: The names :func:`decoder_table` gives the vocoders.
 DECODER_NAMES = {
     HiFiGANGenerator: "HiFi-GAN",
     ISTFTNetGenerator: "iSTFTNet",
     VocosGenerator: "Vocos",
+    DeepGriffinLimGenerator: "Deep Griffin-Lim",
 }
 #: iSTFTNet's inverse STFT (C8C8I): n_fft and hop of its head.
 ISTFTNET_HEAD = (16, 4)
@@ -188,17 +210,20 @@ def generator_of(config: Config) -> nn.Module:
         )
     if config.preset not in HIFIGAN_PRESETS:
         raise ConfigError(f"vocoder: preset must be v1, v2 or v3, got {config.preset!r}")
+    width, num_layers = config.width, config.num_layers
     if config.generator == "vocos":
         return VocosGenerator(
             config.n_mels,
-            width=config.width,
-            intermediate_width=3 * config.width,
-            num_layers=config.num_layers,
+            width=width,
+            intermediate_width=3 * width,
+            num_layers=num_layers,
             n_fft=config.n_fft,
             hop_length=config.hop_length,
             padding="center",
         )
-    settings = {**HIFIGAN_PRESETS[config.preset], "width": config.width}
+    if config.generator == "degli":
+        return deep_griffin_lim_of(config, width, num_layers)
+    settings = {**HIFIGAN_PRESETS[config.preset], "width": width}
     head_hop = ISTFTNET_HEAD[1] if config.generator == "istftnet" else 1
     if config.generator == "istftnet":
         settings |= {"upsample_rates": [8, 8], "upsample_kernel_sizes": None}
@@ -218,11 +243,37 @@ def generator_of(config: Config) -> nn.Module:
     return HiFiGANGenerator(config.n_mels, **settings)
 
 
+def deep_griffin_lim_of(config: Config, width: int, num_layers: int) -> nn.Module:
+    """degli: :class:`~audiogan.nn.DeepGriffinLimGenerator` for the config's log-mels, its
+    magnitude network ``num_layers`` ConvNeXt blocks of ``width``, ``num_iters`` fast
+    Griffin-Lim iterations of which the last ``dnn_iters`` add DeGLI's network of
+    ``phase_width`` channels."""
+    mel = {k: v for k, v in logmel(config).config.items() if k in _DEGLI_MEL}
+    if not 0 <= config.dnn_iters <= config.num_iters or config.num_iters < 1:
+        raise ConfigError(
+            f"vocoder: degli needs 0 <= dnn_iters <= num_iters and num_iters >= 1, got "
+            f"dnn_iters={config.dnn_iters}, num_iters={config.num_iters}"
+        )
+    return DeepGriffinLimGenerator(
+        **mel,
+        num_iters=config.num_iters,
+        dnn_iters=config.dnn_iters,
+        width=config.phase_width,
+        magnitude_width=width,
+        magnitude_layers=num_layers,
+    )
+
+
+#: The log-mel parameters a DeepGriffinLimGenerator takes.
+_DEGLI_MEL = ("n_mels", "sample_rate", "n_fft", "hop_length", "f_min", "f_max")
+_DEGLI_MEL += ("db_floor", "db_ceil")
+
+
 def input_frames(generator: nn.Module, frames: int) -> int:
     """Log-mel frames the generator reads to make ``frames * hop`` samples: one more for a
-    centred inverse STFT (vocos), whose ``frames + 1`` frames give ``frames * hop``."""
+    centred inverse STFT (vocos, degli), whose ``frames + 1`` frames give ``frames * hop``."""
     centred = (getattr(generator, "config", None) or {}).get("padding") == "center"
-    return frames + 1 if centred else frames
+    return frames + 1 if centred or getattr(generator, "centred", False) else frames
 
 
 def critic_of(w: int, critic: str = "mpd+msd") -> CriticEnsemble:
@@ -270,7 +321,7 @@ def models(config: Config, num_classes: int = 0) -> tuple[nn.Module, CriticEnsem
 
 
 def build(config: Config) -> GanRun:
-    """Clips, segments, HiFi-GAN against MPD + MSD, and the Trainer."""
+    """Clips, segments, the generator, its reconstruction terms and critics, and the Trainer."""
     if config.vocoder is not None:
         raise ConfigError("the vocoder recipe trains a vocoder: its setting vocoder stays none")
     if not 1 <= config.segment_frames <= config.frames:
@@ -304,10 +355,15 @@ def build(config: Config) -> GanRun:
             config.multiscale_mel_weight,
             lambda step: multiscale(step.fake, step.real),
         )
+    if config.magnitude_weight > 0 and isinstance(generator, DeepGriffinLimGenerator):
+        losses["magnitude"] = (
+            config.magnitude_weight,
+            lambda step: generator.magnitude_loss(step.inputs, step.real),
+        )
     clip_frames = input_frames(generator, config.frames)
     held_out_mel = LogMel(**{**frontend.config, "frames": clip_frames})
     mels = held_out_mel.encode(waves[:, 0])[:, 0]  # (n, n_mels, frames): decoded each round
-    rounds = Waveform(config.sample_rate, waves.shape[-1])  # what the sample rounds write
+    rounds = Waveform(config.sample_rate, waves.shape[-1])  # what the rounds of fakes write
     trainer = Trainer(
         generator,
         critic,
@@ -377,25 +433,26 @@ def evaluate(run_dir: Path, config: Config) -> str:
 
 def _earlier(saved: Mapping[str, Any]) -> dict[str, Any]:
     """What runs made before a setting existed had: HiFi-GAN against MPD + MSD from step 0,
-    no multi-scale mel loss (``Recipe.earlier``)."""
+    no multi-scale mel or magnitude loss (``Recipe.earlier``)."""
     return {
         "generator": "hifigan",
         "critic": "mpd+msd",
         "critic_start": 0,
         "multiscale_mel_weight": 0.0,
+        "magnitude_weight": 0.0,
     }
 
 
 RECIPE = Recipe(
     name="vocoder",
-    summary="HiFi-GAN vocoder for the log-mels: decode spectrogram GANs without Griffin-Lim",
+    summary="vocoder for the log-mels: a learned Griffin-Lim (default), Vocos, HiFi-GAN, iSTFTNet",
     config=Config,
     full_size=FULL_SIZE,
     build=build,
     evaluate=evaluate,
     data_flags=("data", "csv"),
     generates=False,
-    generate_note="which decodes log-mels, it does not sample: its sample rounds (RUN/samples) "
+    generate_note="which decodes log-mels, it does not sample: its rounds of fakes (RUN/fakes) "
     "hold held-out clips decoded; decode a spectrogram GAN's samples with it by `audiogan train "
     "wgan-gp --set vocoder=RUN` (LogMel(vocoder=load_vocoder(RUN, ...)) in Python); `audiogan "
     "evaluate RUN` compares it with Griffin-Lim",

@@ -9,10 +9,12 @@ from audiogan.train.callbacks import (
     LambdaCallback,
     ProgressBar,
     SampleWriter,
+    StandingStats,
     TensorBoardLogger,
     fake_rounds,
     fixed_fakes,
     fixed_samples,
+    recompute_norm_stats,
     write_gallery,
 )
 from audiogan.train.checkpoints import (
@@ -56,6 +58,7 @@ __all__ = [
     "FakeWriter",
     "ProgressBar",
     "SampleWriter",
+    "StandingStats",
     "TensorBoardLogger",
     "Trainer",
     "UnreadableCheckpointError",
@@ -72,6 +75,7 @@ __all__ = [
     "load_vocoder",
     "module_spec",
     "newest_readable_checkpoint",
+    "recompute_norm_stats",
     "run_checkpoint",
     "to_channels_last",
     "to_channels_last_",

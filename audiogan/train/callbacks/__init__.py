@@ -20,6 +20,7 @@ from audiogan.train.callbacks.fakes import (
 )
 from audiogan.train.callbacks.gallery import fake_rounds, write_gallery
 from audiogan.train.callbacks.progress import ProgressBar
+from audiogan.train.callbacks.standing_stats import StandingStats, recompute_norm_stats
 from audiogan.train.callbacks.tensorboard import TensorBoardLogger
 
 __all__ = [
@@ -30,11 +31,13 @@ __all__ = [
     "FakeWriter",
     "ProgressBar",
     "SampleWriter",
+    "StandingStats",
     "TensorBoardLogger",
     "fake_rounds",
     "fixed_fakes",
     "fixed_samples",
     "paired_fakes",
     "paired_samples",
+    "recompute_norm_stats",
     "write_gallery",
 ]

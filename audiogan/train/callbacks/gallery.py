@@ -44,6 +44,9 @@ FAKES_FOLDER = "fakes"
 #: Where runs made before the rename kept their rounds; still read, never written.
 OLD_FAKES_FOLDER = "samples"
 
+#: The folder of a run that holds its scores rendered to audio (:func:`audiogan.render.render`).
+RENDERED_FOLDER = "rendered"
+
 
 def _rounds(folder: Path) -> list[tuple[int, Path]]:
     """The ``step_NNNNNN`` folders inside ``folder``, newest (highest step) first."""
@@ -78,13 +81,14 @@ def _round_info(folder: Path) -> dict:
     return info if isinstance(info, dict) else {}
 
 
-def _section(step: int, folder: Path, root: Path) -> str:
+def _section(step: int | None, folder: Path, root: Path) -> str:
+    """One round's pictures, players and MIDI links (``step=None``: the rendered scores)."""
     files = sorted(p for p in folder.iterdir() if p.is_file())
     images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
     audio = [p for p in files if p.suffix.lower() in AUDIO_SUFFIXES]
     midi = [p for p in files if p.suffix.lower() in MIDI_SUFFIXES]
     info = _round_info(folder)
-    heading = f"step {step}"
+    heading = "rendered scores (audiogan render)" if step is None else f"step {step}"
     if "epoch" in info:
         heading += f" · epoch {info['epoch']}"
     parts = [
@@ -131,7 +135,8 @@ def write_gallery(out_dir: str | os.PathLike, title: str | None = None) -> Path:
     Rounds come newest first; each shows its images, an ``<audio controls>`` player per audio
     file and a download link per MIDI file, under a heading with the step, epoch and metrics
     from the round's ``round.json`` when present. ``out_dir/losses.png`` is shown on top when it
-    exists. The file is written to a temporary name and renamed, so a browser never reads half
+    exists, then the scores rendered to audio in ``out_dir/rendered/`` (``audiogan render`` of a
+    ``musegan`` run) with their players. The file is written to a temporary name and renamed, so a browser never reads half
     a page.
 
     Args:
@@ -160,6 +165,9 @@ def write_gallery(out_dir: str | os.PathLike, title: str | None = None) -> Path:
         body.append(
             f'<section id="losses"><h2>Losses</h2><div class="images"><img src="{_href(losses, root)}" alt="losses"></div></section>'
         )
+    rendered = root / RENDERED_FOLDER
+    if rendered.is_dir() and any(p.is_file() for p in rendered.iterdir()):
+        body.append(_section(None, rendered, root))
     body.extend(_section(step, folder, root) for step, folder in rounds)
     page = "\n".join(
         [
