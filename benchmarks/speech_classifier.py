@@ -9,7 +9,7 @@ held-out real clips, or what ``audiogan generate`` wrote (files ``<class>_NNN.wa
 Usage::
 
     python benchmarks/speech_classifier.py train runs/speech48      # -> runs/speech48/classifier.pt
-    python benchmarks/speech_classifier.py score runs/speech48/classifier.pt samples/
+    python benchmarks/speech_classifier.py score runs/speech48/classifier.pt fakes/
 
 ``train`` reports the accuracy on ``held_out`` and on the held-out clips passed through the
 recipes' default log-mel and Griffin-Lim (the ceiling a spectrogram GAN's samples can reach).
