@@ -208,3 +208,19 @@ def test_render_refuses_a_run_that_is_not_a_note_gan(tmp_path, capsys):
     assert torch.__version__  # the command did not crash with a traceback
     assert main(["render", str(tmp_path / "a.mid"), "--with", str(tmp_path)]) == 2
     assert "give the .wav to write" in capsys.readouterr().err
+
+
+def test_a_run_made_before_the_pitch_fixes_keeps_its_settings():
+    """recipe.json of the first gansynth version lacks the settings added since: a resume gets
+    the values that run had, not today's defaults (whose networks differ)."""
+    recipe = get_recipe("gansynth")
+    old = {k: v for k, v in TOY.items()} | {"n_fft": 256, "hop_length": 128, "frames": 64}
+    config = configure(recipe, saved=old)
+    assert (config.ac_on_fake, config.class_bias, config.quiet_if, config.projection) == (
+        True,
+        False,
+        True,
+        False,
+    )
+    today = configure(recipe)
+    assert (today.class_bias, today.projection) == (True, True)

@@ -36,6 +36,7 @@ growing. The step budget is GANSynth's non-progressive one (4M images, 500k step
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -421,6 +422,19 @@ def evaluate(run_dir: Path, config: Config) -> str:
     return "\n".join(lines)
 
 
+def _earlier(saved: Mapping[str, Any]) -> dict[str, Any]:
+    """What runs made before the pitch fixes had (issue 23's first version): AC-GAN on real and
+    fake notes, no per-pitch output map, no projection, the real notes' IF kept as it was."""
+    return {
+        "ac_on_fake": True,
+        "class_bias": False,
+        "class_bias_gain": 10.0,
+        "quiet_if": True,
+        "projection": False,
+        "equalized": False,
+    }
+
+
 RECIPE = Recipe(
     name="gansynth",
     summary="GANSynth: pitch-conditioned notes on log-magnitude + instantaneous frequency (AC-GAN)",
@@ -430,6 +444,7 @@ RECIPE = Recipe(
     evaluate=evaluate,
     data_flags=("data",),
     models=models,
+    earlier=_earlier,
     checks={
         "pitch_min": between(21, 108),
         "pitch_max": between(21, 108),
