@@ -125,6 +125,12 @@ def test_wgan_gp_models_and_the_settings_of_earlier_runs() -> None:
     assert type(critic) is ConvCritic2d and critic.config["conditioning"] == "embedding"
     with pytest.raises(ConfigError, match="ac_weight > 0 needs conditioning=projection"):
         wgan_gp.models(configure(recipe, overrides={"conditioning": "embedding"}), 5)
+    assert critic.config["norm"] == "none"  # the default critic has no norm (the penalty's)
+    _, critic = wgan_gp.models(configure(recipe, overrides={"critic_norm": "spectral"}), 5)
+    spectral = [name for name, _ in critic.named_parameters() if "parametrizations" in name]
+    assert critic.config["norm"] == "spectral" and spectral  # --set critic_norm=spectral
+    with pytest.raises(ConfigError, match="critic_norm"):
+        configure(recipe, overrides={"critic_norm": "batch"})  # would break the penalty
     # a run saved before these settings existed resumes with the models it was made with
     earlier = configure(recipe, saved={"width": 8, "lr": 1e-4, "critic_steps": 5})
     assert (earlier.critic_width, earlier.critic_lr) == (8, 1e-4)

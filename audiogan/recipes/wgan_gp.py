@@ -60,6 +60,9 @@ class Config(SpectrogramConfig):
         upsample: The generator's stages: ``"transposed"`` (strided transposed convs) or
             ``"resize"`` (nearest resize + 3x3 conv).
         critic_steps: Critic steps per generator step.
+        critic_norm: The critic's normalization: ``"none"`` or ``"spectral"`` (spectral norm on
+            every conv and the score, Miyato et al. 2018: a Lipschitz critic without the gradient
+            penalty's double backward), or ``"layer"`` / ``"instance"``.
         objective: The adversarial objective, a name of :func:`~audiogan.losses.get_objective`
             (``"wasserstein"``, ``"hinge"``, ``"non_saturating"`` ...).
         gp_weight: Gradient penalty weight (0: none).
@@ -89,6 +92,7 @@ class Config(SpectrogramConfig):
     conditioning: str = "projection"
     upsample: str = "transposed"
     critic_steps: int = 2
+    critic_norm: str = "none"
     objective: str = "wasserstein"
     gp_weight: float = 10.0
     r1_gamma: float = 0.0
@@ -156,6 +160,7 @@ def models(config: Config, num_classes: int = 0) -> tuple[ConvGenerator2d, ConvC
         embed_dim=config.embed_dim,
         width=config.critic_width,
         num_downsamples=STAGES,
+        norm=config.critic_norm,
         init=config.init,
     )
     return generator, critic
@@ -237,6 +242,7 @@ RECIPE = Recipe(
         "frames": multiple_of(2**STAGES),
         "conditioning": one_of("embedding", "projection"),
         "upsample": one_of("transposed", "resize"),
+        "critic_norm": one_of("none", "spectral", "layer", "instance"),
         "ac_weight": non_negative(),
         "r1_interval": at_least(1),
         "standing_stats": non_negative(),
