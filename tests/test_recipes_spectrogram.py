@@ -144,6 +144,22 @@ def test_wgan_gp_models_and_the_settings_of_earlier_runs() -> None:
     assert (saved_today.conditioning, saved_today.ac_weight) == ("projection", 10.0)
 
 
+def test_wgan_gp_linear_lr_decay_reaches_zero_at_the_last_step(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "decay"
+    decay = ["--set", "lr_decay=linear", "--set", "lr=1e-3", "--set", "critic_lr=2e-3"]
+    audiogan(capsys, "train", "wgan-gp", "--out", out, "--steps", 4, *TINY, *decay)
+    rates = {}
+    with open(out / "metrics.csv") as f:
+        for row in csv.DictReader(f):
+            rates[int(row["step"])] = (float(row["generator_lr"]), float(row["critic_lr"]))
+    # 1 - s/4 of each rate after step s of 4
+    for step in (1, 2, 3, 4):
+        expected = (1e-3 * (1 - step / 4), 2e-3 * (1 - step / 4))
+        assert rates[step] == pytest.approx(expected, abs=1e-12), step
+
+
 def test_listed_with_data_flags(capsys: pytest.CaptureFixture[str]) -> None:
     listing = audiogan(capsys, "recipes")
     for name in ("onehot-cgan", "resnet9-gan"):

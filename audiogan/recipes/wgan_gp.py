@@ -20,7 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
+
+from torch.optim.lr_scheduler import LinearLR
 
 from audiogan.losses import (
     AuxiliaryClassifierCriticLoss,
@@ -71,6 +74,8 @@ class Config(SpectrogramConfig):
             trained to make spectrograms it classifies as their label (Odena et al. 2017).
         r1_gamma: Weight of an R1 penalty on the real clips (0: none), every ``r1_interval``
             critic steps.
+        lr_decay: ``"none"`` or ``"linear"``: both learning rates fall linearly to 0 at the
+            last of ``steps`` (as the original WGAN-GP code trains; needs ``steps``).
         ema: EMA decay of the generator used for sampling, or None.
         standing_stats: With ``ema``: before each round of fakes and each checkpoint, recompute
             the EMA generator's BatchNorm statistics from this many batches of its own outputs
@@ -98,6 +103,7 @@ class Config(SpectrogramConfig):
     r1_gamma: float = 0.0
     r1_interval: int = 1
     ac_weight: float = 10.0
+    lr_decay: str = "none"
     ema: float | None = 0.99
     standing_stats: int = 32
     init: str = "default"
@@ -192,6 +198,11 @@ def build(config: Config) -> GanRun:
         )
     penalty = Penalties(*penalties) if len(penalties) > 1 else (penalties or [None])[0]
     options = data.trainer_options(config)
+    if config.lr_decay == "linear":
+        if config.steps is None:
+            raise ConfigError("lr_decay=linear needs steps (the step at which the rates reach 0)")
+        decay = partial(LinearLR, start_factor=1.0, end_factor=0.0, total_iters=config.steps)
+        options["generator_scheduler"] = options["critic_scheduler"] = decay
     if config.ema is not None and config.standing_stats > 0:  # before fakes and checkpoints
         every = {"every": config.every, "unit": config.unit, "seed": config.seed}
         stats = StandingStats(config.standing_stats, config.batch_size, **every)
@@ -246,6 +257,7 @@ RECIPE = Recipe(
         "ac_weight": non_negative(),
         "r1_interval": at_least(1),
         "standing_stats": non_negative(),
+        "lr_decay": one_of("none", "linear"),
     },
     earlier=_earlier,
     models=models,
