@@ -149,14 +149,15 @@ def test_wgan_gp_linear_lr_decay_reaches_zero_at_the_last_step(
 ) -> None:
     out = tmp_path / "decay"
     decay = ["--set", "lr_decay=linear", "--set", "lr=1e-3", "--set", "critic_lr=2e-3"]
+    audiogan(capsys, "train", "wgan-gp", "--out", out, "--steps", 2, *TINY, *decay)
     audiogan(capsys, "train", "wgan-gp", "--out", out, "--steps", 4, *TINY, *decay)
     rates = {}
     with open(out / "metrics.csv") as f:
         for row in csv.DictReader(f):
             rates[int(row["step"])] = (float(row["generator_lr"]), float(row["critic_lr"]))
-    # 1 - s/4 of each rate after step s of 4
-    for step in (1, 2, 3, 4):
-        expected = (1e-3 * (1 - step / 4), 2e-3 * (1 - step / 4))
+    # 1 - s/2 of each rate after step s of 2; extended to 4 steps, 1 - s/4 (not stuck at 0)
+    for step, factor in {1: 0.5, 2: 0.0, 3: 0.25, 4: 0.0}.items():
+        expected = (1e-3 * factor, 2e-3 * factor)
         assert rates[step] == pytest.approx(expected, abs=1e-12), step
 
 

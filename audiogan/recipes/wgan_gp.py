@@ -18,12 +18,12 @@ original: 1x128x256 log-mels, a label plane, no classifier, 5 critic steps, batc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
-from torch.optim.lr_scheduler import LinearLR
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LambdaLR
 
 from audiogan.losses import (
     AuxiliaryClassifierCriticLoss,
@@ -75,7 +75,8 @@ class Config(SpectrogramConfig):
         r1_gamma: Weight of an R1 penalty on the real clips (0: none), every ``r1_interval``
             critic steps.
         lr_decay: ``"none"`` or ``"linear"``: both learning rates fall linearly to 0 at the
-            last of ``steps`` (as the original WGAN-GP code trains; needs ``steps``).
+            last of ``steps`` (as the original WGAN-GP code trains; needs ``steps``; a run
+            resumed with more ``steps`` follows the line to its new end).
         ema: EMA decay of the generator used for sampling, or None.
         standing_stats: With ``ema``: before each round of fakes and each checkpoint, recompute
             the EMA generator's BatchNorm statistics from this many batches of its own outputs
@@ -201,8 +202,7 @@ def build(config: Config) -> GanRun:
     if config.lr_decay == "linear":
         if config.steps is None:
             raise ConfigError("lr_decay=linear needs steps (the step at which the rates reach 0)")
-        decay = partial(LinearLR, start_factor=1.0, end_factor=0.0, total_iters=config.steps)
-        options["generator_scheduler"] = options["critic_scheduler"] = decay
+        options["generator_scheduler"] = options["critic_scheduler"] = _linear_decay(config.steps)
     if config.ema is not None and config.standing_stats > 0:  # before fakes and checkpoints
         every = {"every": config.every, "unit": config.unit, "seed": config.seed}
         stats = StandingStats(config.standing_stats, config.batch_size, **every)
@@ -222,6 +222,15 @@ def build(config: Config) -> GanRun:
         **options,
     )
     return GanRun("wgan-gp", config, trainer, data.loader(config))
+
+
+def _linear_decay(steps: int) -> Callable[[Optimizer], LambdaLR]:
+    """A scheduler factory: the rate times ``1 - step / steps`` (0 from ``steps`` on).
+
+    The factor is a closure, which a scheduler's state does not save: a run resumed with more
+    ``steps`` goes on along the line to its new last step instead of training at rate 0.
+    """
+    return lambda optimizer: LambdaLR(optimizer, lambda step: max(0.0, 1.0 - step / steps))
 
 
 def _earlier(saved: Mapping[str, Any]) -> dict[str, Any]:
