@@ -129,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", type=Path, required=True, metavar="DIR")
     generate.add_argument("-n", type=int, default=4, help="fakes per class (default: 4)")
     generate.add_argument("--class", dest="classes", action="append", metavar="NAME")
+    generate.add_argument(
+        "--family",
+        dest="families",
+        action="append",
+        metavar="NAME",
+        help="only this instrument family (a family-conditioned gansynth run); repeatable",
+    )
     generate.add_argument("--seed", type=int, default=0)
     generate.add_argument("--device", default="cpu")
     generate.add_argument("--no-ema", action="store_true", help="raw generator weights")
@@ -159,6 +166,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="the wav to write (default for a musegan run: RUN/rendered/, played by its gallery)",
     )
     render.add_argument("--seed", type=int, default=0, help="seed of the voices' timbres")
+    render.add_argument(
+        "--family",
+        dest="families",
+        action="append",
+        metavar="NAME",
+        help="instrument family of a family-conditioned note run: once for every voice, or "
+        "repeated for voice 1, 2, ... (cycled; default: the run's families in turn); "
+        "prints the family each voice got",
+    )
     render.add_argument("--phrases", type=int, default=2, help="phrases of a musegan run")
     render.add_argument("--device", default="cpu")
     render.add_argument("--threads", type=int, metavar="N", help="torch CPU threads")
@@ -365,6 +381,7 @@ def _generate(args: argparse.Namespace) -> None:
             generator=generator,
             use_ema=not args.no_ema,
             classes=args.classes,
+            families=args.families,
         )
     except ValueError as e:  # a class name the generator does not have, n < 1 ...
         raise ConfigError(str(e)) from e
@@ -445,6 +462,7 @@ def _render(args: argparse.Namespace) -> None:
         import torch
 
         torch.set_num_threads(args.threads)
+    voice_families: list[str] = []
     try:
         written = render(
             args.score,
@@ -454,9 +472,13 @@ def _render(args: argparse.Namespace) -> None:
             num_phrases=args.phrases,
             picture=not args.no_picture,
             device=args.device,
+            families=args.families,
+            on_rendered=lambda rendered: voice_families.extend(rendered.families),
         )
     except (ValueError, FileNotFoundError) as e:  # not a score, not a note GAN, no checkpoint
         raise ConfigError(str(e)) from e
+    for v, family in enumerate(voice_families, start=1):
+        print(f"voice {v}: {family}")
     for path in written:
         print(path)
 

@@ -5,7 +5,8 @@ GANSynth's demo plays a MIDI performance with one latent fixed; :func:`render_vo
 for any score:
 
 1. each voice (a MIDI instrument, a piano-roll track) gets its own latent, drawn from
-   ``(seed, voice)`` (or given);
+   ``(seed, voice)`` (or given), and, with a note model conditioned on the instrument family
+   too, its own family (given per voice, else the model's families in turn);
 2. each distinct pitch of a voice is generated once with that latent and decoded exactly by the
    note model's frontend; a pitch the model was not trained on is generated an octave (or
    several) into its range and resampled by a power of two, so the pitch is exact;
@@ -24,8 +25,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -71,12 +72,14 @@ class RenderedScore:
         sample_rate: Its samples per second.
         latents: The latent of each voice ``(voices, latent_dim)``.
         gain: The factor the mix was scaled by to stay below clipping (1: none).
+        families: The instrument family of each voice (empty for a model without families).
     """
 
     wave: torch.Tensor
     sample_rate: int
     latents: torch.Tensor
     gain: float = 1.0
+    families: list[str] = field(default_factory=list)
 
 
 def read_score(path: str | os.PathLike) -> list[list[ScoreNote]]:
@@ -185,26 +188,51 @@ class NoteModel:
             ``sample_latent``.
         frontend: Decodes the features to waveforms ``(batch, time)`` (``decode``,
             ``sample_rate``).
-        pitches: The MIDI pitch of each class label.
+        pitches: The MIDI pitch of each class label, or with ``families`` of each pitch factor.
+        families: For a generator conditioned on pitch and instrument family: the families;
+            its labels are ``pitch * len(families) + family`` (:class:`~audiogan.data.NoteFamilies`).
+
+    Raises:
+        ValueError: If the generator's classes are not ``len(pitches)`` (times
+            ``len(families)``), e.g. a family-conditioned generator given no families.
     """
 
-    def __init__(self, generator: nn.Module, frontend: Any, pitches: Sequence[int]) -> None:
-        if len(pitches) != getattr(generator, "num_classes", len(pitches)):
-            raise ValueError(
-                f"NoteModel: {len(pitches)} pitches for a generator of {generator.num_classes} classes"
+    def __init__(
+        self,
+        generator: nn.Module,
+        frontend: Any,
+        pitches: Sequence[int],
+        families: Sequence[str] | None = None,
+    ) -> None:
+        self.families = [str(f) for f in families or []]
+        expected = len(pitches) * max(1, len(self.families))
+        num_classes = getattr(generator, "num_classes", expected)
+        if expected != num_classes:
+            hint = (
+                f"; a generator of {len(pitches)} pitches x {num_classes // len(pitches)} "
+                "families needs families=[...] (its run's metadata['families'])"
+                if not self.families and pitches and num_classes % len(pitches) == 0
+                else ""
             )
+            got = f"{len(pitches)} pitches" + (
+                f" x {len(self.families)} families" if self.families else ""
+            )
+            raise ValueError(f"NoteModel: {got} for a generator of {num_classes} classes{hint}")
         self.generator, self.frontend = generator, frontend
         self.pitches = [int(p) for p in pitches]
         self.sample_rate = int(frontend.sample_rate)
 
     @classmethod
     def from_run(cls, source: str | os.PathLike, device: str = "cpu") -> NoteModel:
-        """The note model of a run folder or checkpoint (class names are the MIDI pitches).
+        """The note model of a run folder or checkpoint (class names are the MIDI pitches, or
+        its metadata lists ``pitches`` and ``families``).
 
         Raises:
             ValueError: If its class names are not MIDI pitches.
         """
         generator, frontend, metadata = _checkpoint_parts(source, device)
+        if metadata.get("families"):
+            return cls(generator, frontend, metadata["pitches"], metadata["families"])
         names = metadata.get("class_names") or []
         try:
             pitches = [int(name) for name in names]
@@ -213,6 +241,26 @@ class NoteModel:
                 f"NoteModel: {source} is not a note GAN: its classes are {names[:5]}..., not MIDI pitches"
             ) from None
         return cls(generator, frontend, pitches)
+
+    def family_index(self, family: str | int) -> int:
+        """The index of a family, given by name or index.
+
+        Raises:
+            ValueError: If the model has no families or not this one.
+        """
+        if not self.families:
+            raise ValueError(
+                f"NoteModel: the note model is not conditioned on an instrument family; it "
+                f"takes no family (asked for {family!r})"
+            )
+        if isinstance(family, int) and not isinstance(family, bool):
+            if 0 <= family < len(self.families):
+                return family
+        elif str(family) in self.families:
+            return self.families.index(str(family))
+        raise ValueError(
+            f"NoteModel: no family {family!r}; the families are {', '.join(self.families)}"
+        )
 
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` latents (on the CPU, moved to the generator's device when used)."""
@@ -232,13 +280,19 @@ class NoteModel:
         return nearest, -octaves
 
     @torch.no_grad()
-    def notes(self, z: torch.Tensor, pitches: Sequence[int]) -> list[torch.Tensor]:
+    def notes(
+        self, z: torch.Tensor, pitches: Sequence[int], family: str | int | None = None
+    ) -> list[torch.Tensor]:
         """One decoded note ``(time,)`` per pitch for latents ``z (n, latent_dim)``, each at its
-        exact pitch (generated at a class's pitch and resampled by octaves where needed)."""
+        exact pitch (generated at a class's pitch and resampled by octaves where needed); with
+        families, of ``family`` (a name or an index; default the first)."""
         placed = [self.placement(int(p)) for p in pitches]
         weight = next(iter(self.generator.parameters()), None)
         device = torch.device("cpu") if weight is None else weight.device
-        labels = torch.tensor([label for label, _ in placed], device=device)
+        offset, count = 0, 1
+        if self.families or family is not None:
+            offset, count = self.family_index(0 if family is None else family), len(self.families)
+        labels = torch.tensor([label * count + offset for label, _ in placed], device=device)
         waves = self.frontend.decode(self.generator(z.to(device), labels)).float().cpu()
         out = []
         for wave, (_, octaves) in zip(waves, placed, strict=True):
@@ -298,6 +352,7 @@ def render_voices(
     latents: torch.Tensor | None = None,
     release: float = 0.05,
     crossfade: float = 0.03,
+    families: Sequence[str | int] | None = None,
 ) -> RenderedScore:
     """Play voices of notes with a note model, one latent per voice.
 
@@ -308,12 +363,16 @@ def render_voices(
         latents: Or the latents ``(voices, latent_dim)`` to use.
         release: Fade-out after each note's end, in seconds.
         crossfade: Crossfade of the loops of long notes, in seconds.
+        families: For a model conditioned on the instrument family: voice ``i`` plays
+            ``families[i % len(families)]`` (names or indices; one name: every voice); default
+            the model's families in turn.
 
     Returns:
         The :class:`RenderedScore`: ``duration = max(end) + release`` seconds.
 
     Raises:
-        ValueError: For no notes, or latents of another count.
+        ValueError: For no notes, latents of another count, or families the model does not
+            have (or any, for a model without families).
     """
     sr = model.sample_rate
     notes = [n for voice in voices for n in voice]
@@ -325,6 +384,12 @@ def render_voices(
         )
     if latents.shape[0] != len(voices):
         raise ValueError(f"render_voices: {latents.shape[0]} latents for {len(voices)} voices")
+    if families is not None and not families:
+        raise ValueError("render_voices: families is empty; give None for the default")
+    cycle = list(families) if families is not None else list(model.families)
+    picked = (
+        [model.family_index(cycle[v % len(cycle)]) for v in range(len(voices))] if cycle else []
+    )
     rel, fade = int(round(release * sr)), int(round(crossfade * sr))
     total = int(math.ceil(max(n.end for n in notes) * sr)) + rel + 1
     mix = torch.zeros(total)
@@ -332,7 +397,8 @@ def render_voices(
         pitches = sorted({n.pitch for n in voice})
         if not pitches:
             continue
-        made = model.notes(latents[v : v + 1].expand(len(pitches), -1), pitches)
+        family = picked[v] if picked else None
+        made = model.notes(latents[v : v + 1].expand(len(pitches), -1), pitches, family)
         sound = dict(zip(pitches, made, strict=True))
         for n in voice:
             start = int(round(n.start * sr))
@@ -341,7 +407,8 @@ def render_voices(
             mix[start : start + shaped.numel()] += shaped[: total - start]
     peak = float(mix.abs().max())
     gain = 0.95 / peak if peak > 0.99 else 1.0
-    return RenderedScore(mix * gain, sr, latents, gain)
+    names = [model.families[k] for k in picked]
+    return RenderedScore(mix * gain, sr, latents, gain, names)
 
 
 def _picture(wave: torch.Tensor, sample_rate: int, path: Path) -> Path:
@@ -375,6 +442,8 @@ def render(
     picture: bool = True,
     device: str = "cpu",
     release: float = 0.05,
+    families: Sequence[str] | None = None,
+    on_rendered: Callable[[RenderedScore], object] | None = None,
 ) -> list[Path]:
     """Render a score to a ``.wav`` (and a spectrogram ``.png`` beside it).
 
@@ -390,12 +459,18 @@ def render(
         picture: Also write ``out`` with the suffix ``.png``.
         device: Where the generators run.
         release: Fade-out after each note, in seconds.
+        families: With a note run conditioned on the instrument family: the family of each
+            voice, cycled (one name: every voice); default the run's families in turn. A run
+            without families refuses them.
+        on_rendered: Called with the :class:`RenderedScore` before the files are written
+            (its ``families`` says which family each voice got; ``audiogan render`` prints
+            them).
 
     Returns:
         The files written.
 
     Raises:
-        ValueError: For a MIDI file without ``out``.
+        ValueError: For a MIDI file without ``out``, or families the note run does not have.
     """
     score = Path(score)
     is_midi = score.suffix.lower() in (".mid", ".midi")
@@ -408,7 +483,14 @@ def render(
     else:
         voices = musegan_phrases(score, num_phrases, seed, device)
     model = NoteModel.from_run(note_run, device)
-    rendered = render_voices(voices, model, seed=seed, release=release)
+    if families is not None and not model.families:
+        raise ValueError(
+            f"render: families {list(families)} were given but the note run {note_run} is not "
+            "conditioned on an instrument family (train it with --set families=true)"
+        )
+    rendered = render_voices(voices, model, seed=seed, release=release, families=families)
+    if on_rendered is not None:
+        on_rendered(rendered)
     out = Path(out)
     written = [save_audio(out, rendered.wave, rendered.sample_rate)]
     if picture:

@@ -7,6 +7,7 @@ from audiogan.data.chorales import JSBChorales, default_cache_dir, load_jsb16th_
 from audiogan.data.midi_folder import MIDI_EXTENSIONS, MidiFolder
 from audiogan.data.notes import (
     NOTE_FAMILIES,
+    NoteFamilies,
     NoteFolder,
     SynthNotes,
     midi_to_hz,
@@ -23,6 +24,7 @@ from audiogan.data.synthetic import (
 
 __all__ = [
     "NOTE_FAMILIES",
+    "NoteFamilies",
     "NoteFolder",
     "SynthNotes",
     "midi_to_hz",

@@ -19,6 +19,9 @@ peak is ``0.9 * velocity / 127``, and it depends only on ``(seed, index)``.
 :class:`NoteFolder` reads a folder of NSynth-style files whose names carry the pitch:
 ``<instrument>-<pitch>-<velocity>.wav`` (``guitar_acoustic_001-060-075.wav``: instrument
 ``guitar_acoustic_001``, family ``guitar``, MIDI pitch 60, velocity 75).
+
+:class:`NoteFamilies` labels either by pitch and instrument family together (the built-in notes'
+timbre families, a folder's families from the file names), for a generator conditioned on both.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from audiogan.data._loading import (
 
 __all__ = [
     "NOTE_FAMILIES",
+    "NoteFamilies",
     "NoteFolder",
     "SynthNotes",
     "midi_to_hz",
@@ -351,13 +355,34 @@ class SynthNotes(Dataset):
 
 
 _NOTE_NAME = re.compile(r"^(?P<instrument>.+)-(?P<pitch>\d{1,3})-(?P<velocity>\d{1,3})$")
+_NSYNTH_INSTRUMENT = re.compile(
+    r"^(?P<family>[^_]+(?:_[^_]+)*?)_(?:acoustic|electronic|synthetic)_\d+$"
+)
+
+
+def _family(instrument: str) -> str | None:
+    """The family of an instrument name: NSynth's ``<family>_<source>_<number>`` (the family
+    may hold an underscore: ``synth_lead_synthetic_000``), else the part before the first
+    ``_``; None for a name without one (``piano``: it names no family)."""
+    match = _NSYNTH_INSTRUMENT.match(instrument)
+    if match is not None:
+        return match["family"]
+    head, sep, _ = instrument.partition("_")
+    return head if sep and head else None
 
 
 def parse_note_name(name: str) -> dict[str, Any] | None:
     """``{"instrument", "family", "pitch", "velocity"}`` of an NSynth-style file name, or None.
 
+    The family is the instrument's first part (NSynth's ``<family>_<source>_<number>``), or
+    None when the instrument name has no ``_``.
+
     >>> parse_note_name("guitar_acoustic_001-060-075.wav")
     {'instrument': 'guitar_acoustic_001', 'family': 'guitar', 'pitch': 60, 'velocity': 75}
+    >>> parse_note_name("synth_lead_synthetic_000-072-100.wav")["family"]
+    'synth_lead'
+    >>> parse_note_name("piano-060-100.wav")["family"] is None
+    True
     """
     match = _NOTE_NAME.match(Path(name).stem)
     if match is None:
@@ -365,7 +390,7 @@ def parse_note_name(name: str) -> dict[str, Any] | None:
     instrument = match["instrument"]
     return {
         "instrument": instrument,
-        "family": instrument.split("_")[0],
+        "family": _family(instrument),
         "pitch": int(match["pitch"]),
         "velocity": int(match["velocity"]),
     }
@@ -437,4 +462,91 @@ class NoteFolder(FileAudioDataset):
             "labels": self.labels,
             "pitches": self.pitches,
             **self._loading_key(),
+        }
+
+
+class NoteFamilies(Dataset):
+    """Notes labelled by pitch and instrument family together.
+
+    Item ``i`` is item ``i`` of ``notes`` (a :class:`SynthNotes` or a :class:`NoteFolder`, or
+    any data set with ``pitches`` and ``note(i)["family"]`` or ``notes[i]["family"]``); its
+    label is ``pitch * len(families) + family`` (the row-major joint label of
+    :func:`audiogan.nn.join_labels`), its class name ``"<family>-<pitch>"`` (``"fm-60"``).
+
+    Args:
+        notes: The notes, labelled by pitch.
+        families: The families, in label order (default: the built-in notes' own ``families``,
+            or every family a folder's file names carry, sorted).
+
+    Attributes:
+        pitches, families: The factors. ``classes``: the joint class names; ``labels``: each
+        item's joint label; ``note_families``: each item's family index.
+
+    Raises:
+        ValueError: If a note's file name carries no family (naming the files), or a note's
+            family is not among ``families``.
+
+    Yields:
+        ``(item of notes, joint label)``.
+    """
+
+    def __init__(self, notes: Dataset, families: Sequence[str] | None = None) -> None:
+        name = "NoteFamilies"
+        self.notes = notes
+        self.pitches = [int(p) for p in notes.pitches]  # type: ignore[attr-defined]
+        found = self._families_of(notes)
+        missing = [i for i, f in enumerate(found) if f is None]
+        if missing:
+            files = getattr(notes, "files", None)
+            shown = [str(files[i]) if files is not None else f"item {i}" for i in missing[:5]]
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            raise ValueError(
+                f"{name}: the family is read from NSynth-style names "
+                f"<family>_<source>_<number>-<pitch>-<velocity>.wav, and these name none: "
+                f"{', '.join(shown)}{more}"
+            )
+        if families is None:
+            own = getattr(notes, "families", None)
+            families = list(own) if own is not None else sorted(set(found))  # type: ignore[arg-type]
+        self.families = [str(f) for f in families]
+        if not self.families or len(set(self.families)) != len(self.families):
+            raise ValueError(f"{name}: families must be distinct names, got {self.families}")
+        index = {f: k for k, f in enumerate(self.families)}
+        unknown = sorted({f for f in found if f not in index})  # type: ignore[misc]
+        if unknown:
+            raise ValueError(f"{name}: notes of families {unknown}, not among {self.families}")
+        self.note_families = [index[f] for f in found]  # type: ignore[index]
+        count = len(self.families)
+        pitch_labels = list(notes.labels)  # type: ignore[attr-defined]
+        self.labels = [
+            int(p) * count + f for p, f in zip(pitch_labels, self.note_families, strict=True)
+        ]
+        self.classes = [f"{f}-{p}" for p in self.pitches for f in self.families]
+        self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
+
+    @staticmethod
+    def _families_of(notes: Dataset) -> list[str | None]:
+        if callable(getattr(notes, "note", None)):
+            return [notes.note(i)["family"] for i in range(len(notes))]  # type: ignore[attr-defined,arg-type]
+        infos = getattr(notes, "notes", None)
+        if infos is None:
+            raise ValueError(
+                f"NoteFamilies: {type(notes).__name__} tells no family (no note(i) nor notes)"
+            )
+        return [info.get("family") for info in infos]
+
+    def __len__(self) -> int:
+        return len(self.notes)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> tuple[Any, int]:
+        item, _ = self.notes[index]
+        return item, self.labels[index]
+
+    def cache_key(self) -> dict[str, Any]:
+        """JSON-able identity, for :class:`~audiogan.data.FeatureCache`: the notes' and the
+        families'."""
+        return {
+            "dataset": "NoteFamilies",
+            "notes": self.notes.cache_key(),  # type: ignore[attr-defined]
+            "families": self.families,
         }

@@ -14,7 +14,10 @@ data, and the generator learns to make data whose label it predicts:
   scores near 0 (GANSynth: ``real_score_penalty_weight`` 0.001).
 
 GANSynth weights both AC terms by 10. ``target`` maps the Trainer's labels to the classes the
-head predicts, e.g. the pitch of a label that also carries an instrument family.
+head predicts, e.g. the pitch of a label that also carries an instrument family
+(:class:`~audiogan.nn.LabelFactor`); ``head`` picks the head of a critic with several
+(``classify(x, head)``, :class:`~audiogan.nn.GANSynthCritic`'s ``head_classes``): one term per
+factor, a pitch head and a family head, each with its own ``target``.
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ __all__ = [
 ]
 
 
-def classifier_logits(critic: nn.Module, x: torch.Tensor, name: str) -> torch.Tensor:
-    """``critic.classify(x)`` (unwrapping DDP), checked to be ``(batch, n)``.
+def classifier_logits(critic: nn.Module, x: torch.Tensor, name: str, head: int = 0) -> torch.Tensor:
+    """``critic.classify(x)`` (unwrapping DDP), or ``critic.classify(x, head)`` for a head
+    other than 0, checked to be ``(batch, n)``.
 
     Give the eager critic, not a ``torch.compile`` wrapper (the Trainer's penalties get its eager
     critic).
@@ -52,7 +56,7 @@ def classifier_logits(critic: nn.Module, x: torch.Tensor, name: str) -> torch.Te
             f"{name}: the critic {type(module).__name__} has no classify(x) -> (batch, "
             "num_classes) method (an auxiliary classifier head, e.g. GANSynthCritic)"
         )
-    logits = classify(x)
+    logits = classify(x) if head == 0 else classify(x, head)
     if not isinstance(logits, torch.Tensor) or logits.dim() != 2 or logits.shape[0] != x.shape[0]:
         got = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
         raise ValueError(
@@ -80,6 +84,7 @@ class AuxiliaryClassifierCriticLoss(WeightedPenalty):
         on_fake: Also classify the fakes (with the labels they were made for), as AC-GAN and
             TF-GAN do; False trains the head on real data only.
         target: Maps labels ``(batch,)`` to the head's classes (default: the labels).
+        head: Which head of the critic (``classify(x, head)``; 0: ``classify(x)``).
 
     Attributes:
         last_accuracy: The head's accuracy on the last real batch (a detached ``()`` tensor).
@@ -90,9 +95,10 @@ class AuxiliaryClassifierCriticLoss(WeightedPenalty):
         weight: float = 10.0,
         on_fake: bool = True,
         target: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        head: int = 0,
     ) -> None:
         super().__init__(weight)
-        self.on_fake, self.target = bool(on_fake), target
+        self.on_fake, self.target, self.head = bool(on_fake), target, int(head)
         self.last_accuracy: torch.Tensor | None = None
 
     def term(
@@ -101,11 +107,12 @@ class AuxiliaryClassifierCriticLoss(WeightedPenalty):
         """The unweighted ``()`` loss on ``real`` and ``fake`` ``(batch, *feature_shape)``."""
         name = "AuxiliaryClassifierCriticLoss"
         y = _targets(labels, self.target, name)
-        logits = classifier_logits(critic, real, name)
+        logits = classifier_logits(critic, real, name, self.head)
         loss = F.cross_entropy(logits.float(), y)
         self.last_accuracy = (logits.argmax(dim=1) == y).float().mean().detach()
         if self.on_fake:
-            loss = loss + F.cross_entropy(classifier_logits(critic, fake, name).float(), y)
+            fake_logits = classifier_logits(critic, fake, name, self.head)
+            loss = loss + F.cross_entropy(fake_logits.float(), y)
         return loss
 
 
@@ -118,19 +125,24 @@ class AuxiliaryClassifierGeneratorLoss:
     Args:
         critic: The critic with the auxiliary head.
         target: Maps labels ``(batch,)`` to the head's classes (default: the labels).
+        head: Which head of the critic (``classify(x, head)``; 0: ``classify(x)``).
     """
 
     def __init__(
-        self, critic: nn.Module, target: Callable[[torch.Tensor], torch.Tensor] | None = None
+        self,
+        critic: nn.Module,
+        target: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        head: int = 0,
     ) -> None:
-        self.critic, self.target = critic, target
+        self.critic, self.target, self.head = critic, target, int(head)
 
     def __call__(self, step: Any) -> torch.Tensor:
         """The unweighted ``()`` loss of a :class:`~audiogan.train.GeneratorStep`'s fakes and
         labels."""
         name = "AuxiliaryClassifierGeneratorLoss"
         y = _targets(step.labels, self.target, name)
-        return F.cross_entropy(classifier_logits(self.critic, step.fake, name).float(), y)
+        logits = classifier_logits(self.critic, step.fake, name, self.head)
+        return F.cross_entropy(logits.float(), y)
 
 
 class DriftPenalty(WeightedPenalty):

@@ -33,6 +33,7 @@ from audiogan.metrics.audio import (
     ndb_score,
     predict_logits,
 )
+from audiogan.metrics.centroid import nearest_centroid_accuracy, timbre_features
 from audiogan.metrics.classification_score import classification_accuracy_score
 from audiogan.metrics.classifier_training import (
     evaluate_classifier,
@@ -115,6 +116,8 @@ from audiogan.metrics.vocoder import (
 __all__ = [
     "harmonic_profile",
     "timbre_constancy",
+    "nearest_centroid_accuracy",
+    "timbre_features",
     "hz_to_midi",
     "note_pitch",
     "pitch_accuracy",

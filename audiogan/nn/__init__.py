@@ -18,6 +18,13 @@ from audiogan.nn.critic2d import ConvCritic2d
 from audiogan.nn.critic2d_ac import AuxiliaryConvCritic2d
 from audiogan.nn.critic_ensemble import CriticEnsemble
 from audiogan.nn.deep_griffin_lim import DeepGriffinLimGenerator, mel_pseudo_inverse
+from audiogan.nn.factored import (
+    FactoredOneHot,
+    FactoredProjection,
+    LabelFactor,
+    join_labels,
+    split_labels,
+)
 from audiogan.nn.gansynth import (
     EqualizedConv2d,
     EqualizedLinear,
@@ -134,6 +141,11 @@ __all__ = [
     "ConvGenerator2d",
     "CriticEnsemble",
     "HiFiGANGenerator",
+    "FactoredOneHot",
+    "FactoredProjection",
+    "LabelFactor",
+    "join_labels",
+    "split_labels",
     "LabelEmbedding",
     "MinibatchStdDev",
     "MultiPeriodCritic",

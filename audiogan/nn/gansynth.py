@@ -38,6 +38,7 @@ from audiogan.nn.conditioning import (
     conditioning_vector,
     vector_conditioning,
 )
+from audiogan.nn.factored import FactoredProjection, split_labels
 from audiogan.nn.latent import LatentMixin
 from audiogan.nn.minibatch_std import MinibatchStdDev
 from audiogan.registry import register
@@ -186,6 +187,15 @@ class GANSynthGenerator(LatentMixin, nn.Module):
             coarse grid place only slowly. Zero at the start; stored divided by
             ``class_bias_gain`` so that it learns that many times faster than the weights.
         class_bias_gain: The learning-rate multiplier of ``class_bias``.
+        class_bias_factors: For labels that join several factors (:mod:`audiogan.nn.factored`,
+            e.g. ``(13, 4)`` for 13 pitches and 4 instrument families): ``class_bias`` keeps a
+            map per value of each factor (13 + 4) and adds one of each, rather than a map per
+            joint class (52), so each map learns from every note that shares its factor.
+        class_bias_interaction: With ``class_bias_factors``: also keep a map per joint class
+            (52) and add it to the factors' maps, as the interaction term of a two-way model
+            (pitch + family + pair): the pitch's map learns from all of its notes, and the
+            pair's map holds what the family changes at that pitch (a family's partials move
+            with the pitch, which one map per family cannot follow).
         equalized: ProGAN's and GANSynth's equalized learning rate
             (:class:`EqualizedConv2d`) in every convolution and linear layer.
 
@@ -207,6 +217,8 @@ class GANSynthGenerator(LatentMixin, nn.Module):
         out_activation: str | None = None,
         class_bias: bool = False,
         class_bias_gain: float = 10.0,
+        class_bias_factors: Sequence[int] | None = None,
+        class_bias_interaction: bool = False,
         equalized: bool = False,
     ) -> None:
         super().__init__()
@@ -233,6 +245,16 @@ class GANSynthGenerator(LatentMixin, nn.Module):
             raise ValueError(f"{name}: class_bias needs num_classes >= 1")
         if class_bias_gain <= 0:
             raise ValueError(f"{name}: class_bias_gain must be > 0, got {class_bias_gain}")
+        factors = None if class_bias_factors is None else [int(k) for k in class_bias_factors]
+        if factors is not None and (
+            not class_bias or not factors or min(factors) < 1 or math.prod(factors) != num_classes
+        ):
+            raise ValueError(
+                f"{name}: class_bias_factors {factors} needs class_bias and positive counts whose "
+                f"product is num_classes ({num_classes})"
+            )
+        if class_bias_interaction and factors is None:
+            raise ValueError(f"{name}: class_bias_interaction needs class_bias_factors")
         self.config = {
             "latent_dim": latent_dim,
             "out_shape": list(out_shape),
@@ -245,6 +267,8 @@ class GANSynthGenerator(LatentMixin, nn.Module):
             "out_activation": out_activation,
             "class_bias": bool(class_bias),
             "class_bias_gain": float(class_bias_gain),
+            **({} if factors is None else {"class_bias_factors": factors}),
+            **({"class_bias_interaction": True} if class_bias_interaction else {}),
             "equalized": bool(equalized),
         }
         self.out_activation = out_activation
@@ -265,10 +289,13 @@ class GANSynthGenerator(LatentMixin, nn.Module):
         )
         self.to_features = _conv(channels[-1], out_shape[0], 1, eq)
         self.class_bias_gain = float(class_bias_gain)
+        self.class_bias_factors = None if factors is None else tuple(factors)
+        self.class_bias_interaction = bool(class_bias_interaction)
+        maps = num_classes if factors is None else sum(factors)
+        if self.class_bias_interaction:
+            maps += num_classes
         self.class_bias = (
-            nn.Parameter(torch.zeros(num_classes, out_shape[0], out_shape[1], 1))
-            if class_bias
-            else None
+            nn.Parameter(torch.zeros(maps, out_shape[0], out_shape[1], 1)) if class_bias else None
         )
         he_init_(self)
 
@@ -289,8 +316,24 @@ class GANSynthGenerator(LatentMixin, nn.Module):
             h = stage(F.interpolate(h, scale_factor=2.0, mode="nearest"))
         out = self.to_features(h)
         if self.class_bias is not None:
-            out = out + self.class_bias_gain * self.class_bias[labels.long()]
+            out = out + self.class_bias_gain * self._class_maps(labels)
         return torch.tanh(out) if self.out_activation == "tanh" else out
+
+    def _class_maps(self, labels: torch.Tensor) -> torch.Tensor:
+        """The ``class_bias`` of ``labels``: ``(batch, channels, freq, 1)``. With factors, the
+        rows are each factor's maps in turn, then (``class_bias_interaction``) the joint
+        classes'."""
+        if self.class_bias_factors is None:
+            return self.class_bias[labels.long()]
+        maps, offset = 0, 0
+        for factor, size in zip(
+            split_labels(labels, self.class_bias_factors), self.class_bias_factors, strict=True
+        ):
+            maps = maps + self.class_bias[factor + offset]
+            offset += size
+        if self.class_bias_interaction:
+            maps = maps + self.class_bias[labels.long() + offset]
+        return maps
 
 
 @register
@@ -305,7 +348,13 @@ class GANSynthCritic(nn.Module):
     Args:
         in_shape: ``(channels, freq, frames)``; ``freq`` and ``frames`` multiples of
             ``2**num_stages``.
-        num_classes: Classes the head predicts (0: no head).
+        num_classes: Classes of the labels (0: no head). The head predicts them, unless
+            ``head_classes`` says otherwise.
+        head_classes: The classes of each head, when the labels join several factors
+            (:mod:`audiogan.nn.factored`): ``(13, 4)`` for labels of 13 pitches and 4 families
+            (``num_classes`` 52), a head for the pitch and one for the family (default:
+            ``(num_classes,)``). The heads share one linear layer, ``head``, of
+            ``sum(head_classes)`` outputs.
         width: Widest stage; stages follow :func:`gansynth_widths` reversed.
         channels: Explicit widths, from the input stage to the last (``num_stages + 1``).
         num_stages: Halving stages.
@@ -315,12 +364,18 @@ class GANSynthCritic(nn.Module):
             (Miyato & Koyama 2018, :class:`~audiogan.nn.Projection`; needs ``num_classes``),
             so the score itself judges whether a note fits its pitch; without it the score
             ignores the labels.
+        projection_factors: For labels that join several factors (``(13, 4)``: pitch and
+            family): the projection keeps a vector per value of each factor and adds their
+            inner products (:class:`~audiogan.nn.FactoredProjection`), rather than a vector
+            per joint class (:class:`~audiogan.nn.Projection`), so each pitch's vector learns
+            from all of that pitch's notes (needs ``projection``; the counts' product is
+            ``num_classes``).
         equalized: The equalized learning rate (:class:`EqualizedConv2d`) in every
             convolution and linear layer but the head's.
 
     Shapes:
         ``forward(x (batch, *in_shape), labels=None) -> (batch,)``;
-        ``classify(x) -> (batch, num_classes)``.
+        ``classify(x, head=0) -> (batch, head_classes[head])``.
     """
 
     def __init__(
@@ -328,11 +383,13 @@ class GANSynthCritic(nn.Module):
         in_shape: Sequence[int] = (2, 1024, 128),
         *,
         num_classes: int = 0,
+        head_classes: Sequence[int] | None = None,
         width: int = 256,
         channels: Sequence[int] | None = None,
         num_stages: int = 6,
         minibatch_std: bool = True,
         projection: bool = False,
+        projection_factors: Sequence[int] | None = None,
         equalized: bool = False,
     ) -> None:
         super().__init__()
@@ -348,14 +405,32 @@ class GANSynthCritic(nn.Module):
             raise ValueError(
                 f"{name}: channels must hold num_stages + 1 = {num_stages + 1} positive widths, got {channels}"
             )
+        heads = [num_classes] if head_classes is None else [int(k) for k in head_classes]
+        if num_classes and (not heads or min(heads) < 1 or math.prod(heads) != num_classes):
+            raise ValueError(
+                f"{name}: head_classes {heads} must be positive counts whose product is "
+                f"num_classes ({num_classes})"
+            )
+        if head_classes is not None and not num_classes:
+            raise ValueError(f"{name}: head_classes {heads} needs num_classes >= 1")
+        factors = None if projection_factors is None else [int(k) for k in projection_factors]
+        if factors is not None and (
+            not projection or not factors or min(factors) < 1 or math.prod(factors) != num_classes
+        ):
+            raise ValueError(
+                f"{name}: projection_factors {factors} needs projection and positive counts whose "
+                f"product is num_classes ({num_classes})"
+            )
         self.config = {
             "in_shape": list(in_shape),
             "num_classes": num_classes,
+            **({} if head_classes is None else {"head_classes": heads}),
             "width": width,
             "channels": channels,
             "num_stages": num_stages,
             "minibatch_std": minibatch_std,
             "projection": bool(projection),
+            **({} if factors is None else {"projection_factors": factors}),
             "equalized": bool(equalized),
         }
         if projection and not num_classes:
@@ -378,8 +453,15 @@ class GANSynthCritic(nn.Module):
         self.last = nn.Sequential(*_conv_act(last + int(minibatch_std), last, False, eq))
         features = last * grid[0] * grid[1]
         self.score = _linear(features, 1, eq)
-        self.head = AuxiliaryClassifier(features, num_classes) if num_classes else None
-        self.projection = Projection(num_classes, features) if projection else None
+        self.head_classes = tuple(heads) if num_classes else ()
+        self.head = AuxiliaryClassifier(features, sum(heads)) if num_classes else None
+        self.projection: nn.Module | None = None
+        if projection:
+            self.projection = (
+                Projection(num_classes, features)
+                if factors is None
+                else FactoredProjection(factors, features)
+            )
         he_init_(self)
         self._cache = ClassifierCache(self.score.weight)
 
@@ -406,15 +488,23 @@ class GANSynthCritic(nn.Module):
             score = score + self.projection(h, labels)
         return score
 
-    def classify(self, x: torch.Tensor) -> torch.Tensor:
-        """Class logits ``(batch, num_classes)`` of ``x`` from the auxiliary head.
+    def classify(self, x: torch.Tensor, head: int = 0) -> torch.Tensor:
+        """Logits ``(batch, head_classes[head])`` of ``x`` from auxiliary head ``head``.
 
         Raises:
-            ValueError: If the critic has no head (``num_classes=0``).
+            ValueError: If the critic has no head (``num_classes=0``) or no head ``head``.
         """
         if self.head is None:
             raise ValueError("GANSynthCritic.classify: the critic has no head (num_classes=0)")
-        return self._cache.get(x, lambda t: self.head(self._trunk(t)))
+        if not 0 <= head < len(self.head_classes):
+            raise ValueError(
+                f"GANSynthCritic.classify: no head {head}; the heads predict {list(self.head_classes)} classes"
+            )
+        logits = self._cache.get(x, lambda t: self.head(self._trunk(t)))
+        if len(self.head_classes) == 1:
+            return logits
+        start = sum(self.head_classes[:head])
+        return logits[:, start : start + self.head_classes[head]]
 
     def train(self, mode: bool = True) -> GANSynthCritic:
         self._cache.clear()

@@ -23,6 +23,17 @@ and the IF of the real notes' silent bins is set to 0 (``quiet_if=False``: those
 silent whatever their IF, and their phase noise was the critic's easiest cue).
 ``--data DIR`` trains on a folder of NSynth-style notes (:class:`~audiogan.data.NoteFolder`).
 
+``--set families=true`` conditions on the instrument family too (the built-in notes' four
+timbre families, or a folder's families read from its file names): the labels join pitch and
+family (:class:`~audiogan.data.NoteFamilies`, ``"fm-60"``), and every conditional part is
+factored so that what is learned of a pitch is learned from all of its notes: the generator
+reads both one-hots (:class:`~audiogan.nn.FactoredOneHot`) and adds a map of the pitch, one
+of the family and one of the pair (``class_bias_interaction``), the critic's projection is the
+sum of a pitch vector's and a family vector's inner products with its features
+(:class:`~audiogan.nn.FactoredProjection`), and a second auxiliary head predicts the family
+beside the pitch head (AC-GAN's classifier, one head per factor; the ``gansynth`` how-to has
+the measurements).
+
 ``full_size`` is GANSynth's best model (IF-Mel, high frequency resolution) as a
 fixed-resolution network: 4 s at 16 kHz, ``n_fft`` 2048, hop 512, 128 frames of 1024 mel bands,
 MIDI 24-84 (61 pitches), latent 256, widths 256-256-256-256-128-64-32 from a 2x16 grid, batch 8.
@@ -45,7 +56,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from audiogan.data import FeatureCache, NoteFolder, SynthNotes
+from audiogan.data import NOTE_FAMILIES, FeatureCache, NoteFamilies, NoteFolder, SynthNotes
 from audiogan.frontends import InstantaneousFrequency
 from audiogan.losses import (
     AuxiliaryClassifierCriticLoss,
@@ -55,9 +66,16 @@ from audiogan.losses import (
     Penalties,
     Wasserstein,
 )
-from audiogan.nn import GANSynthCritic, GANSynthGenerator
+from audiogan.nn import FactoredOneHot, GANSynthCritic, GANSynthGenerator, LabelFactor
 from audiogan.recipes.checks import at_least, between, non_negative, optional
-from audiogan.recipes.recipe import ConfigError, GanRun, Recipe, RunConfig, run_options
+from audiogan.recipes.recipe import (
+    ConfigError,
+    GanRun,
+    Recipe,
+    RunConfig,
+    load_run_config,
+    run_options,
+)
 from audiogan.recipes.spectrogram import SpectrogramData, gan_callbacks, real_examples
 from audiogan.train import Trainer, seed_everything
 
@@ -102,6 +120,20 @@ class Config(RunConfig):
         quiet_if: Keep the IF of the real notes' silent bins (those at the magnitude floor,
             silent whatever their IF); False sets it to 0 (:func:`quiet_if_to_zero`).
         projection: The critic's score also reads the pitch by projection.
+        families: Condition on the instrument family too: the generator on (pitch, family),
+            the critic's projection on the pitch and the family, each with its own vectors
+            (:class:`~audiogan.nn.FactoredProjection`), and a second head of the critic
+            predicts the family (AC-GAN). Off by default; runs made before it existed lack it
+            in their ``recipe.json`` and resume with it off, as they were made.
+        family_weight: With ``families``: the weight of the critic's and the generator's family
+            cross-entropies (0: none; the projection alone reads the family).
+        class_bias_factored: With ``families``: ``class_bias`` keeps a map per pitch plus a
+            map per family, added (:class:`~audiogan.nn.GANSynthGenerator`'s
+            ``class_bias_factors``); False: a map per (pitch, family) pair only.
+        class_bias_interaction: With ``families`` and ``class_bias_factored``: a map per
+            (pitch, family) pair too, added to the pitch's and the family's
+            (``class_bias_interaction``): what a family changes at each pitch. Pitch-only runs
+            ignore this setting and the one above.
         equalized: ProGAN's equalized learning rate in both networks.
         ema: EMA decay of the generator used for sampling, or None.
         cache: Precompute the features into ``OUT/cache``.
@@ -135,6 +167,10 @@ class Config(RunConfig):
     class_bias_gain: float = 10.0
     quiet_if: bool = False
     projection: bool = True
+    families: bool = False
+    family_weight: float = 10.0
+    class_bias_factored: bool = True
+    class_bias_interaction: bool = True
     equalized: bool = False
     ema: float | None = 0.99
     cache: bool = True
@@ -180,11 +216,13 @@ def note_frontend(config: Config) -> InstantaneousFrequency:
 
 
 def note_clips(config: Config, num_samples: int) -> Dataset:
-    """Notes ``((1, num_samples), pitch class)``: the ``data`` folder or the built-in notes.
+    """Notes ``((1, num_samples), class)``: the ``data`` folder or the built-in notes, whose
+    class is the pitch, or with ``families`` the pitch and the family
+    (:class:`~audiogan.data.NoteFamilies`).
 
     Raises:
-        ConfigError: For a missing folder, one without notes at the pitches, or pitches the
-            built-in notes cannot make.
+        ConfigError: For a missing folder, one without notes at the pitches, pitches the
+            built-in notes cannot make, or (with ``families``) file names that carry no family.
     """
     pitches = list(range(config.pitch_min, config.pitch_max + 1))
     if not pitches:
@@ -195,14 +233,16 @@ def note_clips(config: Config, num_samples: int) -> Dataset:
         if config.data is not None:
             if not Path(config.data).is_dir():
                 raise ConfigError(f"--data {config.data}: no such folder")
-            return NoteFolder(config.data, pitches, config.sample_rate, num_samples)
-        return SynthNotes(
-            config.notes_per_pitch,
-            pitches,
-            sample_rate=config.sample_rate,
-            num_samples=num_samples,
-            seed=config.seed,
-        )
+            notes: Dataset = NoteFolder(config.data, pitches, config.sample_rate, num_samples)
+        else:
+            notes = SynthNotes(
+                config.notes_per_pitch,
+                pitches,
+                sample_rate=config.sample_rate,
+                num_samples=num_samples,
+                seed=config.seed,
+            )
+        return NoteFamilies(notes) if config.families else notes
     except ValueError as e:
         raise ConfigError(str(e)) from e
 
@@ -253,12 +293,13 @@ class _QuietIFEncoder(nn.Module):
         return quiet_if_to_zero(self.frontend(wave))
 
 
-def note_data(config: Config) -> SpectrogramData:
-    """The notes as features (cached under ``OUT/cache`` when ``cache``), with a few reals;
-    with ``quiet_if`` off, the IF of bins at the magnitude floor is 0
-    (:func:`quiet_if_to_zero`)."""
+def note_data(config: Config, clips: Dataset | None = None) -> SpectrogramData:
+    """The notes (``clips``, default :func:`note_clips`) as features (cached under
+    ``OUT/cache`` when ``cache``), with a real note per class; with ``quiet_if`` off, the IF of
+    bins at the magnitude floor is 0 (:func:`quiet_if_to_zero`)."""
     frontend = note_frontend(config)
-    clips = note_clips(config, frontend.num_samples_for_frames())
+    if clips is None:
+        clips = note_clips(config, frontend.num_samples_for_frames())
     classes = list(clips.classes)
     preprocess: nn.Module | None
     if config.cache:
@@ -273,27 +314,45 @@ def note_data(config: Config) -> SpectrogramData:
     return SpectrogramData(dataset, classes, frontend, preprocess, real, real_labels)  # type: ignore[arg-type]
 
 
-def models(config: Config, num_classes: int = 0) -> tuple[GANSynthGenerator, GANSynthCritic]:
+def models(
+    config: Config, num_classes: int = 0, num_families: int = 0
+) -> tuple[GANSynthGenerator, GANSynthCritic]:
     """GANSynth's generator and critic for the config's feature shape, conditioned on
-    ``num_classes`` pitches (0: unconditional)."""
+    ``num_classes`` pitches (0: unconditional), and with ``families`` on ``num_families``
+    families too (0: the built-in notes' four): labels ``pitch * num_families + family``."""
     shape = note_frontend(config).feature_shape
+    sizes = (num_classes, num_families or len(NOTE_FAMILIES))
+    factored = config.families and num_classes > 0
+    conditioning: Any = FactoredOneHot(sizes) if factored else "onehot"
+    if factored:
+        num_classes = sizes[0] * sizes[1]
     try:
         generator = GANSynthGenerator(
             config.latent_dim,
             shape,
             num_classes=num_classes,
+            conditioning=conditioning,
             width=config.width,
             num_stages=config.num_stages,
             class_bias=config.class_bias and num_classes > 0,
             class_bias_gain=config.class_bias_gain,
+            class_bias_factors=sizes
+            if factored and config.class_bias and config.class_bias_factored
+            else None,
+            class_bias_interaction=factored
+            and config.class_bias
+            and config.class_bias_factored
+            and config.class_bias_interaction,
             equalized=config.equalized,
         )
         critic = GANSynthCritic(
             shape,
             num_classes=num_classes,
+            head_classes=sizes if factored else None,
             width=config.width,
             num_stages=config.num_stages,
             projection=config.projection and num_classes > 0,
+            projection_factors=sizes if factored and config.projection else None,
             equalized=config.equalized,
         )
     except ValueError as e:  # freq or frames not a multiple of 2**num_stages
@@ -301,17 +360,57 @@ def models(config: Config, num_classes: int = 0) -> tuple[GANSynthGenerator, GAN
     return generator, critic
 
 
+def _check_families_unchanged(config: Config) -> None:
+    """Refuse to resume a run's checkpoints with ``families`` other than they were made with
+    (the generator's conditioning and the critic's heads differ)."""
+    out = Path(config.out)
+    if not any((out / "checkpoints").glob("*.pt")):
+        return
+    try:
+        _, saved = load_run_config(out)
+    except (ConfigError, OSError, ValueError):
+        return  # resuming reports it
+    before = saved.get("families", False)
+    if before in (True, False) and before != config.families:
+        made = "with" if before else "without"
+        raise ConfigError(
+            f"{out} holds checkpoints trained {made} family conditioning (families={before}), "
+            f"which cannot resume with families={config.families}: the generator's conditioning "
+            "and the critic's heads differ. Leave families as the run had it, or choose another --out"
+        )
+
+
 def build(config: Config) -> GanRun:
     """Data, networks, losses and Trainer of GANSynth."""
     seed_everything(config.seed)
-    data = note_data(config)
-    generator, critic = models(config, len(data.classes))
-    penalties: list[Any] = [
-        AuxiliaryClassifierCriticLoss(
-            config.ac_weight, on_fake=config.ac_on_fake
-        ),  # first: reuses the scored batches
-        GradientPenalty(weight=config.gp_weight),
+    _check_families_unchanged(config)
+    frontend = note_frontend(config)
+    clips = note_clips(config, frontend.num_samples_for_frames())
+    data = note_data(config, clips)
+    metadata: dict[str, Any] = {"class_names": data.classes}
+    pitch_target = family_target = None
+    if config.families:
+        sizes = (len(clips.pitches), len(clips.families))  # type: ignore[attr-defined]
+        pitch_target, family_target = LabelFactor(sizes, 0), LabelFactor(sizes, 1)
+        metadata |= {"pitches": clips.pitches, "families": clips.families}  # type: ignore[attr-defined]
+        generator, critic = models(config, *sizes)
+    else:
+        generator, critic = models(config, len(data.classes))
+    penalties: list[Any] = [  # first: the AC terms reuse the scored batches
+        AuxiliaryClassifierCriticLoss(config.ac_weight, config.ac_on_fake, pitch_target)
     ]
+    generator_losses: dict[str, Any] = {
+        "pitch": (config.ac_weight, AuxiliaryClassifierGeneratorLoss(critic, pitch_target))
+    }
+    if family_target is not None and config.family_weight > 0:
+        penalties.append(
+            AuxiliaryClassifierCriticLoss(config.family_weight, config.ac_on_fake, family_target, 1)
+        )
+        generator_losses["family"] = (
+            config.family_weight,
+            AuxiliaryClassifierGeneratorLoss(critic, family_target, 1),
+        )
+    penalties.append(GradientPenalty(weight=config.gp_weight))
     if config.drift > 0:
         penalties.append(DriftPenalty(config.drift))
     trainer = Trainer(
@@ -319,7 +418,7 @@ def build(config: Config) -> GanRun:
         critic,
         Wasserstein(),
         Penalties(*penalties),
-        generator_losses={"pitch": (config.ac_weight, AuxiliaryClassifierGeneratorLoss(critic))},
+        generator_losses=generator_losses,
         generator_lr=config.lr,
         critic_lr=config.lr,
         betas=(0.0, 0.99),
@@ -330,7 +429,7 @@ def build(config: Config) -> GanRun:
         callbacks=gan_callbacks(
             config, data.frontend, data.classes, data.real, data.real_labels, config.fakes_per_class
         ),
-        metadata={"class_names": data.classes},
+        metadata=metadata,
         **run_options(config),
     )
     return GanRun("gansynth", config, trainer, data.loader(config))
@@ -347,15 +446,23 @@ def evaluate(run_dir: Path, config: Config) -> str:
     the real notes' log-mels (cached in ``run_dir/eval``), fakes against all real notes, beside
     the real notes split in two halves. Timbre constancy
     (:func:`~audiogan.metrics.timbre_constancy`): 6 latents, each at 5 pitches spread over the
-    range.
+    range (with ``families``, latent ``i`` in family ``i mod families``).
+
+    With ``families``, the notes are made per (pitch, family) and their family is read by a
+    nearest-centroid classifier of the real notes' :func:`~audiogan.metrics.timbre_features`
+    (harmonic levels and loudness envelope; :func:`~audiogan.metrics.nearest_centroid_accuracy`,
+    no training, independent of the critic); the real notes get the same test, each left out
+    of its own centroid.
     """
     from audiogan.frontends import LogMel
     from audiogan.metrics import (
         embed_features,
         frechet_embedding_distance,
         ndb_score,
+        nearest_centroid_accuracy,
         pitch_accuracy,
         timbre_constancy,
+        timbre_features,
         train_or_load_classifier,
     )
     from audiogan.nn import RecurrentClassifier
@@ -365,17 +472,20 @@ def evaluate(run_dir: Path, config: Config) -> str:
     config = dataclasses.replace(config, out=str(run_dir))
     frontend = note_frontend(config)
     clips = note_clips(config, frontend.num_samples_for_frames())
-    pitches = torch.tensor([int(c) for c in clips.classes])
+    pitches = torch.tensor(clips.pitches)  # type: ignore[attr-defined]
+    num_families = len(clips.families) if config.families else 1  # type: ignore[attr-defined]
     real = torch.stack([clips[i][0][0] for i in range(len(clips))])  # (n, time)
-    real_labels = torch.tensor(clips.labels)
+    real_classes = torch.tensor(clips.labels)  # pitch * num_families + family
+    real_labels = real_classes // num_families  # the pitch
     generator = load_generator(checkpoint)
     g = torch.Generator().manual_seed(config.seed + 1)
-    labels = torch.arange(len(pitches)).repeat_interleave(config.eval_fakes)
+    classes = torch.arange(len(clips.classes)).repeat_interleave(config.eval_fakes)  # type: ignore[attr-defined]
+    labels = classes // num_families
     with torch.no_grad():
         fake = torch.cat(
             [
                 frontend.decode(generator(generator.sample_latent(len(chunk), generator=g), chunk))
-                for chunk in labels.split(64)
+                for chunk in classes.split(64)
             ]
         )
     sr = config.sample_rate
@@ -383,6 +493,17 @@ def evaluate(run_dir: Path, config: Config) -> str:
     acc_fake = pitch_accuracy(fake, pitches[labels], sr)
     acc_real = pitch_accuracy(real, pitches[real_labels], sr)
     lines.append(f"pitch accuracy (YIN, +-0.5 semitone): fake {acc_fake:.3f}, real {acc_real:.3f}")
+    if config.families:
+        real_timbre = timbre_features(real, pitches[real_labels], sr)
+        fake_timbre = timbre_features(fake, pitches[labels], sr)
+        family = nearest_centroid_accuracy(
+            real_timbre, real_classes % num_families, fake_timbre, classes % num_families
+        )
+        lines.append(
+            f"family accuracy (nearest real family centroid of timbre features, chance "
+            f"{1 / num_families:.2f}): fake {family['fake']:.3f}, real (leave-one-out) "
+            f"{family['real']:.3f}"
+        )
 
     mel = LogMel(sample_rate=sr, n_fft=1024, hop_length=256, n_mels=64)
     real_mel, fake_mel = mel.encode(real), mel.encode(fake)  # (n, 1, 64, frames)
@@ -412,7 +533,12 @@ def evaluate(run_dir: Path, config: Config) -> str:
     z = generator.sample_latent(6, generator=torch.Generator().manual_seed(config.seed + 2))
     with torch.no_grad():
         grid = torch.stack(
-            [frontend.decode(generator(zi.expand(len(spread), -1), spread)) for zi in z]
+            [
+                frontend.decode(
+                    generator(zi.expand(len(spread), -1), spread * num_families + i % num_families)
+                )
+                for i, zi in enumerate(z)
+            ]
         )  # (latents, pitches, time)
     timbre = timbre_constancy(grid, pitches[spread], sr)
     lines.append(
@@ -450,6 +576,7 @@ RECIPE = Recipe(
         "pitch_max": between(21, 108),
         "notes_per_pitch": optional(at_least(1)),
         "ac_weight": non_negative(),
+        "family_weight": non_negative(),
         "drift": non_negative(),
         "num_stages": at_least(0),
         "eval_fakes": at_least(1),

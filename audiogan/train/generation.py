@@ -198,6 +198,7 @@ def generate(
     class_names: Sequence[str] | None = None,
     use_ema: bool = True,
     classes: Sequence[str | int] | None = None,
+    families: Sequence[str] | None = None,
 ) -> list[Path]:
     """Sample a checkpoint's generator and write the samples through the frontend's ``save``.
 
@@ -222,7 +223,12 @@ def generate(
         class_names: Names of the classes for file names; default: the checkpoint's
             ``metadata["class_names"]``, else ``class_0`` ....
         use_ema: Use the EMA weights when the checkpoint has them.
-        classes: Only these classes (names or indices); default every class.
+        classes: Only these classes (names or indices); default every class. For a note
+            generator conditioned on pitch and instrument family (its ``metadata`` lists
+            ``pitches`` and ``families``; classes ``"<family>-<pitch>"``, label ``pitch *
+            families + family``), a pitch's name (``"60"``) means every family at that pitch.
+        families: Only the classes of these instrument families (a family-conditioned note
+            generator's ``metadata["families"]``); default every family.
 
     Returns:
         The files written, class by class.
@@ -230,7 +236,8 @@ def generate(
     Raises:
         ValueError: If ``fakes_per_class < 1``, the generator or frontend cannot be rebuilt, or
             ``class_names`` does not have one name per class, or ``classes`` names a class the
-            generator does not have.
+            generator does not have, or ``families`` are given for a generator not
+            conditioned on a family or name a family it does not have.
     """
     if fakes_per_class < 1:
         raise ValueError(f"generate: fakes_per_class must be >= 1, got {fakes_per_class}")
@@ -252,6 +259,9 @@ def generate(
             f"generate: class_names has {len(class_names)} names but the generator has {num_classes} classes"
         )
 
+    metadata = state.get("metadata") or {}
+    known = [str(f) for f in metadata.get("families") or []] if num_classes else []
+    pitch_names = [str(p) for p in metadata.get("pitches") or []] if known else []
     chosen = list(range(num_classes))
     if classes is not None:
         if not num_classes:
@@ -259,10 +269,28 @@ def generate(
         names = [str(n) for n in class_names]
         chosen = []
         for c in classes:
+            if str(c) not in names and str(c) in pitch_names:  # every family at this pitch
+                first = pitch_names.index(str(c)) * len(known)
+                chosen += range(first, first + len(known))
+                continue
             index = names.index(str(c)) if str(c) in names else c
             if not isinstance(index, int) or not 0 <= index < num_classes:
                 raise ValueError(f"generate: no class {c!r}; the classes are {', '.join(names)}")
             chosen.append(index)
+    if families is not None:
+        if not known:
+            raise ValueError(
+                f"generate: families {list(families)} were given but {checkpoint} is not "
+                "conditioned on an instrument family (its metadata lists no families)"
+            )
+        unknown = [f for f in families if str(f) not in known]
+        if unknown:
+            raise ValueError(
+                f"generate: no family {', '.join(map(repr, unknown))}; the families are "
+                f"{', '.join(known)}"
+            )
+        wanted = {known.index(str(f)) for f in families}
+        chosen = [c for c in chosen if c % len(known) in wanted]
     rng = torch.Generator(device=device).manual_seed(seed)
     groups: list[tuple[str, torch.Tensor | None]] = (
         [
