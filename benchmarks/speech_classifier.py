@@ -235,7 +235,7 @@ def report(folder: Path, samples: Path, seed: int = 0, cas_epochs: int = 20) -> 
         seed=seed,
     )
     lines = [
-        f"{len(fake)} samples in {samples} against {len(real)} held-out real clips (judge: {path})",
+        f"{len(fake)} fakes in {samples} against {len(real)} held-out real clips (judge: {path})",
         f"judge accuracy {overall:.3f}: {_per_class(classes, per_class)}",
         format_distribution_report(metrics),
     ]
