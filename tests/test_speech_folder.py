@@ -98,7 +98,7 @@ def test_command_line_makes_the_folder_and_the_judge_scores_it(tmp_path: Path) -
     for i, path in enumerate(sorted((out / "train").rglob("*.wav"))):
         shutil.copy(path, samples / f"{path.parent.name}_{i:03d}.wav")
     text = judge.report(out, samples, cas_epochs=1)
-    assert "3 samples" in text and "judge accuracy" in text and "KID (unbiased" in text
+    assert "3 fakes" in text and "judge accuracy" in text and "KID (unbiased" in text
     assert "classification accuracy score" in text
 
 
