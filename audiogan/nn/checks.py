@@ -7,6 +7,7 @@ a ``Conv2d``. The messages always read ``"<owner>: <argument> must ..., got <val
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
@@ -80,6 +81,37 @@ def check_positive_ints(owner: str, name: str, values: Iterable[int]) -> list[in
     if not out or min(out) < 1:
         raise ValueError(f"{owner}: {name} must be positive integers, got {out}")
     return out
+
+
+def check_factors(
+    owner: str,
+    name: str,
+    factors: Iterable[int] | None,
+    num_classes: int,
+    needs: str = "",
+    enabled: bool = True,
+) -> list[int] | None:
+    """``factors`` (None, or the label factors' class counts) as a list whose product is
+    ``num_classes``: the sizes of a joint label such as (pitches, families).
+
+    Args:
+        needs: The argument the factors need, named in the message (``"projection"``).
+        enabled: Whether that argument is on (factors without it are an error).
+
+    Raises:
+        ValueError: E.g. ``"GANSynthCritic: projection_factors [5, 2] needs projection and
+            positive counts whose product is num_classes (15)"``.
+    """
+    if factors is None:
+        return None
+    counts = [int(k) for k in factors]
+    if not enabled or not counts or min(counts) < 1 or math.prod(counts) != num_classes:
+        what = f"needs {needs} and" if needs else "must be"
+        raise ValueError(
+            f"{owner}: {name} {counts} {what} positive counts whose product is num_classes "
+            f"({num_classes})"
+        )
+    return counts
 
 
 def check_choice(owner: str, name: str, value: T, allowed: Iterable[T]) -> T:

@@ -31,6 +31,7 @@ from torch import nn
 
 from audiogan._shapes import check_shape
 from audiogan.nn.auxiliary_classifier import AuxiliaryClassifier, ClassifierCache
+from audiogan.nn.checks import check_factors
 from audiogan.nn.conditioning import (
     ConditioningSpec,
     Projection,
@@ -245,14 +246,9 @@ class GANSynthGenerator(LatentMixin, nn.Module):
             raise ValueError(f"{name}: class_bias needs num_classes >= 1")
         if class_bias_gain <= 0:
             raise ValueError(f"{name}: class_bias_gain must be > 0, got {class_bias_gain}")
-        factors = None if class_bias_factors is None else [int(k) for k in class_bias_factors]
-        if factors is not None and (
-            not class_bias or not factors or min(factors) < 1 or math.prod(factors) != num_classes
-        ):
-            raise ValueError(
-                f"{name}: class_bias_factors {factors} needs class_bias and positive counts whose "
-                f"product is num_classes ({num_classes})"
-            )
+        factors = check_factors(
+            name, "class_bias_factors", class_bias_factors, num_classes, "class_bias", class_bias
+        )
         if class_bias_interaction and factors is None:
             raise ValueError(f"{name}: class_bias_interaction needs class_bias_factors")
         self.config = {
@@ -405,22 +401,12 @@ class GANSynthCritic(nn.Module):
             raise ValueError(
                 f"{name}: channels must hold num_stages + 1 = {num_stages + 1} positive widths, got {channels}"
             )
-        heads = [num_classes] if head_classes is None else [int(k) for k in head_classes]
-        if num_classes and (not heads or min(heads) < 1 or math.prod(heads) != num_classes):
-            raise ValueError(
-                f"{name}: head_classes {heads} must be positive counts whose product is "
-                f"num_classes ({num_classes})"
-            )
         if head_classes is not None and not num_classes:
-            raise ValueError(f"{name}: head_classes {heads} needs num_classes >= 1")
-        factors = None if projection_factors is None else [int(k) for k in projection_factors]
-        if factors is not None and (
-            not projection or not factors or min(factors) < 1 or math.prod(factors) != num_classes
-        ):
-            raise ValueError(
-                f"{name}: projection_factors {factors} needs projection and positive counts whose "
-                f"product is num_classes ({num_classes})"
-            )
+            raise ValueError(f"{name}: head_classes {list(head_classes)} needs num_classes >= 1")
+        heads = check_factors(name, "head_classes", head_classes, num_classes) or [num_classes]
+        factors = check_factors(
+            name, "projection_factors", projection_factors, num_classes, "projection", projection
+        )
         self.config = {
             "in_shape": list(in_shape),
             "num_classes": num_classes,
