@@ -59,13 +59,36 @@ def test_generator_and_critic_at_seed_and_test_sizes(out_shape: tuple[int, int, 
     base_t=st.integers(1, 3),
     channels=st.integers(1, 2),
     upsample=st.sampled_from(["transposed", "resize"]),
+    refine=st.integers(0, 2),
 )
 def test_generator_reaches_any_base_times_power_of_two(
-    n_up: int, base_f: int, base_t: int, channels: int, upsample: str
+    n_up: int, base_f: int, base_t: int, channels: int, upsample: str, refine: int
 ) -> None:
     shape = (channels, base_f * 2**n_up, base_t * 2**n_up)
-    g = ConvGenerator2d(4, shape, width=4, num_upsamples=n_up, upsample=upsample, norm="layer")
+    g = ConvGenerator2d(
+        4,
+        shape,
+        width=4,
+        num_upsamples=n_up,
+        upsample=upsample,
+        num_refine_convs=refine,
+        norm="layer",
+    )
     assert g(g.sample_latent(2)).shape == (2, *shape)
+
+
+def test_refine_convs_work_at_the_output_size() -> None:
+    plain = ConvGenerator2d(8, (1, 16, 16), width=16, num_upsamples=2)
+    g = ConvGenerator2d(8, (1, 16, 16), width=16, num_upsamples=2, num_refine_convs=2)
+    assert _convt_channels(g) == [(16, 8), (8, 4)]  # the last stage keeps 4 hidden maps
+    convs = [m for m in g.stages if isinstance(m, nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels, c.stride) for c in convs] == [
+        (4, 4, (1, 1)),
+        (4, 1, (1, 1)),
+    ]
+    assert g(g.sample_latent(3)).shape == (3, 1, 16, 16)
+    assert "num_refine_convs" not in plain.config  # older configs and checkpoints stay as they were
+    assert ConvGenerator2d(**g.config).state_dict().keys() == g.state_dict().keys()
 
 
 def test_output_activations() -> None:
@@ -109,6 +132,7 @@ def test_generator_output_depends_on_label(conditioning: str) -> None:
         ({"out_shape": (1, 16, 16), "num_upsamples": -1}, "num_upsamples"),
         ({"channels": [8, 4]}, "one per upsampling stage"),
         ({"upsample": "bilinear"}, "upsample"),
+        ({"num_refine_convs": -1}, "num_refine_convs"),
         ({"norm": "spectral"}, "norm"),
         ({"norm": "fancy"}, "norm"),
         ({"activation": "swishy"}, "activation"),

@@ -81,10 +81,11 @@ def evaluate(capsys: pytest.CaptureFixture[str], run: Path) -> str:
             {"n_mels": 128, "frames": 256, "width": 32, "critic_width": 32, "batch_size": 64}
             | {"lr": 1e-4, "critic_lr": 1e-4, "ema": None, "epochs": 100}
             | {"conditioning": "embedding", "critic_steps": 5, "ac_weight": 0.0}  # the original
-            | {"standing_stats": 0},
+            | {"standing_stats": 0, "num_refine_convs": 0},
             {"n_mels": 64, "frames": 64, "width": 16, "critic_width": 32, "steps": 2000}
             | {"batch_size": 16, "conditioning": "projection", "critic_steps": 2, "ac_weight": 10.0}
-            | {"lr": 5e-4, "ema": 0.99, "standing_stats": 32},  # docs/howto/real-recordings.rst
+            | {"lr": 5e-4, "ema": 0.99, "standing_stats": 32}  # docs/howto/real-recordings.rst
+            | {"num_refine_convs": 2},
         ),
         (
             "onehot-cgan",
@@ -117,7 +118,9 @@ def test_wgan_gp_models_and_the_settings_of_earlier_runs() -> None:
     from audiogan.recipes import ConfigError, wgan_gp
 
     recipe = get_recipe("wgan-gp")
-    _, critic = wgan_gp.models(configure(recipe), 5)
+    generator, critic = wgan_gp.models(configure(recipe), 5)
+    assert generator.config["num_refine_convs"] == 2  # two 3x3 convs at 64x64 draw the stripes
+    assert generator(torch.zeros(2, 100), torch.tensor([0, 4])).shape == (2, 1, 64, 64)
     assert isinstance(critic, AuxiliaryConvCritic2d) and critic.classify(
         torch.zeros(2, 1, 64, 64)
     ).shape == (2, 5)
@@ -140,6 +143,7 @@ def test_wgan_gp_models_and_the_settings_of_earlier_runs() -> None:
         "transposed",
     )
     assert earlier.standing_stats == 0  # its EMA copy kept the live BatchNorm statistics
+    assert earlier.num_refine_convs == 0  # its last transposed conv drew the output
     saved_today = configure(recipe, saved={"conditioning": "projection", "ac_weight": 10.0})
     assert (saved_today.conditioning, saved_today.ac_weight) == ("projection", 10.0)
 

@@ -66,6 +66,10 @@ class ConvGenerator2d(LatentMixin, nn.Module):
         channels: Explicit channels entering each upsampling stage (``num_upsamples`` entries).
         num_upsamples: Number of doubling stages.
         upsample: ``"transposed"`` (ConvTranspose2d) or ``"resize"`` (nearest resize + conv).
+        num_refine_convs: 3x3 convs at the output size after the last stage (0: the last stage
+            draws the output). With ``n > 0`` the last stage draws half its input's maps, ``n - 1``
+            convs with norm and activation refine them and a last conv maps them to the output
+            channels: capacity where fine detail is drawn (harmonic stripes a few bins apart).
         norm: ``"batch"``, ``"instance"``, ``"layer"``, ``"none"`` or a class (after the projection
             and every stage but the last).
         activation: Hidden activation, by name or class.
@@ -90,6 +94,7 @@ class ConvGenerator2d(LatentMixin, nn.Module):
         channels: Sequence[int] | None = None,
         num_upsamples: int = 4,
         upsample: str = "transposed",
+        num_refine_convs: int = 0,
         norm: NormSpec = "batch",
         activation: ActSpec = "relu",
         out_activation: ActSpec = "tanh",
@@ -100,7 +105,7 @@ class ConvGenerator2d(LatentMixin, nn.Module):
         resolve_init(init, ("dcgan", "default"), f"{name}: init")
         out_shape = check_sizes(name, "out_shape", out_shape, ("channels", "freq", "frames"))
         check_positive(name, latent_dim=latent_dim)
-        check_at_least(name, 0, num_upsamples=num_upsamples)
+        check_at_least(name, 0, num_upsamples=num_upsamples, num_refine_convs=num_refine_convs)
         resolve_upsample(upsample, f"{name}: upsample")
         out_c, freq, frames = out_shape
         scale = 2**num_upsamples
@@ -137,6 +142,7 @@ class ConvGenerator2d(LatentMixin, nn.Module):
             "channels": channels,
             "num_upsamples": num_upsamples,
             "upsample": upsample,
+            **({"num_refine_convs": num_refine_convs} if num_refine_convs else {}),
             "norm": norm_kind,
             "activation": act_kind,
             "out_activation": None if out_act_kind == "none" else out_act_kind,
@@ -159,13 +165,22 @@ class ConvGenerator2d(LatentMixin, nn.Module):
 
         stages: list[nn.Module] = []
         widths = [*channels, out_c]
+        if num_refine_convs and num_upsamples:  # the last stage keeps hidden maps for the convs
+            widths[-1] = max(1, widths[-2] // 2)
         for i in range(num_upsamples):
-            last = i == num_upsamples - 1
+            last = i == num_upsamples - 1 and not num_refine_convs
             c_in, c_out = widths[i], widths[i + 1]
             stages.append(_upsample_conv(c_in, c_out, upsample, bias=last or bias))
             if not last:
                 stages += [make_norm(norm_kind, c_out), make_activation(act_kind)]
-        if num_upsamples == 0:  # no upsampling: a 3x3 conv maps the projected maps to out channels
+        hidden = widths[-1] if num_upsamples else channels[0]
+        for j in range(num_refine_convs):  # 3x3 convs at the output size; the last one maps out
+            last = j == num_refine_convs - 1
+            c_out = out_c if last else hidden
+            stages.append(nn.Conv2d(hidden, c_out, 3, padding=1, bias=last or bias))
+            if not last:
+                stages += [make_norm(norm_kind, c_out), make_activation(act_kind)]
+        if num_upsamples == 0 and not num_refine_convs:  # a 3x3 conv maps to out channels
             stages.append(nn.Conv2d(channels[0], out_c, kernel_size=3, padding=1))
         stages.append(make_activation(out_act_kind))
         self.stages = nn.Sequential(*stages)

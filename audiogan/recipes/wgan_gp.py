@@ -9,11 +9,12 @@ minutes of one core) and differ from the original where measurements on a folder
 speech chose (docs/howto/real-recordings.rst): the critic (32-64-128-256 channels) reads the
 label by projection and also classifies each spectrogram, and the generator is trained to
 make spectrograms it classifies as their label (AC-GAN terms, weight 10); 2 critic steps per
-generator step, Adam 5e-4 (the original: 1e-4), samples from an EMA of the generator (decay
-0.99; the original: none) whose BatchNorm statistics are recomputed from its own outputs
-before each round of fakes and checkpoint (standing statistics). ``full_size`` is the
-original: 1x128x256 log-mels, a label plane, no classifier, 5 critic steps, batch 64, Adam
-1e-4, no EMA, 100 epochs.
+generator step, Adam 5e-4 (the original: 1e-4), two 3x3 convs at the output size after the
+generator's last stage (the original: none; they draw voiced speech's harmonic stripes),
+samples from an EMA of the generator (decay 0.99; the original: none) whose BatchNorm
+statistics are recomputed from its own outputs before each round of fakes and checkpoint
+(standing statistics). ``full_size`` is the original: 1x128x256 log-mels, a label plane, no
+classifier, no refining convs, 5 critic steps, batch 64, Adam 1e-4, no EMA, 100 epochs.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class Config(SpectrogramConfig):
     """The conditional WGAN-GP's settings (and :class:`~audiogan.recipes.spectrogram.SpectrogramConfig`).
 
     Attributes:
-        width: Width C: the generator has 16C ... 2C channels.
+        width: Width C: the generator has 16C ... 2C channels (and C at the output size with
+            ``num_refine_convs``).
         critic_width: Width C of the critic: C, 2C, 4C, 8C channels.
         latent_dim: Noise size.
         embed_dim: Label embedding size.
@@ -62,6 +64,10 @@ class Config(SpectrogramConfig):
             embedding with the critic's pooled features, Miyato & Koyama 2018).
         upsample: The generator's stages: ``"transposed"`` (strided transposed convs) or
             ``"resize"`` (nearest resize + 3x3 conv).
+        num_refine_convs: 3x3 convs at the output size after the generator's last stage (0:
+            the last stage draws the output; n: it draws ``width`` maps, n - 1 convs with
+            BatchNorm and ReLU refine them and a last conv maps them out). 2 draws the harmonic
+            stripes of voiced speech that 0 blurs (docs/howto/real-recordings.rst).
         critic_steps: Critic steps per generator step.
         critic_norm: The critic's normalization: ``"none"`` or ``"spectral"`` (spectral norm on
             every conv and the score, Miyato et al. 2018: a Lipschitz critic without the gradient
@@ -97,6 +103,7 @@ class Config(SpectrogramConfig):
     critic_lr: float = 5e-4
     conditioning: str = "projection"
     upsample: str = "transposed"
+    num_refine_convs: int = 2
     critic_steps: int = 2
     critic_norm: str = "none"
     objective: str = "wasserstein"
@@ -120,6 +127,7 @@ FULL_SIZE = {
     "lr": 1e-4,
     "critic_lr": 1e-4,
     "conditioning": "embedding",
+    "num_refine_convs": 0,
     "critic_steps": 5,
     "ac_weight": 0.0,
     "ema": None,
@@ -151,6 +159,7 @@ def models(config: Config, num_classes: int = 0) -> tuple[ConvGenerator2d, ConvC
         width=config.width * 2**STAGES,
         num_upsamples=STAGES,
         upsample=config.upsample,
+        num_refine_convs=config.num_refine_convs,
         init=config.init,
     )
     aux = {"num_aux_classes": num_classes} if config.ac_weight > 0 else {}
@@ -235,12 +244,13 @@ def _linear_decay(steps: int) -> Callable[[Optimizer], LambdaLR]:
 
 def _earlier(saved: Mapping[str, Any]) -> dict[str, Any]:
     """What runs made before a setting existed had: one width and learning rate for both
-    models, a label plane, transposed convs, WGAN-GP."""
+    models, a label plane, transposed convs drawing the output, WGAN-GP."""
     return {
         "critic_width": saved.get("width", 16),
         "critic_lr": saved.get("lr", 5e-4),
         "conditioning": "embedding",
         "upsample": "transposed",
+        "num_refine_convs": 0,
         "objective": "wasserstein",
         "r1_gamma": 0.0,
         "r1_interval": 1,
@@ -262,6 +272,7 @@ RECIPE = Recipe(
         "frames": multiple_of(2**STAGES),
         "conditioning": one_of("embedding", "projection"),
         "upsample": one_of("transposed", "resize"),
+        "num_refine_convs": non_negative(),
         "critic_norm": one_of("none", "spectral", "layer", "instance"),
         "ac_weight": non_negative(),
         "r1_interval": at_least(1),
