@@ -501,3 +501,45 @@ def test_the_other_spectrogram_gans_take_the_settings_too(name, tmp_path):
         trainer.penalty if isinstance(trainer.penalty, LeCamPenalty) else trainer.penalty.members[1]
     )
     assert isinstance(lecam, LeCamPenalty) and lecam.weight == 0.3
+
+
+@pytest.mark.parametrize("name", ["wgan-gp", "resnet9-gan"])
+def test_auto_augment_turns_ada_on_for_small_folders_only(name, tmp_path):
+    from audiogan.recipes import configure, get_recipe
+
+    recipe = get_recipe(name)
+    settings_ = {"clips_per_class": "4", "n_mels": "16", "frames": "16", "out": str(tmp_path)}
+    settings_ |= {"augment": "auto", "auto_augment_clips": "4"}
+    trainer = recipe.build(configure(recipe, overrides=settings_)).trainer
+    assert isinstance(trainer.augment, AdaptiveAugment)  # 4 clips a class: at most 4
+    assert trainer.augment.target == 0.3 and trainer.augment.signal == "midpoint"
+    names = [type(t).__name__ for t in trainer.augment.augment.transforms]
+    assert names == ["TimeShift", "TimeMask", "FrequencyMask", "SpectrogramGain"]
+    settings_ |= {"ada_target": "0.5"}
+    assert recipe.build(configure(recipe, overrides=settings_)).trainer.augment.target == 0.5
+    settings_ |= {"clips_per_class": "5"}  # more clips than auto_augment_clips: off
+    assert recipe.build(configure(recipe, overrides=settings_)).trainer.augment is None
+
+
+def test_auto_augment_reads_the_smallest_class_of_a_folder(tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    from audiogan.recipes import ConfigError, configure, get_recipe
+    from audiogan.recipes.spectrogram import augmentation, spectrogram_data
+
+    for word, count in (("yes", 6), ("no", 3)):
+        (tmp_path / "data" / word).mkdir(parents=True)
+        for i in range(count):
+            sf.write(tmp_path / "data" / word / f"{i}.wav", np.zeros(4096, "float32"), 16000)
+    recipe = get_recipe("wgan-gp")
+    config = configure(
+        recipe,
+        overrides={"data": str(tmp_path / "data"), "n_mels": "16", "frames": "16"}
+        | {"out": str(tmp_path / "run"), "augment": "auto", "auto_augment_clips": "3"},
+    )
+    assert spectrogram_data(config).smallest_class == 3
+    assert isinstance(augmentation(config, 3), AdaptiveAugment)
+    assert augmentation(config, 4) is None
+    with pytest.raises(ConfigError, match="augment=auto needs the data's clips per class"):
+        augmentation(config)

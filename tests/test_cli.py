@@ -111,6 +111,8 @@ def test_train_resume_generate_evaluate(tmp_path, capsys):
     check_png(out / "fakes" / "step_000002" / "all_classes.png")  # every class, beside reals
     check_png(out / "losses.png")
     assert str(out / "index.html") in first  # it says where its files are
+    assert "augment=auto: ADA on (" in first  # a folder this small: adaptive augmentation
+    assert "augment_p" in (out / "metrics.csv").read_text().splitlines()[0]
     assert load_run_config(out)[0] == "wgan-gp"
 
     settings = load_run_config(out)[1]

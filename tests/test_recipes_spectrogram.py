@@ -81,11 +81,11 @@ def evaluate(capsys: pytest.CaptureFixture[str], run: Path) -> str:
             {"n_mels": 128, "frames": 256, "width": 32, "critic_width": 32, "batch_size": 64}
             | {"lr": 1e-4, "critic_lr": 1e-4, "ema": None, "epochs": 100}
             | {"conditioning": "embedding", "critic_steps": 5, "ac_weight": 0.0}  # the original
-            | {"standing_stats": 0, "num_refine_convs": 0},
+            | {"standing_stats": 0, "num_refine_convs": 0, "augment": ""},
             {"n_mels": 64, "frames": 64, "width": 16, "critic_width": 32, "steps": 2000}
             | {"batch_size": 16, "conditioning": "projection", "critic_steps": 2, "ac_weight": 10.0}
             | {"lr": 5e-4, "ema": 0.99, "standing_stats": 32}  # docs/howto/real-recordings.rst
-            | {"num_refine_convs": 2},
+            | {"num_refine_convs": 2, "augment": "auto", "auto_augment_clips": 8},
         ),
         (
             "onehot-cgan",
@@ -144,6 +144,7 @@ def test_wgan_gp_models_and_the_settings_of_earlier_runs() -> None:
     )
     assert earlier.standing_stats == 0  # its EMA copy kept the live BatchNorm statistics
     assert earlier.num_refine_convs == 0  # its last transposed conv drew the output
+    assert earlier.augment == ""  # no ADA on small folders
     saved_today = configure(recipe, saved={"conditioning": "projection", "ac_weight": 10.0})
     assert (saved_today.conditioning, saved_today.ac_weight) == ("projection", 10.0)
 

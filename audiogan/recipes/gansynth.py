@@ -47,6 +47,7 @@ growing. The step budget is GANSynth's non-progressive one (4M images, 500k step
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -311,7 +312,8 @@ def note_data(config: Config, clips: Dataset | None = None) -> SpectrogramData:
         dataset, preprocess = clips, frontend if config.quiet_if else _QuietIFEncoder(frontend)
 
     real, real_labels = real_examples(clips, clips.labels, 1, frontend)
-    return SpectrogramData(dataset, classes, frontend, preprocess, real, real_labels)  # type: ignore[arg-type]
+    smallest = min(Counter(clips.labels).values())
+    return SpectrogramData(dataset, classes, frontend, preprocess, real, real_labels, smallest)  # type: ignore[arg-type]
 
 
 def models(

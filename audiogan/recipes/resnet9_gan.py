@@ -159,7 +159,7 @@ def build(config: Config) -> GanRun:
         betas=(0.5, 0.999),
         critic_steps=1,
         ema=config.ema,
-        augment=augmentation(config),
+        augment=augmentation(config, data.smallest_class),
         preprocess=data.preprocess,
         frontend=data.frontend,
         callbacks=callbacks,

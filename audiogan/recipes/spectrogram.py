@@ -10,6 +10,7 @@ under the run folder (``cache=True``) or encoded batch by batch on the training 
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ __all__ = [
     "Segments",
     "SpectrogramConfig",
     "SpectrogramData",
+    "augment_notes",
     "augmentation",
     "drop_labels",
     "evaluate_audio",
@@ -63,7 +65,9 @@ class SpectrogramConfig(RunConfig):
             checkpoints store it, so ``audiogan generate`` decodes with it too.
         augment: Differentiable augmentation of real and fake before the critic, comma-separated
             names of :func:`~audiogan.augment.augment_from_names` (``shift``, ``roll``,
-            ``mask``, ``time_mask``, ``freq_mask``, ``gain``; empty: none).
+            ``mask``, ``time_mask``, ``freq_mask``, ``gain``; empty: none), or ``"auto"``:
+            ADA on ``shift,mask,gain`` (target ``ada_target``, else 0.3) when the smallest
+            class has at most ``auto_augment_clips`` clips, else none.
         augment_p: Each transform's probability per sample (with ADA the probability starts at
             0 and adapts).
         ada_target: Adaptive augmentation (ADA): steer the probability toward this value of
@@ -71,6 +75,8 @@ class SpectrogramConfig(RunConfig):
         ada_kimg: With ADA, thousands of real clips over which the probability can go from 0
             to 1.
         ada_interval: With ADA, critic batches between adjustments of the probability.
+        auto_augment_clips: With ``augment="auto"``: the most clips in the smallest class at
+            which ADA is on.
         lecam: Weight of LeCam regularization of the critic (0: none). The GAN recipes on
             spectrograms read ``augment``, ``ada_*`` and ``lecam``; the Wasserstein critic of
             ``wgan-gp`` wants a LeCam weight well below the authors' 0.3.
@@ -95,6 +101,7 @@ class SpectrogramConfig(RunConfig):
     ada_target: float | None = None
     ada_kimg: float = 50.0
     ada_interval: int = 4
+    auto_augment_clips: int = 16
     lecam: float = 0.0
 
 
@@ -110,6 +117,7 @@ class SpectrogramData:
         preprocess: The frontend when the Trainer must encode batches, else None.
         real: A few real features per class ``(n, 1, n_mels, frames)``, for sample pictures.
         real_labels: Their classes ``(n,)``.
+        smallest_class: The clips of the class with the fewest (``augment="auto"`` reads it).
     """
 
     dataset: Dataset
@@ -118,6 +126,7 @@ class SpectrogramData:
     preprocess: LogMel | None
     real: torch.Tensor
     real_labels: torch.Tensor
+    smallest_class: int
 
     def trainer_options(self, config: SpectrogramConfig) -> dict[str, Any]:
         """The Trainer arguments a conditional spectrogram recipe passes the same way: the
@@ -138,7 +147,7 @@ class SpectrogramData:
             "frontend": self.frontend,
             "callbacks": callbacks,
             "metadata": {"class_names": self.classes},
-            "augment": augmentation(config),
+            "augment": augmentation(config, self.smallest_class),
         }
 
     def loader(self, config: RunConfig) -> DataLoader:
@@ -152,32 +161,61 @@ class SpectrogramData:
         )
 
 
-def augmentation(config: SpectrogramConfig) -> Augment | AdaptiveAugment | None:
+#: What ``augment="auto"`` turns on for a small folder: ADA on these transforms, at this target
+#: unless ``ada_target`` says otherwise (docs/howto/real-recordings.rst measured them).
+AUTO_AUGMENT, AUTO_ADA_TARGET = "shift,mask,gain", 0.3
+
+
+def augmentation(
+    config: SpectrogramConfig, smallest_class: int | None = None
+) -> Augment | AdaptiveAugment | None:
     """The Trainer's ``augment`` for the config's ``augment`` and ``ada_*`` settings (None: off).
 
     The critic's scores of the WGAN-GP recipe carry an arbitrary constant, so ADA reads the
     offset-free ``"midpoint"`` signal (see :class:`~audiogan.augment.AdaptiveAugment`).
 
+    Args:
+        config: The recipe's settings.
+        smallest_class: The clips of the data's smallest class; ``augment="auto"`` needs it.
+
     Raises:
         ConfigError: For an unknown name or a setting out of range.
     """
-    if not config.augment.strip():
-        if config.ada_target is not None:
+    names, target = config.augment.strip(), config.ada_target
+    if names == "auto":
+        if smallest_class is None:
+            raise ConfigError("augment=auto needs the data's clips per class; name transforms")
+        if smallest_class > config.auto_augment_clips:
+            return None  # enough clips: no augmentation (ada_target is ignored)
+        names, target = AUTO_AUGMENT, AUTO_ADA_TARGET if target is None else target
+    if not names:
+        if target is not None:
             raise ConfigError("ada_target needs augment=... (e.g. augment=shift,mask,gain)")
         return None
     try:
-        augment = augment_from_names(config.augment, "spectrogram", p=config.augment_p)
-        if config.ada_target is None:
+        augment = augment_from_names(names, "spectrogram", p=config.augment_p)
+        if target is None:
             return augment
         return AdaptiveAugment(
             augment,
-            target=config.ada_target,
+            target=target,
             interval=config.ada_interval,
             kimg=config.ada_kimg,
             signal="midpoint",
         )
     except ValueError as e:
         raise ConfigError(str(e)) from e
+
+
+def augment_notes(config: SpectrogramConfig, smallest_class: int, augment: Any) -> list[str]:
+    """The line a run's outputs say about ``augment="auto"`` (none for other settings)."""
+    if config.augment.strip() != "auto":
+        return []
+    state = "ADA on" if augment is not None else "off"
+    return [
+        f"augment=auto: {state} ({smallest_class} clips in the smallest class, "
+        f"auto_augment_clips={config.auto_augment_clips})"
+    ]
 
 
 def with_lecam(penalty: Penalty | None, config: SpectrogramConfig) -> Penalty | None:
@@ -298,7 +336,8 @@ def spectrogram_data(config: SpectrogramConfig) -> SpectrogramData:
     else:
         dataset, preprocess = clips, frontend
     real, real_labels = real_examples(clips, clips.labels, config.fakes_per_class, frontend)
-    return SpectrogramData(dataset, classes, frontend, preprocess, real, real_labels)
+    smallest = min(Counter(clips.labels).values())
+    return SpectrogramData(dataset, classes, frontend, preprocess, real, real_labels, smallest)
 
 
 def real_examples(
