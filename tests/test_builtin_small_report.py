@@ -3,7 +3,6 @@ size: a 2-step run on 4 clips per class, judged with a judge of 4 clips per clas
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -12,6 +11,9 @@ import pytest
 from audiogan.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from benchmark_modules import load_benchmark  # noqa: E402
+
 TINY = [
     *("--device", "cpu", "--steps", "2"),
     *("--set", "clips_per_class=4", "batch_size=4", "n_mels=16", "frames=16", "width=4"),
@@ -19,15 +21,7 @@ TINY = [
 ]
 
 
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-judge = load("builtin_small_report")
+judge = load_benchmark("builtin_small_report")
 
 
 def test_clips_of_another_seed_are_other_clips_and_a_prefix_is_a_prefix() -> None:

@@ -4,6 +4,8 @@ nearest-centroid family check, and the recipe from training to rendering."""
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -29,8 +31,13 @@ from audiogan.render import NoteModel, ScoreNote, render_voices
 SHAPE = (2, 32, 16)
 SIZES = (5, 3)  # 5 pitches x 3 families: 15 classes
 
+sys.path.insert(0, str(Path(__file__).parent))
+from gansynth_toy import TOY as GANSYNTH_TOY  # noqa: E402
 
-def family_networks(joint: bool = False) -> tuple[GANSynthGenerator, GANSynthCritic]:
+
+def family_networks(
+    joint: bool = False, interaction: bool = False
+) -> tuple[GANSynthGenerator, GANSynthCritic]:
     g = GANSynthGenerator(
         16,
         SHAPE,
@@ -39,6 +46,7 @@ def family_networks(joint: bool = False) -> tuple[GANSynthGenerator, GANSynthCri
         num_stages=3,
         class_bias=True,
         class_bias_factors=None if joint else SIZES,
+        **({"class_bias_interaction": True} if interaction else {}),
     )
     c = GANSynthCritic(
         SHAPE,
@@ -177,16 +185,7 @@ def test_critic_score_adds_the_factored_projection():
 
 
 def test_interaction_maps_add_a_pitch_a_family_and_a_pair_map():
-    g = GANSynthGenerator(
-        16,
-        SHAPE,
-        conditioning=FactoredOneHot(SIZES),
-        width=8,
-        num_stages=3,
-        class_bias=True,
-        class_bias_factors=SIZES,
-        class_bias_interaction=True,
-    )
+    g = family_networks(interaction=True)[0]
     assert g.class_bias.shape == (5 + 3 + 15, 2, 32, 1)
     assert g.config["class_bias_interaction"] is True
     bias = torch.randn(g.class_bias.shape)
@@ -376,23 +375,7 @@ def test_each_voice_plays_its_family():
 
 # --- the recipe, end to end --------------------------------------------------------------------
 
-TOY = {
-    "sample_rate": 8000,
-    "n_fft": 128,
-    "hop_length": 64,
-    "frames": 32,
-    "pitch_min": 60,
-    "pitch_max": 62,
-    "notes_per_pitch": 4,  # one note per family
-    "num_stages": 2,
-    "width": 4,
-    "latent_dim": 8,
-    "batch_size": 4,
-    "every": 2,
-    "eval_fakes": 2,
-    "device": "cpu",
-    "families": True,
-}
+TOY = {**GANSYNTH_TOY, "families": True}  # 4 notes per pitch: one per family
 
 
 def toy_run(out, steps: int):

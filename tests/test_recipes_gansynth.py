@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -17,23 +20,8 @@ from audiogan.recipes.gansynth import (
     quiet_if_to_zero,
 )
 
-TOY = {
-    "sample_rate": 8000,
-    "n_fft": 128,
-    "hop_length": 64,
-    "frames": 32,
-    "pitch_min": 60,
-    "pitch_max": 62,
-    "notes_per_pitch": 4,
-    "num_stages": 2,
-    "width": 4,
-    "latent_dim": 8,
-    "batch_size": 4,
-    "steps": 2,
-    "every": 2,
-    "eval_fakes": 2,
-    "device": "cpu",
-}
+sys.path.insert(0, str(Path(__file__).parent))
+from gansynth_toy import TOY  # noqa: E402
 
 
 @pytest.mark.slow

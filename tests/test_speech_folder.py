@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -15,17 +14,10 @@ import pytest
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from benchmark_modules import load_benchmark  # noqa: E402
 
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-maker = load("make_speech_folder")
+maker = load_benchmark("make_speech_folder")
 needs_espeak = pytest.mark.skipif(
     shutil.which("espeak-ng") is None, reason="espeak-ng is not installed"
 )
@@ -84,7 +76,7 @@ def test_command_line_makes_the_folder_and_the_judge_scores_it(tmp_path: Path) -
         capture_output=True, text=True, timeout=300, check=True,
     )  # fmt: skip
     assert "clips of 2 words" in run.stdout
-    judge = load("speech_classifier")
+    judge = load_benchmark("speech_classifier")
     model, report = judge.train(out, epochs=1)
     assert (out / "classifier.pt").is_file() and report["classes"] == ["no", "yes"]
     overall, per_class, n = judge.score(out / "classifier.pt", out / "held_out")
