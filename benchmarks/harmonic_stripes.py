@@ -15,12 +15,14 @@ Usage::
     python benchmarks/harmonic_stripes.py runs/speech48_wgan/checkpoints/step_00001000.pt
 
 It prints the first run's training clips, then each run's fakes (100 per class of its EMA
-generator, latent seed: the run's + 1), in the features the run trains on.
+generator, latent seed: the run's + 1), in the features the run trains on. It writes nothing:
+the clips are encoded anew, not read from the run's feature cache.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -78,9 +80,11 @@ def report(sources: list[Path], fakes_per_class: int = 100) -> str:
         run_dir = source if source.is_dir() else source.parent.parent
         name, saved = load_run_config(run_dir)
         config = configure(get_recipe(name), saved=saved)
-        if i == 0:
-            dataset = spectrogram_data(config).dataset
-            real = torch.stack([dataset[j][0] for j in range(len(dataset))])
+        if i == 0:  # encoded here, not read from the run's cache: nothing is written there
+            data = spectrogram_data(dataclasses.replace(config, cache=False))
+            waves = torch.stack([data.dataset[j][0] for j in range(len(data.dataset))])
+            with torch.no_grad():
+                real = torch.cat([data.frontend.encode(w[:, 0]) for w in waves.split(64)])
             energy, correlation = stripe_energy(real)
             lines.append(
                 f"training clips of {run_dir} ({len(real)}): stripe energy {energy:.4f}, "

@@ -3,7 +3,7 @@ tiny run end to end."""
 
 from __future__ import annotations
 
-import importlib.util
+import shutil
 import sys
 from pathlib import Path
 
@@ -13,17 +13,10 @@ import torch
 from audiogan.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from benchmark_modules import load_benchmark  # noqa: E402
 
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-stripes = load("harmonic_stripes")
+stripes = load_benchmark("harmonic_stripes")
 
 
 def pictures(rows: torch.Tensor, frames: int = 8) -> torch.Tensor:
@@ -69,7 +62,10 @@ def test_report_measures_a_tiny_run(tmp_path: Path, capsys: pytest.CaptureFixtur
     ]
     assert main(["train", "wgan-gp", "--out", str(run), *tiny]) == 0
     capsys.readouterr()
+    shutil.rmtree(run / "cache")
+    before = sorted(p for p in run.rglob("*"))
     text = stripes.report([run], fakes_per_class=3)
+    assert sorted(p for p in run.rglob("*")) == before  # it wrote nothing in the run folder
     assert f"training clips of {run} (20): stripe energy" in text
     assert "step_00000002.pt (15 fakes): stripe energy" in text
     assert stripes.main([str(run), "--fakes-per-class", "2"]) == 0
